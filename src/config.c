@@ -1,0 +1,263 @@
+/* Command-line options: one table drives getopt_long, config_set() and --help. */
+#include "config.h"
+#include "mem/layout.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef int (*opt_handler)(struct vm_config *c, const char *v, char *err);
+
+struct opt_desc {
+	const char *name;
+	int has_arg;           /* no_argument / required_argument */
+	const char *metavar;
+	const char *help;      /* includes the default */
+	opt_handler set;
+};
+
+#define ERR(...) (snprintf(err, CONFIG_ERR_LEN, __VA_ARGS__), -EINVAL)
+
+static int set_str(char **dst, const char *v)
+{
+	char *s = strdup(v);
+	if (!s)
+		return -ENOMEM;
+	free(*dst);
+	*dst = s;
+	return 0;
+}
+
+int parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+	uint64_t mult = 1ULL << 20; /* a bare number is MiB, as in QEMU's -m */
+
+	if (!s || !isdigit((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return -ERANGE;
+	if (*end) {
+		switch (toupper((unsigned char)*end)) {
+		case 'B': mult = 1; break;
+		case 'K': mult = 1ULL << 10; break;
+		case 'M': mult = 1ULL << 20; break;
+		case 'G': mult = 1ULL << 30; break;
+		case 'T': mult = 1ULL << 40; break;
+		default: return -EINVAL;
+		}
+		end++;
+		if (*end == 'i' && end[1] == 'B')
+			end += 2;
+		else if (toupper((unsigned char)*end) == 'B' && mult != 1)
+			end++;
+		if (*end)
+			return -EINVAL;
+	}
+	if (v > UINT64_MAX / mult)
+		return -ERANGE;
+	*out = v * mult;
+	return 0;
+}
+
+int parse_duration_ms(const char *s, uint64_t *out)
+{
+	char *end;
+	double v;
+
+	if (!s || !(isdigit((unsigned char)*s) || *s == '.'))
+		return -EINVAL;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || v < 0 || v > 1e9)
+		return -ERANGE;
+	if (!strcmp(end, "ms"))
+		v /= 1000.0;
+	else if (*end && strcmp(end, "s"))
+		return -EINVAL;
+	*out = (uint64_t)(v * 1000.0 + 0.5);
+	return 0;
+}
+
+static int h_kernel(struct vm_config *c, const char *v, char *err) { return set_str(&c->kernel, v); }
+static int h_initrd(struct vm_config *c, const char *v, char *err) { return set_str(&c->initrd, v); }
+static int h_cmdline(struct vm_config *c, const char *v, char *err) { return set_str(&c->cmdline, v); }
+static int h_name(struct vm_config *c, const char *v, char *err) { return set_str(&c->name, v); }
+static int h_log(struct vm_config *c, const char *v, char *err) { return set_str(&c->log_path, v); }
+static int h_expect(struct vm_config *c, const char *v, char *err) { return set_str(&c->expect, v); }
+static int h_expect_fail(struct vm_config *c, const char *v, char *err) { return set_str(&c->expect_fail, v); }
+static int h_status(struct vm_config *c, const char *v, char *err) { return set_str(&c->status_file, v); }
+static int h_no_reboot(struct vm_config *c, const char *v, char *err) { c->no_reboot = true; return 0; }
+static int h_debug(struct vm_config *c, const char *v, char *err) { c->debug = true; return 0; }
+static int h_help(struct vm_config *c, const char *v, char *err) { c->show_help = true; return 0; }
+static int h_version(struct vm_config *c, const char *v, char *err) { c->show_version = true; return 0; }
+static int h_check(struct vm_config *c, const char *v, char *err) { c->check_host = true; return 0; }
+
+static int h_mem(struct vm_config *c, const char *v, char *err)
+{
+	uint64_t sz;
+	int r = parse_size(v, &sz);
+	if (r == -ERANGE)
+		return ERR("--mem %s: too large; give a size like 512M or 8G", v);
+	if (r)
+		return ERR("--mem %s: not a size; use a number with K, M or G, e.g. --mem 512M", v);
+	if (sz == 0)
+		return ERR("--mem %s: memory size is zero; use e.g. --mem 512M", v);
+	if (sz < (16ULL << 20))
+		return ERR("--mem %s: too small, myvmm needs at least 16M of guest RAM", v);
+	if (sz & 4095)
+		return ERR("--mem %s: not a multiple of 4K; use e.g. --mem 512M", v);
+	c->mem = sz;
+	return 0;
+}
+
+static int h_cpus(struct vm_config *c, const char *v, char *err)
+{
+	char *end;
+	unsigned long n;
+
+	errno = 0;
+	n = strtoul(v, &end, 10);
+	if (errno || *end || !isdigit((unsigned char)*v))
+		return ERR("--cpus %s: not a number; use e.g. --cpus 2", v);
+	if (n == 0 || n > VMM_MAX_CPUS)
+		return ERR("--cpus %s: must be between 1 and %d", v, VMM_MAX_CPUS);
+	c->cpus = (unsigned)n;
+	return 0;
+}
+
+static int h_timeout(struct vm_config *c, const char *v, char *err)
+{
+	if (parse_duration_ms(v, &c->timeout_ms))
+		return ERR("--timeout %s: not a duration; give seconds, e.g. --timeout 30", v);
+	return 0;
+}
+
+static int h_console(struct vm_config *c, const char *v, char *err)
+{
+	if (!strcmp(v, "stdio"))
+		c->console = CONSOLE_STDIO;
+	else if (!strcmp(v, "none"))
+		c->console = CONSOLE_NONE;
+	else if (!strcmp(v, "virtio"))
+		return ERR("--console virtio: not available in this build yet; use stdio, file:PATH or none");
+	else if (!strncmp(v, "file:", 5) && v[5]) {
+		c->console = CONSOLE_FILE;
+		return set_str(&c->console_path, v + 5);
+	} else
+		return ERR("--console %s: unknown console; use stdio, file:PATH or none", v);
+	return 0;
+}
+
+static const struct opt_desc opts[] = {
+	{ "kernel", required_argument, "PATH", "kernel to boot: bzImage, ELF with a PVH note, or multiboot (required)", h_kernel },
+	{ "initrd", required_argument, "PATH", "initial ramdisk", h_initrd },
+	{ "cmdline", required_argument, "STR", "kernel command line (default: \"console=ttyS0\")", h_cmdline },
+	{ "mem", required_argument, "SIZE", "guest RAM, K/M/G suffix; bare number = MiB (default 512M)", h_mem },
+	{ "cpus", required_argument, "N", "number of vCPUs, 1-255 (default 1)", h_cpus },
+	{ "no-reboot", no_argument, NULL, "exit 0 when the guest resets instead of restarting it", h_no_reboot },
+	{ "timeout", required_argument, "SECONDS", "stop the VM and exit 124 after this long (default: none)", h_timeout },
+	{ "console", required_argument, "KIND", "stdio | file:PATH | none (default stdio)", h_console },
+	{ "name", required_argument, "NAME", "VM name for logs and the window title", h_name },
+	{ "log", required_argument, "PATH", "append VMM messages with timestamps to PATH", h_log },
+	{ "debug", no_argument, NULL, "log unhandled port and MMIO accesses (rate-limited)", h_debug },
+	{ "expect", required_argument, "REGEX", "exit 0 when a console line matches REGEX", h_expect },
+	{ "expect-fail", required_argument, "REGEX", "exit 5 when a console line matches REGEX", h_expect_fail },
+	{ "status-file", required_argument, "PATH", "write a JSON exit report to PATH", h_status },
+	{ "check", no_argument, NULL, "report whether this host can run VMs, then exit", h_check },
+	{ "version", no_argument, NULL, "print the version and exit", h_version },
+	{ "help", no_argument, NULL, "show this help and exit", h_help },
+};
+#define NOPTS (sizeof(opts) / sizeof(opts[0]))
+
+void config_init(struct vm_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->mem = CONFIG_DEFAULT_MEM;
+	c->cpus = 1;
+	c->console = CONSOLE_STDIO;
+}
+
+void config_free(struct vm_config *c)
+{
+	free(c->kernel); free(c->initrd); free(c->cmdline); free(c->console_path);
+	free(c->name); free(c->log_path); free(c->expect); free(c->expect_fail);
+	free(c->status_file);
+	config_init(c);
+}
+
+int config_set(struct vm_config *c, const char *key, const char *value, char err[CONFIG_ERR_LEN])
+{
+	for (size_t i = 0; i < NOPTS; i++) {
+		if (strcmp(opts[i].name, key))
+			continue;
+		if (opts[i].has_arg == required_argument && (!value || !*value))
+			return ERR("--%s needs a value", key);
+		int r = opts[i].set(c, value, err);
+		if (r == -ENOMEM)
+			return ERR("out of memory");
+		return r;
+	}
+	snprintf(err, CONFIG_ERR_LEN, "unknown option '%s'; see myvmm --help", key);
+	return -ENOENT;
+}
+
+int config_parse_args(struct vm_config *c, int argc, char **argv, char err[CONFIG_ERR_LEN])
+{
+	struct option lo[NOPTS + 1];
+	int idx, ch;
+
+	for (size_t i = 0; i < NOPTS; i++)
+		lo[i] = (struct option){ opts[i].name, opts[i].has_arg, NULL, 0x100 + (int)i };
+	lo[NOPTS] = (struct option){ 0, 0, 0, 0 };
+
+	optind = 1;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":h", lo, &idx)) != -1) {
+		if (ch == 'h') {
+			c->show_help = true;
+			continue;
+		}
+		if (ch == '?')
+			return ERR("unknown option '%s'; see myvmm --help", argv[optind - 1]);
+		if (ch == ':')
+			return ERR("option '%s' needs a value; see myvmm --help", argv[optind - 1]);
+		int r = config_set(c, opts[ch - 0x100].name, optarg, err);
+		if (r)
+			return r == -ENOENT ? -EINVAL : r;
+	}
+	if (optind < argc)
+		return ERR("unexpected argument '%s'; options start with --, see myvmm --help", argv[optind]);
+	return 0;
+}
+
+int config_validate(const struct vm_config *c, char err[CONFIG_ERR_LEN])
+{
+	if (c->show_help || c->show_version || c->check_host)
+		return 0;
+	if (!c->kernel)
+		return ERR("no kernel given; use --kernel PATH (e.g. --kernel bzImage)");
+	return 0;
+}
+
+void config_print_help(const char *prog)
+{
+	printf("Usage: %s --kernel PATH [options]\n\n"
+	       "myvmm " MYVMM_VERSION ": a small virtual machine monitor on Linux KVM.\n\nOptions:\n", prog);
+	for (size_t i = 0; i < NOPTS; i++) {
+		char left[48];
+		snprintf(left, sizeof(left), "--%s%s%s", opts[i].name, opts[i].metavar ? " " : "",
+			 opts[i].metavar ? opts[i].metavar : "");
+		printf("  %-26s %s\n", left, opts[i].help);
+	}
+	printf("\nExit status: 0 guest powered off (or reset with --no-reboot), (v<<1)|1 debug-exit\n"
+	       "write of v to port 0xf4, 2 usage error, 3 KVM internal error or emulation failure,\n"
+	       "124 --timeout expired. Console: Ctrl-A x quits, Ctrl-A Ctrl-A sends Ctrl-A.\n");
+}

@@ -1,0 +1,50 @@
+/* The machine description: filled from the command line (and config files),
+ * validated purely, then handed to vm_create(). Strings are owned copies. */
+#ifndef MYVMM_CONFIG_H
+#define MYVMM_CONFIG_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CONFIG_ERR_LEN 512
+#define CONFIG_DEFAULT_MEM (512ULL << 20)
+#define CONFIG_MAX_DISKS 16
+
+enum console_kind { CONSOLE_STDIO, CONSOLE_FILE, CONSOLE_NONE, CONSOLE_VIRTIO };
+
+struct vm_config {
+	char *kernel, *initrd, *cmdline;
+	uint64_t mem;            /* bytes */
+	unsigned cpus;
+	bool no_reboot;
+	uint64_t timeout_ms;     /* 0 = none */
+	enum console_kind console;
+	char *console_path;      /* CONSOLE_FILE */
+	char *name;
+	char *log_path;
+	bool debug;
+	char *expect, *expect_fail;
+	char *status_file;
+	bool show_help, show_version, check_host;
+};
+
+/* Sets defaults (512M, 1 CPU, stdio console). */
+void config_init(struct vm_config *c);
+void config_free(struct vm_config *c);
+
+/* Parses argv (getopt_long). Returns 0, or -EINVAL with one line in err
+ * (problem and fix). Pure apart from allocation: no files are opened. */
+int config_parse_args(struct vm_config *c, int argc, char **argv, char err[CONFIG_ERR_LEN]);
+/* Cross-option checks after all sources are merged (kernel given, ...). */
+int config_validate(const struct vm_config *c, char err[CONFIG_ERR_LEN]);
+/* Sets one option by its long name, as config files do ("mem", "512M").
+ * Returns 0, -ENOENT for an unknown key, -EINVAL for a bad value. */
+int config_set(struct vm_config *c, const char *key, const char *value, char err[CONFIG_ERR_LEN]);
+
+/* "512M", "2G", "1048576K", "64" (MiB). Returns 0 or -EINVAL/-ERANGE. */
+int parse_size(const char *s, uint64_t *out);
+/* "30", "1.5", "500ms" -> milliseconds. */
+int parse_duration_ms(const char *s, uint64_t *out);
+
+void config_print_help(const char *prog);
+#endif

@@ -1,0 +1,340 @@
+/* myvmm: parse the configuration, own the terminal, run the VM (again after
+ * each guest reset), and turn the way it stopped into the exit status. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "console.h"
+#include "devices/serial.h"
+#include "evloop.h"
+#include "log.h"
+#include "status.h"
+#include "ui/term.h"
+#include "vcpu/kvm_host.h"
+#include "vcpu/vcpu.h"
+#include "vm.h"
+
+#define EXIT_USAGE 2
+#define PENDING_MAX 4096
+
+struct runner {
+	struct vm_config cfg;
+	struct kvm_host kvm;
+	struct console con;
+	struct vm_host_ctx host;
+	struct evloop *loop;
+	struct vm *vm;                  /* the running VM, NULL between resets */
+	enum stop_reason early_why;     /* a stop that arrived while no VM ran */
+	int early_value;
+	struct esc_filter esc;
+	uint8_t pending[PENDING_MAX];   /* stdin bytes the UART had no room for */
+	size_t pending_len;
+	int retry_timer;
+	bool stdin_active;
+	int sigfd;
+	struct timespec t0;
+	int64_t marker_ms;
+	unsigned resets;
+};
+
+static uint64_t ms_since(const struct timespec *t0)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)(t.tv_sec - t0->tv_sec) * 1000 + (uint64_t)(t.tv_nsec / 1000000) -
+	       (uint64_t)(t0->tv_nsec / 1000000);
+}
+
+static void request_stop(struct runner *r, enum stop_reason why, int value)
+{
+	if (r->vm)
+		vm_request_stop(r->vm, why, value);
+	else if (r->early_why == STOP_NONE) {
+		r->early_why = why;
+		r->early_value = value;
+	}
+}
+
+static void on_stop_efd(void *opaque, int fd, uint32_t ev)
+{
+	struct runner *r = opaque;
+	uint64_t v;
+	if (read(fd, &v, sizeof(v)) < 0) { /* nothing pending */ }
+	evloop_quit(r->loop);
+}
+
+static void on_timeout(void *opaque)
+{
+	struct runner *r = opaque;
+	pr_info("timeout of %llu ms expired", (unsigned long long)r->cfg.timeout_ms);
+	request_stop(r, STOP_TIMEOUT, 0);
+}
+
+static void on_signal(void *opaque, int fd, uint32_t ev)
+{
+	struct runner *r = opaque;
+	struct signalfd_siginfo si;
+	if (read(fd, &si, sizeof(si)) != sizeof(si))
+		return;
+	pr_info("received signal %u, stopping the VM", si.ssi_signo);
+	request_stop(r, STOP_SIGNAL, (int)si.ssi_signo);
+}
+
+static void on_match(void *opaque, enum console_match m)
+{
+	struct runner *r = opaque;
+	request_stop(r, m == MATCH_EXPECT ? STOP_EXPECT : STOP_EXPECT_FAIL, 0);
+}
+
+static void on_boot_marker(void *opaque, unsigned value)
+{
+	struct runner *r = opaque;
+	if (r->marker_ms < 0) {
+		r->marker_ms = (int64_t)ms_since(&r->t0);
+		pr_info("guest reached userspace at %lld ms (marker value %u)",
+			(long long)r->marker_ms, value);
+	}
+}
+
+static void on_stdin(void *opaque, int fd, uint32_t ev);
+
+/* Pushes buffered input into the UART; re-enables stdin once drained. */
+static void flush_pending(struct runner *r)
+{
+	if (r->vm && r->pending_len) {
+		size_t n = serial_rx_push(r->vm->serial, r->pending, r->pending_len);
+		memmove(r->pending, r->pending + n, r->pending_len - n);
+		r->pending_len -= n;
+	}
+	if (r->pending_len == 0 && r->retry_timer >= 0) {
+		evloop_del_timer(r->loop, r->retry_timer);
+		r->retry_timer = -1;
+	}
+	if (r->pending_len == 0 && !r->stdin_active && r->cfg.console == CONSOLE_STDIO) {
+		if (evloop_add_fd(r->loop, 0, EPOLLIN, on_stdin, r) == 0)
+			r->stdin_active = true;
+	}
+}
+
+static void on_retry(void *opaque) { flush_pending(opaque); }
+
+static void on_stdin(void *opaque, int fd, uint32_t ev)
+{
+	struct runner *r = opaque;
+	uint8_t in[256];
+	ssize_t n = read(fd, in, sizeof(in));
+
+	if (n <= 0) {
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			return;
+		evloop_del_fd(r->loop, fd); /* EOF: the guest just gets no more input */
+		r->stdin_active = false;
+		return;
+	}
+	size_t off = 0;
+	while (off < (size_t)n) {
+		uint8_t out[256];
+		size_t on, used;
+		enum esc_result e = esc_filter_feed(&r->esc, in + off, (size_t)n - off, out, &on, &used);
+		off += used;
+		if (on > sizeof(r->pending) - r->pending_len)
+			on = sizeof(r->pending) - r->pending_len;
+		memcpy(r->pending + r->pending_len, out, on);
+		r->pending_len += on;
+		if (e == ESC_QUIT) {
+			pr_info("Ctrl-A x: quitting");
+			request_stop(r, STOP_QUIT, 0);
+			return;
+		}
+		if (e == ESC_HELP)
+			fprintf(stderr, "\r\nmyvmm: Ctrl-A x quit, Ctrl-A Ctrl-A send Ctrl-A, Ctrl-A h help\r\n");
+	}
+	flush_pending(r);
+	if (r->pending_len) {
+		/* The UART is full: stop reading until the guest drains it. */
+		evloop_del_fd(r->loop, 0);
+		r->stdin_active = false;
+		if (r->retry_timer < 0)
+			r->retry_timer = evloop_add_timer(r->loop, 5, 5, on_retry, r);
+	}
+}
+
+static int setup_signals(struct runner *r)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGQUIT);
+	/* Blocked in every thread (vCPU threads inherit the mask); read here. */
+	sigaddset(&set, VCPU_KICK_SIGNAL);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	sigdelset(&set, VCPU_KICK_SIGNAL);
+	r->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (r->sigfd < 0)
+		return -errno;
+	vcpu_install_kick_handler();
+	signal(SIGPIPE, SIG_IGN);
+	return evloop_add_fd(r->loop, r->sigfd, EPOLLIN, on_signal, r);
+}
+
+static void write_status(struct runner *r, enum stop_reason why, int value, int code)
+{
+	char lines[CONSOLE_KEEP_LINES + 1][CONSOLE_LINE_MAX];
+	const char *ptrs[CONSOLE_KEEP_LINES + 1];
+	unsigned n = console_last_lines(&r->con, lines, CONSOLE_KEEP_LINES + 1);
+	for (unsigned i = 0; i < n; i++)
+		ptrs[i] = lines[i];
+	struct run_status s = {
+		.reason = why, .value = value, .exit_code = code, .wall_ms = ms_since(&r->t0),
+		.boot_marker_ms = r->marker_ms, .cpus = r->cfg.cpus, .mem = r->cfg.mem,
+		.resets = r->resets, .kernel = r->cfg.kernel, .name = r->cfg.name,
+		.lines = ptrs, .nlines = n,
+	};
+	char tmp[4096];
+	snprintf(tmp, sizeof(tmp), "%s.tmp", r->cfg.status_file);
+	FILE *f = fopen(tmp, "w");
+	if (!f || status_write_json(f, &s) || fclose(f) || rename(tmp, r->cfg.status_file)) {
+		pr_err("--status-file %s: cannot write: %s", r->cfg.status_file, strerror(errno));
+		if (f)
+			unlink(tmp);
+	}
+}
+
+/* Runs VMs until one stops for a reason other than a guest reset. */
+static enum stop_reason run_machine(struct runner *r, int *value)
+{
+	char err[VM_ERR_LEN];
+
+	for (;;) {
+		int rc = vm_create(&r->cfg, &r->host, &r->vm, err);
+		if (rc) {
+			pr_err("%s", err);
+			*value = EXIT_USAGE;
+			return STOP_NONE;
+		}
+		flush_pending(r);
+		evloop_add_fd(r->loop, r->vm->stop_efd, EPOLLIN, on_stop_efd, r);
+		if (r->early_why != STOP_NONE)
+			vm_request_stop(r->vm, r->early_why, r->early_value);
+		else if ((rc = vm_start(r->vm)))
+			pr_err("starting vCPUs: %s", strerror(-rc));
+		evloop_run(r->loop);
+		evloop_del_fd(r->loop, r->vm->stop_efd);
+		vm_stop_vcpus(r->vm);
+		enum stop_reason why = r->vm->stop_why;
+		*value = r->vm->stop_value;
+		struct vm *vm = r->vm;
+		r->vm = NULL;
+		vm_destroy(vm);
+		if (why != STOP_RESET || r->cfg.no_reboot)
+			return why;
+		r->resets++;
+		pr_info("guest reset: restarting the VM");
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct runner r;
+	char err[CONFIG_ERR_LEN];
+	int code = EXIT_USAGE, value = 0, ret;
+	enum stop_reason why;
+
+	memset(&r, 0, sizeof(r));
+	clock_gettime(CLOCK_MONOTONIC, &r.t0);
+	r.marker_ms = -1;
+	r.retry_timer = -1;
+	r.kvm.fd = -1;
+	config_init(&r.cfg);
+
+	if (config_parse_args(&r.cfg, argc, argv, err) || config_validate(&r.cfg, err)) {
+		fprintf(stderr, "myvmm: %s\n", err);
+		goto out_cfg;
+	}
+	if (r.cfg.show_help) {
+		config_print_help(argv[0]);
+		code = 0;
+		goto out_cfg;
+	}
+	if (r.cfg.show_version) {
+		printf("myvmm %s\n", MYVMM_VERSION);
+		code = 0;
+		goto out_cfg;
+	}
+	if (r.cfg.debug)
+		log_set_level(LOG_DEBUG);
+	if (r.cfg.log_path && (ret = log_open_file(r.cfg.log_path))) {
+		fprintf(stderr, "myvmm: --log %s: %s; check the path is writable\n", r.cfg.log_path,
+			strerror(-ret));
+		goto out_cfg;
+	}
+	if (kvm_host_open(&r.kvm, err)) {
+		fprintf(stderr, "myvmm: %s\n", err);
+		goto out_log;
+	}
+	if (console_init(&r.con, r.cfg.console == CONSOLE_STDIO ? STDOUT_FILENO : -1,
+			 r.cfg.console == CONSOLE_FILE ? r.cfg.console_path : NULL, r.cfg.expect,
+			 r.cfg.expect_fail, err)) {
+		fprintf(stderr, "myvmm: %s\n", err);
+		goto out_kvm;
+	}
+	r.con.on_match = on_match;
+	r.con.match_opaque = &r;
+	r.host = (struct vm_host_ctx){
+		.kvm = &r.kvm,
+		.console_out = { .write = console_write, .opaque = &r.con },
+		.on_boot_marker = on_boot_marker,
+		.marker_opaque = &r,
+	};
+	r.loop = evloop_create();
+	if (!r.loop || setup_signals(&r)) {
+		fprintf(stderr, "myvmm: cannot set up the event loop: %s\n", strerror(errno));
+		goto out_con;
+	}
+	if (r.cfg.console == CONSOLE_STDIO) {
+		term_raw_enter(STDIN_FILENO); /* not a tty (CI, pipes): input as is */
+		if (evloop_add_fd(r.loop, STDIN_FILENO, EPOLLIN, on_stdin, &r) == 0)
+			r.stdin_active = true;
+	}
+	if (r.cfg.timeout_ms)
+		evloop_add_timer(r.loop, r.cfg.timeout_ms, 0, on_timeout, &r);
+
+	why = run_machine(&r, &value);
+	term_restore();
+	if (why == STOP_NONE) {
+		code = value; /* start-up failure, already reported */
+	} else {
+		code = status_exit_code(why, value, r.cfg.no_reboot);
+		pr_info("VM stopped: %s, exit status %d", status_reason_name(why), code);
+		if (why == STOP_EXPECT_FAIL)
+			fprintf(stderr, "myvmm: --expect-fail pattern matched the guest console\n");
+		if (why == STOP_TIMEOUT)
+			fprintf(stderr, "myvmm: timeout: the guest was stopped after %llu ms\n",
+				(unsigned long long)r.cfg.timeout_ms);
+	}
+	if (r.cfg.status_file)
+		write_status(&r, why, value, code);
+out_con:
+	if (r.loop)
+		evloop_destroy(r.loop);
+	if (r.sigfd > 0)
+		close(r.sigfd);
+	console_destroy(&r.con);
+out_kvm:
+	kvm_host_close(&r.kvm);
+out_log:
+	log_close_file();
+out_cfg:
+	config_free(&r.cfg);
+	return code;
+}

@@ -1,0 +1,117 @@
+/* Guest RAM layout, e820 map and checked gpa -> hva translation. */
+#include "mem/guest_mem.h"
+#include "mem/layout.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#define GMEM_MIN_RAM (16 * MiB)
+#define PAGE_SIZE_4K 4096ULL
+
+int gmem_plan(uint64_t ram_size, struct gmem_region *out, int max)
+{
+	uint64_t low, high;
+	int n = 0;
+
+	if (ram_size < GMEM_MIN_RAM || (ram_size & (PAGE_SIZE_4K - 1)) || max < 2)
+		return -EINVAL;
+	/* 1 TiB is far beyond what we map below the 64-bit PCI window. */
+	if (ram_size > (1ULL << 40))
+		return -EINVAL;
+	low = ram_size < LAYOUT_MMIO_HOLE_START ? ram_size : LAYOUT_MMIO_HOLE_START;
+	high = ram_size - low;
+	out[n++] = (struct gmem_region){ .gpa = 0, .size = low, .hva = NULL };
+	if (high)
+		out[n++] = (struct gmem_region){ .gpa = LAYOUT_HIGH_RAM_START, .size = high };
+	return n;
+}
+
+int gmem_e820(uint64_t ram_size, struct e820_entry *out, int max)
+{
+	struct gmem_region r[2];
+	int nr = gmem_plan(ram_size, r, 2);
+	int n = 0;
+
+	if (nr < 0)
+		return nr;
+	if (max < 5)
+		return -ENOSPC;
+	out[n++] = (struct e820_entry){ 0, LAYOUT_EBDA_START, E820_RAM };
+	out[n++] = (struct e820_entry){ LAYOUT_EBDA_START, LAYOUT_LOWMEM_END - LAYOUT_EBDA_START,
+					E820_RESERVED };
+	out[n++] = (struct e820_entry){ LAYOUT_ACPI_BASE, LAYOUT_HIGHMEM_START - LAYOUT_ACPI_BASE,
+					E820_RESERVED };
+	out[n++] = (struct e820_entry){ LAYOUT_HIGHMEM_START, r[0].size - LAYOUT_HIGHMEM_START,
+					E820_RAM };
+	if (nr > 1)
+		out[n++] = (struct e820_entry){ r[1].gpa, r[1].size, E820_RAM };
+	return n;
+}
+
+int gmem_alloc(struct guest_mem *m, uint64_t ram_size)
+{
+	struct gmem_region plan[GMEM_MAX_REGIONS];
+	int nr = gmem_plan(ram_size, plan, GMEM_MAX_REGIONS);
+
+	memset(m, 0, sizeof(*m));
+	if (nr < 0)
+		return nr;
+	for (int i = 0; i < nr; i++) {
+		void *p = mmap(NULL, plan[i].size, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (p == MAP_FAILED) {
+			int err = -errno;
+			gmem_free(m);
+			return err == -EINVAL ? -ENOMEM : err;
+		}
+		/* Guest RAM must never end up in a core dump of the VMM. */
+		madvise(p, plan[i].size, MADV_DONTDUMP);
+		m->r[i] = plan[i];
+		m->r[i].hva = p;
+		m->nr = i + 1;
+	}
+	m->ram_size = ram_size;
+	return 0;
+}
+
+void gmem_free(struct guest_mem *m)
+{
+	for (int i = 0; i < m->nr; i++)
+		if (m->r[i].hva)
+			munmap(m->r[i].hva, m->r[i].size);
+	memset(m, 0, sizeof(*m));
+}
+
+void *gmem_ptr(const struct guest_mem *m, uint64_t gpa, uint64_t len)
+{
+	if (len == 0)
+		len = 1;
+	for (int i = 0; i < m->nr; i++) {
+		const struct gmem_region *r = &m->r[i];
+		/* gpa - r->gpa < size and len <= size - offset: no overflow. */
+		if (gpa >= r->gpa && gpa - r->gpa < r->size && len <= r->size - (gpa - r->gpa))
+			return r->hva + (gpa - r->gpa);
+	}
+	return NULL;
+}
+
+int gmem_write(const struct guest_mem *m, uint64_t gpa, const void *src, uint64_t len)
+{
+	void *p = gmem_ptr(m, gpa, len);
+	if (!p)
+		return -EFAULT;
+	if (len)
+		memcpy(p, src, len);
+	return 0;
+}
+
+int gmem_read(const struct guest_mem *m, uint64_t gpa, void *dst, uint64_t len)
+{
+	void *p = gmem_ptr(m, gpa, len);
+	if (!p)
+		return -EFAULT;
+	if (len)
+		memcpy(dst, p, len);
+	return 0;
+}

@@ -1,0 +1,54 @@
+/* Guest RAM: a few host mappings, each backing one guest-physical range.
+ * All translation goes through gmem_ptr(), which refuses any range that is not
+ * wholly inside one region (so a guest address can never reach host memory
+ * outside guest RAM, and length arithmetic cannot wrap). */
+#ifndef MYVMM_GUEST_MEM_H
+#define MYVMM_GUEST_MEM_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define GMEM_MAX_REGIONS 8
+
+struct gmem_region {
+	uint64_t gpa;
+	uint64_t size;
+	uint8_t *hva;
+};
+
+struct guest_mem {
+	struct gmem_region r[GMEM_MAX_REGIONS];
+	int nr;
+	uint64_t ram_size;       /* total RAM bytes requested (--mem) */
+};
+
+/* e820 entry types (Linux boot protocol / ACPI). */
+#define E820_RAM       1
+#define E820_RESERVED  2
+#define E820_ACPI      3
+
+struct e820_entry {
+	uint64_t addr, size;
+	uint32_t type;
+};
+#define E820_MAX 16
+
+/* Pure: splits ram_size around the MMIO hole into RAM ranges (gpa, size).
+ * Returns the number of ranges (1 or 2) or -EINVAL for sizes below the
+ * minimum (LAYOUT minimum is 16 MiB) or not page-aligned. */
+int gmem_plan(uint64_t ram_size, struct gmem_region *out, int max);
+/* Pure: the e820 map the guest sees for that RAM size. Returns entry count. */
+int gmem_e820(uint64_t ram_size, struct e820_entry *out, int max);
+
+/* mmap()s the planned regions (MAP_NORESERVE, anonymous). -ENOMEM if the host
+ * cannot back it. */
+int gmem_alloc(struct guest_mem *m, uint64_t ram_size);
+void gmem_free(struct guest_mem *m);
+
+/* Host pointer for [gpa, gpa+len) if it lies wholly in one region, else NULL.
+ * len 0 is treated as 1. */
+void *gmem_ptr(const struct guest_mem *m, uint64_t gpa, uint64_t len);
+/* Copy helpers: -EFAULT if the range is not wholly in RAM. */
+int gmem_write(const struct guest_mem *m, uint64_t gpa, const void *src, uint64_t len);
+int gmem_read(const struct guest_mem *m, uint64_t gpa, void *dst, uint64_t len);
+#endif

@@ -1,0 +1,227 @@
+/* vCPU threads: create, boot registers, the KVM_RUN loop, kicks, dumps. */
+#include "vcpu/vcpu.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "mem/layout.h"
+#include "vcpu/exit.h"
+#include "vm.h"
+
+#define MSR_IA32_MISC_ENABLE 0x000001a0
+#define MISC_ENABLE_FAST_STRING 1ULL
+
+#define APIC_LVT_LINT0 0x350
+#define APIC_LVT_LINT1 0x360
+#define APIC_MODE_NMI 0x4
+#define APIC_MODE_EXTINT 0x7
+
+static void kick_handler(int sig) { (void)sig; }
+
+void vcpu_install_kick_handler(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = kick_handler; /* no SA_RESTART: KVM_RUN returns -EINTR */
+	sigemptyset(&sa.sa_mask);
+	sigaction(VCPU_KICK_SIGNAL, &sa, NULL);
+}
+
+static int set_cpuid(struct vcpu *v)
+{
+	const struct kvm_cpuid2 *src = v->vm->host->kvm->cpuid;
+	size_t sz = sizeof(*src) + src->nent * sizeof(src->entries[0]);
+	struct kvm_cpuid2 *c = malloc(sz);
+	int ret = 0;
+
+	if (!c)
+		return -ENOMEM;
+	memcpy(c, src, sz);
+	vcpu_cpuid_patch(c, v->id, v->vm->ncpus);
+	if (ioctl(v->fd, KVM_SET_CPUID2, c) < 0)
+		ret = -errno;
+	free(c);
+	return ret;
+}
+
+static int set_msrs(struct vcpu *v)
+{
+	struct {
+		struct kvm_msrs hdr;
+		struct kvm_msr_entry e[1];
+	} m;
+	memset(&m, 0, sizeof(m));
+	m.hdr.nmsrs = 1;
+	m.e[0].index = MSR_IA32_MISC_ENABLE;
+	m.e[0].data = MISC_ENABLE_FAST_STRING;
+	return ioctl(v->fd, KVM_SET_MSRS, &m) == 1 ? 0 : -EIO;
+}
+
+static int set_fpu(struct vcpu *v)
+{
+	struct kvm_fpu fpu;
+	memset(&fpu, 0, sizeof(fpu));
+	fpu.fcw = 0x37f;
+	fpu.mxcsr = 0x1f80;
+	return ioctl(v->fd, KVM_SET_FPU, &fpu) < 0 ? -errno : 0;
+}
+
+/* LINT0 = ExtINT (the 8259 PIC's output), LINT1 = NMI, as a PC's BIOS sets. */
+static int set_lint(struct vcpu *v)
+{
+	struct kvm_lapic_state l;
+	uint32_t *lint0, *lint1;
+
+	if (ioctl(v->fd, KVM_GET_LAPIC, &l) < 0)
+		return -errno;
+	lint0 = (uint32_t *)&l.regs[APIC_LVT_LINT0];
+	lint1 = (uint32_t *)&l.regs[APIC_LVT_LINT1];
+	*lint0 = (*lint0 & ~0x700u & ~0x10000u) | (APIC_MODE_EXTINT << 8);
+	*lint1 = (*lint1 & ~0x700u & ~0x10000u) | (APIC_MODE_NMI << 8);
+	return ioctl(v->fd, KVM_SET_LAPIC, &l) < 0 ? -errno : 0;
+}
+
+int vcpu_create(struct vm *vm, unsigned id, struct vcpu **out)
+{
+	struct vcpu *v = calloc(1, sizeof(*v));
+	int ret;
+
+	if (!v)
+		return -ENOMEM;
+	v->vm = vm;
+	v->id = id;
+	v->fd = ioctl(vm->fd, KVM_CREATE_VCPU, (unsigned long)id);
+	if (v->fd < 0) {
+		ret = -errno;
+		goto err_free;
+	}
+	v->run_size = (uint32_t)vm->host->kvm->run_size;
+	v->run = mmap(NULL, v->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, v->fd, 0);
+	if (v->run == MAP_FAILED) {
+		ret = -errno;
+		goto err_close;
+	}
+	if ((ret = set_cpuid(v)) || (ret = set_msrs(v)) || (ret = set_fpu(v)) ||
+	    (ret = set_lint(v)))
+		goto err_unmap;
+	/* Application processors stay in wait-for-SIPI (KVM's default for
+	 * vCPUs other than 0 with an in-kernel LAPIC). */
+	if (id == 0 && (ret = vcpu_set_boot_regs(v->fd, &vm->entry)))
+		goto err_unmap;
+	*out = v;
+	return 0;
+err_unmap:
+	munmap(v->run, v->run_size);
+err_close:
+	close(v->fd);
+err_free:
+	free(v);
+	return ret;
+}
+
+void vcpu_destroy(struct vcpu *v)
+{
+	if (!v)
+		return;
+	munmap(v->run, v->run_size);
+	close(v->fd);
+	free(v);
+}
+
+static void log_unhandled(struct vcpu *v, const struct exit_info *x)
+{
+	if (!v->vm->cfg->debug)
+		return;
+	uint64_t val = x->is_write ? bus_get_le(x->data, x->size) : 0;
+	pr_guest("unhandled %s %s 0x%llx size %u%s0x%llx", x->action == EXIT_PIO ? "port" : "mmio",
+		 x->is_write ? "write" : "read", (unsigned long long)x->addr, x->size,
+		 x->is_write ? " value " : "", (unsigned long long)val);
+}
+
+static void *vcpu_thread(void *arg)
+{
+	struct vcpu *v = arg;
+	struct vm *vm = v->vm;
+	sigset_t set;
+	char name[16];
+
+	snprintf(name, sizeof(name), "vcpu%u", v->id);
+	pthread_setname_np(pthread_self(), name);
+	sigemptyset(&set);
+	sigaddset(&set, VCPU_KICK_SIGNAL);
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+
+	while (!__atomic_load_n(&vm->stopping, __ATOMIC_ACQUIRE)) {
+		struct exit_info x;
+		int r = ioctl(v->fd, KVM_RUN, 0);
+		if (r < 0) {
+			if (errno == EINTR || errno == EAGAIN) {
+				v->run->immediate_exit = 0;
+				continue;
+			}
+			pr_err("vcpu%u: KVM_RUN failed: %s", v->id, strerror(errno));
+			vm_request_stop(vm, STOP_INTERNAL_ERROR, 0);
+			break;
+		}
+		exit_decode(v->run, v->run_size, &x);
+		switch (x.action) {
+		case EXIT_CONTINUE:
+			break;
+		case EXIT_PIO:
+			for (uint32_t i = 0; i < x.count; i++)
+				if (bus_access(&vm->pio, x.addr, x.data + (size_t)i * x.size, x.size,
+					       x.is_write) == -ENOENT && i == 0)
+					log_unhandled(v, &x);
+			break;
+		case EXIT_MMIO:
+			if (bus_access(&vm->mmio, x.addr, x.data, x.size, x.is_write) == -ENOENT)
+				log_unhandled(v, &x);
+			break;
+		case EXIT_STOP:
+			if (x.what)
+				pr_info("vcpu%u: %s", v->id, x.what);
+			vm_request_stop(vm, x.reason, x.value);
+			goto out;
+		case EXIT_ERROR:
+			/* Claim the stop first so only the first failing vCPU dumps. */
+			pr_err("vcpu%u: %s (exit reason %u)", v->id, x.what, v->run->exit_reason);
+			vcpu_dump(v);
+			vm_request_stop(vm, STOP_INTERNAL_ERROR, 0);
+			goto out;
+		}
+	}
+out:
+	return NULL;
+}
+
+int vcpu_start(struct vcpu *v)
+{
+	int r = pthread_create(&v->thread, NULL, vcpu_thread, v);
+	if (r)
+		return -r;
+	v->thread_started = true;
+	return 0;
+}
+
+void vcpu_kick(struct vcpu *v)
+{
+	if (!v->thread_started)
+		return;
+	__atomic_store_n(&v->run->immediate_exit, 1, __ATOMIC_RELEASE);
+	pthread_kill(v->thread, VCPU_KICK_SIGNAL);
+}
+
+void vcpu_join(struct vcpu *v)
+{
+	if (!v->thread_started)
+		return;
+	pthread_join(v->thread, NULL);
+	v->thread_started = false;
+}

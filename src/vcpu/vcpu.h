@@ -1,0 +1,42 @@
+/* One vCPU: a thread in KVM_RUN that forwards port-I/O and MMIO exits to the
+ * VM's buses and turns stop conditions into vm_request_stop(). */
+#ifndef MYVMM_VCPU_H
+#define MYVMM_VCPU_H
+#include <linux/kvm.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "loader/loader.h"
+
+struct vm;
+struct kvm_host;
+
+struct vcpu {
+	struct vm *vm;
+	unsigned id;
+	int fd;
+	struct kvm_run *run;
+	uint32_t run_size;
+	pthread_t thread;
+	bool thread_started;
+};
+
+int vcpu_create(struct vm *vm, unsigned id, struct vcpu **out);
+void vcpu_destroy(struct vcpu *v);
+int vcpu_start(struct vcpu *v);
+/* Makes KVM_RUN return promptly (immediate_exit + signal). */
+void vcpu_kick(struct vcpu *v);
+void vcpu_join(struct vcpu *v);
+
+/* CPUID for vCPU `id` of `ncpus`: APIC IDs and topology patched into KVM's
+ * supported table, everything else (incl. 0x4000000x) passed through. Pure. */
+void vcpu_cpuid_patch(struct kvm_cpuid2 *c, unsigned id, unsigned ncpus);
+/* Registers for the boot entry (BSP only). */
+int vcpu_set_boot_regs(int fd, const struct boot_entry *e);
+/* Writes a short register dump (RIP, RSP, CR0/3/4, EFER, code bytes) via pr_err. */
+void vcpu_dump(struct vcpu *v);
+/* Signal used to kick vCPU threads; installed once by the process. */
+#define VCPU_KICK_SIGNAL SIGUSR1
+void vcpu_install_kick_handler(void);
+#endif
