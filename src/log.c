@@ -14,7 +14,7 @@ static struct {
 	FILE *file;
 	pthread_mutex_t lock;
 	struct timespec start;
-} g_log = { LOG_INFO, NULL, PTHREAD_MUTEX_INITIALIZER, { 0, 0 } };
+} g_log = { LOG_WARN, NULL, PTHREAD_MUTEX_INITIALIZER, { 0, 0 } };
 
 static uint64_t now_ms(void)
 {
@@ -57,6 +57,7 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
 	char buf[1024];
 	va_list ap;
 
+	/* stderr gets what the level allows; the log file also gets info. */
 	if (lvl > g_log.level && !(g_log.file && lvl <= LOG_INFO))
 		return;
 	va_start(ap, fmt);
@@ -64,10 +65,9 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
 	va_end(ap);
 
 	pthread_mutex_lock(&g_log.lock);
-	/* Info and debug lines go to the log file; stderr gets them only when
-	 * the level asks for it, so a normal run prints nothing but the guest. */
-	if (lvl <= g_log.level && (lvl <= LOG_WARN || !g_log.file))
-		fprintf(stderr, "myvmm: %s%s%s\r\n", lvl <= LOG_WARN ? level_names[lvl] : "",
+	/* The terminal keeps OPOST in raw mode, so \n is enough. */
+	if (lvl <= g_log.level)
+		fprintf(stderr, "myvmm: %s%s%s\n", lvl <= LOG_WARN ? level_names[lvl] : "",
 			lvl <= LOG_WARN ? ": " : "", buf);
 	if (g_log.file) {
 		struct timespec ts;
