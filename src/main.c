@@ -13,6 +13,7 @@
 
 #include "config.h"
 #include "console.h"
+#include "devices/rtc.h"
 #include "devices/serial.h"
 #include "evloop.h"
 #include "log.h"
@@ -105,6 +106,14 @@ static void on_boot_marker(void *opaque, unsigned value)
 }
 
 static void on_stdin(void *opaque, int fd, uint32_t ev);
+
+/* 1 Hz: the RTC's update-ended and alarm interrupts. */
+static void on_second(void *opaque)
+{
+	struct runner *r = opaque;
+	if (r->vm)
+		rtc_tick(r->vm->rtc);
+}
 
 /* Pushes buffered input into the UART; re-enables stdin once drained. */
 static void flush_pending(struct runner *r)
@@ -306,6 +315,7 @@ int main(int argc, char **argv)
 		if (evloop_add_fd(r.loop, STDIN_FILENO, EPOLLIN, on_stdin, &r) == 0)
 			r.stdin_active = true;
 	}
+	evloop_add_timer(r.loop, 1000, 1000, on_second, &r);
 	if (r.cfg.timeout_ms)
 		evloop_add_timer(r.loop, r.cfg.timeout_ms, 0, on_timeout, &r);
 

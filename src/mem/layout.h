@@ -8,8 +8,8 @@
 #define GiB (1ULL << 30)
 
 /* Low memory, below 1 MiB. */
-#define LAYOUT_BOOT_GDT        0x00000500ULL /* 4 descriptors, 32 bytes            */
-#define LAYOUT_BOOT_IDT        0x00000520ULL /* empty IDT (limit 0)                */
+#define LAYOUT_BOOT_GDT        0x00000500ULL /* 6 descriptor slots, 48 bytes       */
+#define LAYOUT_BOOT_IDT        0x00000530ULL /* empty IDT (limit 0)                */
 #define LAYOUT_PVH_START_INFO  0x00006000ULL /* struct hvm_start_info              */
 #define LAYOUT_PVH_MEMMAP      0x00006100ULL /* hvm_memmap_table_entry[], <=64     */
 #define LAYOUT_PVH_MODLIST     0x00006900ULL /* hvm_modlist_entry[] (initrd)       */
@@ -17,7 +17,7 @@
 #define LAYOUT_PML4            0x00009000ULL /* identity page tables: PML4         */
 #define LAYOUT_PDPT            0x0000a000ULL /*  one PDPT                          */
 #define LAYOUT_PD              0x0000b000ULL /*  four PDs (2 MiB pages, 4 GiB)     */
-#define LAYOUT_BOOT_STACK      0x0000f000ULL /* initial RSP for the 64-bit entry   */
+#define LAYOUT_BOOT_STACK      0x00009000ULL /* initial RSP: grows into 0x8000-0x8fff */
 #define LAYOUT_CMDLINE         0x00020000ULL /* kernel command line                */
 #define LAYOUT_CMDLINE_MAX     0x00010000ULL /* 64 KiB, bytes incl. NUL            */
 #define LAYOUT_EBDA_START      0x0009fc00ULL /* reserved from here ...             */

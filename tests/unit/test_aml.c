@@ -2,6 +2,7 @@
 #include <check.h>
 #include <errno.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "devices/aml.h"
@@ -82,8 +83,11 @@ START_TEST(pkglen_close_bodies)
 		ck_assert_uint_eq(a.len, 1 + cases[i].n + cases[i].body);
 		ck_assert_int_eq(pkglen_decode(buf + 1, &v), cases[i].n);
 		ck_assert_uint_eq(v, cases[i].body + cases[i].n);
-		for (size_t j = 0; j < cases[i].body; j++)
-			ck_assert_uint_eq(buf[1 + cases[i].n + j], (uint8_t)(j * 7 + 3));
+		size_t bad = SIZE_MAX;
+		for (size_t j = 0; j < cases[i].body && bad == SIZE_MAX; j++)
+			if (buf[1 + cases[i].n + j] != (uint8_t)(j * 7 + 3))
+				bad = j;
+		ck_assert_msg(bad == SIZE_MAX, "body corrupted at %zu", bad);
 	}
 	free(buf);
 }

@@ -1,0 +1,631 @@
+#!/usr/bin/env python3
+"""End-to-end boot tests for myvmm: boot the freestanding test kernel
+(tests/guest) and assert what the guest printed, the exit status and the
+messages on stderr.  Stdlib only.
+
+    run_boot_tests.py --myvmm PATH --elf PATH --bzimage PATH [--only NAME]
+
+Each test is one function test_<name>(ctx); a failed check raises TestFailure.
+Exit status: 0 all selected tests passed, 1 a test failed, 2 usage error.
+"""
+import argparse
+import datetime
+import json
+import os
+import pty
+import queue
+import re
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import termios
+import threading
+import time
+
+MiB = 1 << 20
+GiB = 1 << 30
+SAFETY_TIMEOUT = 30          # --timeout given to every boot (seconds)
+PROC_TIMEOUT = 60            # Python-side kill if myvmm ignores its own --timeout
+
+
+class TestFailure(Exception):
+    pass
+
+
+def check(cond, msg, res=None):
+    """Raise TestFailure with msg (and the boot's output, if given) unless cond."""
+    if not cond:
+        if res is not None:
+            msg += "\n" + res.describe()
+        raise TestFailure(msg)
+
+
+class Result:
+    def __init__(self, argv, rc, out, err, elapsed):
+        self.argv, self.rc, self.out, self.err, self.elapsed = argv, rc, out, err, elapsed
+        self.lines = [l.rstrip("\r") for l in out.splitlines()]
+        self.tk = [l for l in self.lines if l.startswith("TK: ")]
+
+    def describe(self):
+        return ("  command: %s\n  exit status: %s, %.2f s\n  --- stdout ---\n%s\n"
+                "  --- stderr ---\n%s" % (" ".join(self.argv), self.rc, self.elapsed,
+                                          self.out.rstrip(), self.err.rstrip()))
+
+    def has(self, line):
+        return line in self.tk
+
+    def grep(self, regex):
+        return [m for m in (re.match(regex, l) for l in self.tk) if m]
+
+
+class Ctx:
+    def __init__(self, myvmm, elf, bzimage):
+        self.myvmm, self.elf, self.bzimage = myvmm, elf, bzimage
+        self.tmp = tempfile.mkdtemp(prefix="myvmm-boot-")
+
+    def kernel(self, kind):
+        return self.elf if kind == "pvh" else self.bzimage
+
+    def argv(self, kernel=None, cmdline=None, extra=(), timeout=SAFETY_TIMEOUT):
+        a = [self.myvmm]
+        if kernel:
+            a += ["--kernel", kernel]
+        if cmdline is not None:
+            a += ["--cmdline", cmdline]
+        a += list(extra)
+        if timeout is not None:
+            a += ["--timeout", str(timeout)]
+        return a
+
+    def run(self, kernel=None, cmdline=None, extra=(), timeout=SAFETY_TIMEOUT, env=None,
+            raw_argv=None):
+        """Runs myvmm to completion with stdin=/dev/null; returns a Result."""
+        argv = raw_argv or self.argv(kernel, cmdline, extra, timeout)
+        e = dict(os.environ)
+        e.update(env or {})
+        t0 = time.monotonic()
+        try:
+            p = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, env=e, timeout=PROC_TIMEOUT)
+        except subprocess.TimeoutExpired as ex:
+            raise TestFailure("myvmm did not exit within %d s (its --timeout ignored?): %s"
+                              % (PROC_TIMEOUT, " ".join(argv)))
+        r = Result(argv, p.returncode, p.stdout.decode("utf-8", "replace"),
+                   p.stderr.decode("utf-8", "replace"), time.monotonic() - t0)
+        return r
+
+    def boot(self, kind, scen, extra=(), args="", **kw):
+        return self.run(self.kernel(kind), ("tk=%s %s" % (scen, args)).strip(), extra, **kw)
+
+    def path(self, name):
+        return os.path.join(self.tmp, name)
+
+
+class Live:
+    """A running myvmm whose stdout lines are collected by a reader thread."""
+
+    def __init__(self, argv, stdin=subprocess.PIPE, **kw):
+        self.argv = argv
+        self.t0 = time.monotonic()
+        self.p = subprocess.Popen(argv, stdin=stdin, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, **kw)
+        self.q = queue.Queue()
+        self.lines = []
+        self.err = b""
+        threading.Thread(target=self._read, daemon=True).start()
+        threading.Thread(target=self._read_err, daemon=True).start()
+
+    def _read(self):
+        for l in self.p.stdout:
+            self.q.put(l.decode("utf-8", "replace").rstrip("\r\n"))
+        self.q.put(None)
+
+    def _read_err(self):
+        self.err = self.p.stderr.read()
+
+    def wait_line(self, line, timeout=20):
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            try:
+                l = self.q.get(timeout=max(0.01, end - time.monotonic()))
+            except queue.Empty:
+                break
+            if l is None:
+                break
+            self.lines.append(l)
+            if l == line:
+                return
+        self.kill()
+        raise TestFailure("never saw %r on stdout; got %r; stderr %r" % (line, self.lines, self.err))
+
+    def finish(self, timeout=20):
+        try:
+            rc = self.p.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            raise TestFailure("myvmm did not exit within %d s: %s" % (timeout, " ".join(self.argv)))
+        elapsed = time.monotonic() - self.t0
+        while True:
+            l = self.q.get(timeout=5)
+            if l is None:
+                break
+            self.lines.append(l)
+        time.sleep(0.05)
+        return Result(self.argv, rc, "\n".join(self.lines), self.err.decode("utf-8", "replace"),
+                      elapsed)
+
+    def kill(self):
+        if self.p.poll() is None:
+            self.p.kill()
+            self.p.wait()
+
+
+# ---------------------------------------------------------------- expectations
+
+def expected_e820(mem):
+    e = [(0, 0x9fc00, 1), (0x9fc00, 0xa0000, 2), (0xe0000, 0x100000, 2),
+         (0x100000, min(mem, 3 * GiB), 1)]
+    if mem > 3 * GiB:
+        e.append((4 * GiB, 4 * GiB + mem - 3 * GiB, 1))
+    return e
+
+
+def check_e820(r, mem):
+    got = [(int(m.group(2), 16), int(m.group(3), 16), int(m.group(4)))
+           for m in r.grep(r"TK: e820 (\d+) ([0-9a-f]+) ([0-9a-f]+) (\d+)$")]
+    want = expected_e820(mem)
+    check(got == want, "e820 for --mem %d MiB: got %s, want %s" % (
+        mem >> 20, [(hex(a), hex(b), t) for a, b, t in got],
+        [(hex(a), hex(b), t) for a, b, t in want]), r)
+    ram = sum(b - a for a, b, t in want if t == 1) >> 20
+    check(r.has("TK: ram %d" % ram), "expected 'TK: ram %d'" % ram, r)
+
+
+def check_pass(r, scen, code=1):
+    check(r.rc == code, "tk=%s: exit status %s, want %d" % (scen, r.rc, code), r)
+    check(r.has("TK: PASS %s" % scen), "no 'TK: PASS %s' line" % scen, r)
+    check(not r.grep(r"TK: FAIL"), "guest printed a FAIL line", r)
+
+
+def require_kvm():
+    dev = "/dev/kvm"
+    if not os.path.exists(dev):
+        raise TestFailure("/dev/kvm does not exist: these boot tests need KVM "
+                          "(load kvm_intel/kvm_amd or kvm_pvm); they do not skip")
+    if not os.access(dev, os.R_OK | os.W_OK):
+        raise TestFailure("/dev/kvm is not readable and writable by this user: "
+                          "add the user to the kvm group")
+
+
+def sum32(data):
+    return sum(data) & 0xffffffff
+
+
+# ------------------------------------------------------------------------ tests
+
+def info_test(ctx, kind):
+    mem = 128 * MiB
+    r = ctx.boot(kind, "info", ["--mem", "128M", "--cpus", "2"])
+    host_now = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+    check_pass(r, "info")
+    check(r.has("TK: myvmm test kernel (%s)" % ("pvh" if kind == "pvh" else "linux64")),
+          "banner names the wrong boot mode", r)
+    check(r.has("TK: cmdline tk=info"), "command line not passed", r)
+    check_e820(r, mem)
+    check(r.grep(r"TK: madt cpus 2 "), "expected 'madt cpus 2'", r)
+    check(r.has("TK: s5 slp_typ 5"), "expected 's5 slp_typ 5'", r)
+    check(r.has("TK: pci0 yes"), "expected 'pci0 yes'", r)
+    check(r.grep(r"TK: rsdp 0x[0-9a-f]+ rev \d+ ok$"), "RSDP missing or bad", r)
+    acpi = r.grep(r"TK: acpi (\S+) 0x[0-9a-f]+ \d+ (\S+)$")
+    tables = {m.group(1) for m in acpi}
+    check({"FACP", "APIC", "DSDT"} <= tables, "missing ACPI tables, got %s" % tables, r)
+    bad = [m.group(0) for m in acpi if m.group(2) != "ok"]
+    check(not bad, "ACPI tables with bad checksums: %s" % bad, r)
+    m = r.grep(r"TK: rtc (\d+)-(\d+)-(\d+) (\d+):(\d+):(\d+)$")
+    check(m, "no rtc line", r)
+    t = datetime.datetime(*(int(x) for x in m[0].groups()))
+    check(abs((t - host_now).total_seconds()) <= 60,
+          "RTC %s is more than a minute from host UTC %s" % (t, host_now), r)
+
+
+def test_info_pvh(ctx):
+    info_test(ctx, "pvh")
+
+
+def test_info_bzimage(ctx):
+    info_test(ctx, "bz")
+
+
+def test_e820_layouts(ctx):
+    for mem_s, mem in (("3G", 3 * GiB), ("5G", 5 * GiB), ("8G", 8 * GiB)):
+        r = ctx.boot("pvh", "info", ["--mem", mem_s])
+        check_pass(r, "info")
+        check_e820(r, mem)
+
+
+def test_cpus(ctx):
+    for kind, n in (("pvh", 1), ("pvh", 2), ("bz", 2), ("pvh", 8)):
+        r = ctx.boot(kind, "smp", ["--cpus", str(n), "--mem", "64M"])
+        check_pass(r, "smp")
+        check(r.has("TK: cpus online %d" % n), "%s: expected 'cpus online %d'" % (kind, n), r)
+        for i in range(1, n):
+            check(r.has("TK: ap %d up" % i), "%s --cpus %d: AP %d did not come up" % (kind, n, i), r)
+        check(len(r.grep(r"TK: ap \d+ up")) == n - 1, "wrong number of 'ap up' lines", r)
+    r = ctx.boot("pvh", "info", ["--cpus", "64", "--mem", "64M"])
+    check_pass(r, "info")
+    check(r.grep(r"TK: madt cpus 64 "), "expected 'madt cpus 64'", r)
+
+
+def test_poweroff(ctx):
+    for kind in ("pvh", "bz"):
+        r = ctx.boot(kind, "poweroff", ["--mem", "64M"])
+        check(r.rc == 0, "tk=poweroff (%s): exit status %s, want 0" % (kind, r.rc), r)
+        check(r.has("TK: poweroff"), "no 'TK: poweroff' line", r)
+        check(not r.grep("TK: FAIL"), "guest printed FAIL", r)
+
+
+def test_reset_restart(ctx):
+    for how in ("cf9", "kbd", "acpi"):
+        scen = "reset-" + how
+        r = ctx.boot("pvh", scen, ["--mem", "64M"])
+        check_pass(r, scen)
+        banners = [i for i, l in enumerate(r.tk) if l.startswith("TK: myvmm test kernel")]
+        check(len(banners) == 2, "%s: want 2 banners (boot, reboot), got %d" % (scen, len(banners)), r)
+        check(r.has("TK: resetting via %s" % how), "no 'resetting via' line", r)
+        check(r.tk.index("TK: rebooted") > banners[1], "'rebooted' not after the second banner", r)
+        r = ctx.boot("pvh", scen, ["--mem", "64M", "--no-reboot"])
+        check(r.rc == 0, "%s --no-reboot: exit status %s, want 0" % (scen, r.rc), r)
+        banners = [l for l in r.tk if l.startswith("TK: myvmm test kernel")]
+        check(len(banners) == 1, "%s --no-reboot: want 1 banner, got %d" % (scen, len(banners)), r)
+        check(not r.has("TK: rebooted"), "--no-reboot but the guest rebooted", r)
+        check(not r.grep("TK: FAIL"), "guest printed FAIL", r)
+
+
+def test_debug_exit(ctx):
+    for n in (0, 1, 5, 42):
+        r = ctx.boot("pvh", "exit", ["--mem", "64M"], args="tk.code=%d" % n)
+        check(r.has("TK: exit %d" % n), "no 'TK: exit %d'" % n, r)
+        check(r.rc == ((n << 1) | 1) & 0xff, "tk.code=%d: exit status %s, want %d"
+              % (n, r.rc, (n << 1) | 1), r)
+
+
+def test_timeout(ctx):
+    for t, lo, hi in (("2", 2.0, 3.0), ("0.5", 0.5, 1.5)):
+        r = ctx.boot("pvh", "hang", ["--mem", "64M"], timeout=t)
+        check(r.rc == 124, "--timeout %s: exit status %s, want 124" % (t, r.rc), r)
+        check(lo <= r.elapsed <= hi, "--timeout %s: took %.2f s, want %.1f-%.1f s"
+              % (t, r.elapsed, lo, hi), r)
+        check("timeout" in r.err.lower(), "stderr does not mention the timeout", r)
+        check(r.has("TK: hanging"), "guest never reached the hang", r)
+
+
+def test_internal_error(ctx):
+    r = ctx.boot("pvh", "int3", ["--mem", "64M"])
+    check(r.rc == 3, "tk=int3: exit status %s, want 3" % r.rc, r)
+    for word in ("RIP", "CR0", "EFER", "code at RIP: cc"):
+        check(word in r.err, "register dump lacks %r" % word, r)
+    if os.path.exists("/sys/module/kvm_pvm"):
+        check("PVM" in r.err and "hint" in r.err, "no PVM hint on a PVM host", r)
+    check(r.has("TK: int3"), "guest never reached int3", r)
+
+
+def bad(ctx, what, argv, keyword, env=None):
+    r = ctx.run(raw_argv=argv, env=env)
+    check(r.rc == 2, "%s: exit status %s, want 2" % (what, r.rc), r)
+    lines = [l for l in r.err.splitlines() if l.strip()]
+    check(len(lines) == 1, "%s: want exactly one line on stderr, got %d" % (what, len(lines)), r)
+    check(lines[0].startswith("myvmm:"), "%s: stderr line does not start with 'myvmm:'" % what, r)
+    check(keyword.lower() in lines[0].lower(), "%s: stderr does not mention %r" % (what, keyword), r)
+    check("Traceback" not in r.err and "Segmentation" not in r.err, "%s: noise on stderr" % what, r)
+    check(r.out == "", "%s: unexpected stdout" % what, r)
+
+
+def test_bad_inputs(ctx):
+    m, elf, bz = ctx.myvmm, ctx.elf, ctx.bzimage
+    T = ["--timeout", "10"]
+    data = open(bz, "rb").read()
+    rnd = ctx.path("random.bin")
+    with open(rnd, "wb") as f:
+        f.write(os.urandom(8192))
+    old = bytearray(data)
+    old[0x206:0x208] = (0x0205).to_bytes(2, "little")
+    oldp = ctx.path("old-protocol.bzImage")
+    open(oldp, "wb").write(old)
+    no64 = bytearray(data)
+    no64[0x236] &= ~1
+    no64p = ctx.path("no64.bzImage")
+    open(no64p, "wb").write(no64)
+    trunc = ctx.path("truncated.bzImage")
+    open(trunc, "wb").write(data[:600])
+    big = ctx.path("big.initrd")
+    with open(big, "wb") as f:
+        f.truncate(40 * MiB)
+    cases = [
+        ("no --kernel", [m] + T, "kernel"),
+        ("missing kernel", [m, "--kernel", ctx.path("nonexistent")] + T, "no such file"),
+        ("directory kernel", [m, "--kernel", ctx.tmp] + T, "directory"),
+        ("random bytes", [m, "--kernel", rnd] + T, "not a bzImage"),
+        ("protocol 2.05", [m, "--kernel", oldp] + T, "2.05"),
+        ("no XLF_KERNEL_64", [m, "--kernel", no64p] + T, "64-bit"),
+        ("truncated bzImage", [m, "--kernel", trunc] + T, "short"),
+        ("missing initrd", [m, "--kernel", elf, "--initrd", ctx.path("nonexistent")] + T, "initrd"),
+        ("initrd > RAM", [m, "--kernel", elf, "--mem", "32M", "--initrd", big] + T, "initrd"),
+        ("--mem 0", [m, "--kernel", elf, "--mem", "0"] + T, "--mem"),
+        ("--mem abc", [m, "--kernel", elf, "--mem", "abc"] + T, "--mem"),
+        ("--mem 1K", [m, "--kernel", elf, "--mem", "1K"] + T, "small"),
+        ("--mem 64T", [m, "--kernel", elf, "--mem", "64T"] + T, "--mem"),
+        ("--cpus 0", [m, "--kernel", elf, "--cpus", "0"] + T, "--cpus"),
+        ("--cpus 300", [m, "--kernel", elf, "--cpus", "300"] + T, "--cpus"),
+        ("--cpus x", [m, "--kernel", elf, "--cpus", "x"] + T, "--cpus"),
+        ("unknown option", [m, "--kernel", elf, "--frobnicate"] + T, "--frobnicate"),
+        ("--console bogus", [m, "--kernel", elf, "--console", "bogus"] + T, "console"),
+    ]
+    for what, argv, kw in cases:
+        bad(ctx, what, argv, kw)
+    bad(ctx, "no KVM device", [m, "--kernel", elf] + T, "module",
+        env={"MYVMM_KVM_DEV": "/nonexistent"})
+
+
+def initrd_test(ctx, kind):
+    data = os.urandom(100000)
+    p = ctx.path("initrd-%s.bin" % kind)
+    open(p, "wb").write(data)
+    r = ctx.boot(kind, "info", ["--mem", "64M", "--initrd", p])
+    check_pass(r, "info")
+    m = r.grep(r"TK: initrd 0x([0-9a-f]+) (\d+) sum ([0-9a-f]{8})$")
+    check(m, "%s: no initrd line" % kind, r)
+    addr, size, s = int(m[0].group(1), 16), int(m[0].group(2)), int(m[0].group(3), 16)
+    check(size == 100000, "initrd size %d, want 100000" % size, r)
+    check(s == sum32(data), "initrd sum %08x, want %08x" % (s, sum32(data)), r)
+    check(addr >= 0x100000 and addr % 4096 == 0 and addr + size <= 64 * MiB,
+          "initrd address 0x%x not page-aligned inside RAM" % addr, r)
+
+
+def test_initrd(ctx):
+    initrd_test(ctx, "pvh")
+    initrd_test(ctx, "bz")
+
+
+def test_console_file(ctx):
+    p = ctx.path("console.txt")
+    r = ctx.boot("pvh", "info", ["--mem", "64M", "--console", "file:" + p])
+    check(r.rc == 1, "exit status %s, want 1" % r.rc, r)
+    check(not r.tk, "TK lines on stdout with --console file:", r)
+    content = open(p, "rb").read().decode("utf-8", "replace")
+    tk = [l.rstrip("\r") for l in content.splitlines() if l.startswith("TK: ")]
+    check("TK: PASS info" in tk and "TK: pci0 yes" in tk,
+          "console file lacks the TK lines: %r" % content[:400], r)
+
+
+def test_console_input(ctx):
+    argv = ctx.argv(ctx.elf, "tk=serial-irq", ["--mem", "64M"], 30)
+    v = Live(argv)
+    v.wait_line("TK: ready")
+    v.p.stdin.write(b"a\x01\x01q")
+    v.p.stdin.flush()
+    r = v.finish()
+    check_pass(r, "serial-irq")
+    rx = [m.group(1) for m in r.grep(r"TK: rx ([0-9a-f]{2})$")]
+    check(rx == ["61", "01", "71"], "received %s, want 61 01 71" % rx, r)
+
+    v = Live(argv)
+    v.wait_line("TK: ready")
+    t = time.monotonic()
+    v.p.stdin.write(b"\x01x")
+    v.p.stdin.flush()
+    r = v.finish()
+    check(r.rc == 0, "Ctrl-A x: exit status %s, want 0" % r.rc, r)
+    check(time.monotonic() - t < 3, "Ctrl-A x took %.1f s" % (time.monotonic() - t), r)
+    check(not r.has("TK: rx 78"), "'x' of Ctrl-A x reached the guest", r)
+    check(not r.has("TK: rx 01"), "Ctrl-A of Ctrl-A x reached the guest", r)
+
+
+def pty_run(ctx, extra, action, want_rc, timeout=SAFETY_TIMEOUT):
+    """Runs tk=hang on a pty; action(proc, master) once 'TK: hanging' shows."""
+    master, slave = os.openpty()
+    try:
+        before = termios.tcgetattr(slave)
+        check(before[3] & termios.ICANON and before[3] & termios.ECHO,
+              "fresh pty is not in canonical echo mode")
+        argv = ctx.argv(ctx.elf, "tk=hang", ["--mem", "64M"] + extra, timeout)
+        t0 = time.monotonic()
+        p = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave)
+        buf = b""
+        raw_seen = False
+        acted = False
+        while time.monotonic() - t0 < 20:
+            rd, _, _ = select.select([master], [], [], 0.05)
+            if rd:
+                try:
+                    buf += os.read(master, 4096)
+                except OSError:
+                    pass
+            if not acted and b"TK: hanging" in buf:
+                raw_seen = not (termios.tcgetattr(slave)[3] & termios.ICANON)
+                action(p, master)
+                acted = True
+            if acted and p.poll() is not None:
+                break
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+            raise TestFailure("%s: myvmm did not exit; output %r" % (extra, buf))
+        # drain what is left
+        while select.select([master], [], [], 0.05)[0]:
+            try:
+                buf += os.read(master, 4096)
+            except OSError:
+                break
+        after = termios.tcgetattr(slave)
+        out = buf.decode("utf-8", "replace")
+        check(acted, "%s: never saw 'TK: hanging' on the pty: %r" % (extra, out))
+        check(raw_seen, "%s: the terminal was not put in raw mode while running" % extra)
+        check(p.returncode == want_rc, "%s: exit status %s, want %d; output %r"
+              % (extra, p.returncode, want_rc, out))
+        for flag in ("ICANON", "ECHO", "ISIG"):
+            bit = getattr(termios, flag)
+            check(after[3] & bit == before[3] & bit,
+                  "%s: lflag %s not restored after exit (before %#x after %#x)"
+                  % (extra, flag, before[3], after[3]))
+        check(after == before, "%s: termios not restored exactly: %s vs %s" % (extra, before, after))
+    finally:
+        os.close(master)
+        os.close(slave)
+
+
+def test_pty_restore(ctx):
+    pty_run(ctx, [], lambda p, m: os.write(m, b"\x01x"), 0)
+    pty_run(ctx, [], lambda p, m: None, 124, timeout=1)
+    pty_run(ctx, [], lambda p, m: p.send_signal(signal.SIGTERM), 143)
+
+
+def test_signals(ctx):
+    for sig, want in ((signal.SIGTERM, 143), (signal.SIGINT, 130)):
+        v = Live(ctx.argv(ctx.elf, "tk=hang", ["--mem", "64M"]), stdin=subprocess.DEVNULL)
+        v.wait_line("TK: hanging")
+        t = time.monotonic()
+        v.p.send_signal(sig)
+        r = v.finish()
+        dt = time.monotonic() - t
+        check(r.rc == want, "%s: exit status %s, want %d" % (sig.name, r.rc, want), r)
+        check(dt < 3, "%s: took %.1f s to exit" % (sig.name, dt), r)
+
+
+def status_of(ctx, kind, scen, extra=(), args="", timeout=SAFETY_TIMEOUT):
+    p = ctx.path("status-%s.json" % scen)
+    if os.path.exists(p):
+        os.unlink(p)
+    r = ctx.boot(kind, scen, ["--mem", "64M", "--cpus", "2", "--status-file", p] + list(extra),
+                 args=args, timeout=timeout)
+    try:
+        with open(p) as f:
+            st = json.load(f)
+    except (OSError, ValueError) as e:
+        raise TestFailure("status file for tk=%s unreadable: %s\n%s" % (scen, e, r.describe()))
+    check(st.get("exit_code") == r.rc, "status exit_code %s but process exit status %s"
+          % (st.get("exit_code"), r.rc), r)
+    check(st.get("cpus") == 2, "status cpus %s, want 2" % st.get("cpus"), r)
+    check(st.get("memory_bytes") == 64 * MiB, "status memory_bytes %s" % st.get("memory_bytes"), r)
+    check(st.get("kernel") == ctx.kernel(kind), "status kernel %r" % st.get("kernel"), r)
+    lines = st.get("last_console_lines")
+    check(isinstance(lines, list) and r.tk and r.tk[-1] in [l.rstrip("\r") for l in lines],
+          "last_console_lines %r lacks the last TK line %r" % (lines, r.tk[-1:]), r)
+    return r, st
+
+
+def test_status_file(ctx):
+    cases = [("poweroff", [], "", "poweroff", 0),
+             ("exit", [], "tk.code=5", "debug-exit", 11),
+             ("hang", [], "", "timeout", 124),
+             ("int3", [], "", "internal-error", 3),
+             ("reset-cf9", ["--no-reboot"], "", "reset", 0)]
+    for scen, extra, args, reason, code in cases:
+        r, st = status_of(ctx, "pvh", scen, extra, args, timeout=1 if scen == "hang" else SAFETY_TIMEOUT)
+        check(st.get("reason") == reason, "tk=%s: reason %r, want %r" % (scen, st.get("reason"), reason), r)
+        check(r.rc == code, "tk=%s: exit status %s, want %d" % (scen, r.rc, code), r)
+        check(isinstance(st.get("wall_time_ms"), int), "wall_time_ms not an integer", r)
+    r, st = status_of(ctx, "pvh", "exit", args="tk.code=5")
+    check(st.get("debug_exit_value") == 5, "debug_exit_value %r" % st.get("debug_exit_value"), r)
+    r, st = status_of(ctx, "pvh", "info", ["--expect", "PASS info"])
+    check(r.rc == 0 and st.get("reason") == "expect-match",
+          "--expect: exit %s reason %r, want 0 expect-match" % (r.rc, st.get("reason")), r)
+    r, st = status_of(ctx, "pvh", "info", ["--expect-fail", "TK: PASS"])
+    check(r.rc == 5, "--expect-fail: exit status %s, want 5" % r.rc, r)
+    check(st.get("reason") == "expect-fail-match", "--expect-fail reason %r" % st.get("reason"), r)
+
+
+def test_marker(ctx):
+    log = ctx.path("marker.log")
+    r, st = status_of(ctx, "pvh", "marker", ["--log", log])
+    check_pass(r, "marker")
+    text = open(log, errors="replace").read()
+    check("guest reached userspace at" in text, "log lacks the marker message: %r" % text[-500:], r)
+    check(isinstance(st.get("boot_marker_ms"), int) and 0 <= st["boot_marker_ms"] <= r.elapsed * 1000 + 50,
+          "boot_marker_ms %r not a plausible number" % st.get("boot_marker_ms"), r)
+
+
+def test_qemu_reference(ctx):
+    qemu = shutil.which("qemu-system-x86_64")
+    if not qemu:
+        raise TestFailure("qemu-system-x86_64 not found: apt-get install qemu-system-x86")
+    base = [qemu, "-M", "microvm", "-enable-kvm", "-cpu", "host", "-nodefaults",
+            "-no-user-config", "-nographic", "-serial", "stdio", "-m", "128M",
+            "-kernel", ctx.elf, "-device", "isa-debug-exit,iobase=0xf4,iosize=4"]
+    r = ctx.run(raw_argv=base + ["-append", "tk=info"])
+    check_pass(r, "info")
+    check_e820_sane = r.grep(r"TK: e820 ")
+    check(check_e820_sane, "QEMU: no e820 lines", r)
+    r = ctx.run(raw_argv=base + ["-smp", "2", "-append", "tk=smp"])
+    check_pass(r, "smp")
+    check(r.has("TK: cpus online 2") and r.has("TK: ap 1 up"), "QEMU -smp 2: AP not up", r)
+    r = ctx.run(raw_argv=base + ["-append", "tk=exit tk.code=42"])
+    check(r.rc == 85, "QEMU tk=exit tk.code=42: exit status %s, want 85" % r.rc, r)
+
+
+def test_many_vms(ctx):
+    n = 20
+    procs = []
+    t0 = time.monotonic()
+    for i in range(n):
+        out = open(ctx.path("many-%d.out" % i), "wb+")
+        argv = ctx.argv(ctx.elf, "tk=info", ["--mem", "64M"], 90)
+        procs.append((subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out,
+                                       stderr=subprocess.STDOUT), out))
+    failures = []
+    for i, (p, out) in enumerate(procs):
+        try:
+            rc = p.wait(timeout=max(1, 100 - (time.monotonic() - t0)))
+        except subprocess.TimeoutExpired:
+            p.kill()
+            rc = p.wait()
+        out.seek(0)
+        text = out.read().decode("utf-8", "replace")
+        out.close()
+        if rc != 1 or "TK: PASS info" not in text:
+            failures.append("VM %d: exit %s\n%s" % (i, rc, text[-600:]))
+    check(not failures, "%d of %d VMs failed:\n%s" % (len(failures), n, "\n".join(failures)))
+
+
+TESTS = {name[5:]: fn for name, fn in globals().items() if name.startswith("test_")}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--myvmm", required=True)
+    ap.add_argument("--elf", required=True)
+    ap.add_argument("--bzimage", required=True)
+    ap.add_argument("--only", action="append", help="run only this test (repeatable); "
+                    "one of: " + ", ".join(TESTS))
+    ap.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    a = ap.parse_args()
+    names = a.only or list(TESTS)
+    for n in names:
+        if n not in TESTS:
+            ap.error("unknown test %r; tests: %s" % (n, ", ".join(TESTS)))
+    for f in (a.myvmm, a.elf, a.bzimage):
+        if not os.path.isfile(f):
+            print("FAIL: %s does not exist; build first" % f)
+            return 1
+    ctx = Ctx(os.path.abspath(a.myvmm), os.path.abspath(a.elf), os.path.abspath(a.bzimage))
+    failed = []
+    try:
+        for n in names:
+            t0 = time.monotonic()
+            try:
+                require_kvm()
+                TESTS[n](ctx)
+                print("PASS %s (%.1f s)" % (n, time.monotonic() - t0), flush=True)
+            except TestFailure as e:
+                print("FAIL %s (%.1f s): %s" % (n, time.monotonic() - t0, e), flush=True)
+                failed.append(n)
+    finally:
+        if not a.keep:
+            shutil.rmtree(ctx.tmp, ignore_errors=True)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,113 @@
+#include <errno.h>
+#include <string.h>
+
+#include "check_util.h"
+#include "mem/guest_mem.h"
+#include "mem/layout.h"
+
+static void expect_e820(uint64_t ram, const struct e820_entry *want, int nwant)
+{
+	struct e820_entry e[E820_MAX];
+	int n = gmem_e820(ram, e, E820_MAX);
+	ck_assert_int_eq(n, nwant);
+	for (int i = 0; i < n; i++) {
+		ck_assert_uint_eq(e[i].addr, want[i].addr);
+		ck_assert_uint_eq(e[i].size, want[i].size);
+		ck_assert_uint_eq(e[i].type, want[i].type);
+	}
+	/* Sorted and non-overlapping; RAM adds up to the requested size minus
+	 * the low holes (EBDA + VGA/BIOS area). */
+	uint64_t ram_sum = 0;
+	for (int i = 0; i < n; i++) {
+		if (i)
+			ck_assert_uint_ge(e[i].addr, e[i - 1].addr + e[i - 1].size);
+		if (e[i].type == E820_RAM)
+			ram_sum += e[i].size;
+		/* Nothing in the MMIO hole. */
+		ck_assert(e[i].addr + e[i].size <= LAYOUT_MMIO_HOLE_START || e[i].addr >= 4 * GiB);
+	}
+	ck_assert_uint_eq(ram_sum, ram - (LAYOUT_HIGHMEM_START - LAYOUT_EBDA_START));
+}
+
+#define LOW3 { 0, 0x9fc00, E820_RAM }, { 0x9fc00, 0x400, E820_RESERVED }, \
+	{ 0xe0000, 0x20000, E820_RESERVED }
+
+START_TEST(e820_128m)
+{
+	const struct e820_entry w[] = { LOW3, { 1 * MiB, 127 * MiB, E820_RAM } };
+	expect_e820(128 * MiB, w, 4);
+}
+END_TEST
+
+START_TEST(e820_3g)
+{
+	const struct e820_entry w[] = { LOW3, { 1 * MiB, 3 * GiB - 1 * MiB, E820_RAM } };
+	expect_e820(3 * GiB, w, 4);
+}
+END_TEST
+
+START_TEST(e820_5g)
+{
+	const struct e820_entry w[] = { LOW3, { 1 * MiB, 3 * GiB - 1 * MiB, E820_RAM },
+					{ 4 * GiB, 2 * GiB, E820_RAM } };
+	expect_e820(5 * GiB, w, 5);
+}
+END_TEST
+
+START_TEST(e820_8g)
+{
+	const struct e820_entry w[] = { LOW3, { 1 * MiB, 3 * GiB - 1 * MiB, E820_RAM },
+					{ 4 * GiB, 5 * GiB, E820_RAM } };
+	expect_e820(8 * GiB, w, 5);
+}
+END_TEST
+
+START_TEST(plan_rejects)
+{
+	struct gmem_region r[2];
+	ck_assert_int_eq(gmem_plan(0, r, 2), -EINVAL);
+	ck_assert_int_eq(gmem_plan(8 * MiB, r, 2), -EINVAL);
+	ck_assert_int_eq(gmem_plan(128 * MiB + 1, r, 2), -EINVAL);
+	ck_assert_int_eq(gmem_plan(128 * MiB, r, 1), -EINVAL);
+	ck_assert_int_eq(gmem_plan(1ULL << 50, r, 2), -EINVAL);
+	ck_assert_int_eq(gmem_plan(5 * GiB, r, 2), 2);
+	ck_assert_uint_eq(r[1].gpa, 4 * GiB);
+}
+END_TEST
+
+START_TEST(ptr_bounds)
+{
+	struct guest_mem m;
+	ck_assert_int_eq(gmem_alloc(&m, 5 * GiB), 0); /* MAP_NORESERVE: cheap */
+	ck_assert_int_eq(m.nr, 2);
+	ck_assert_ptr_nonnull(gmem_ptr(&m, 0, 4096));
+	ck_assert_ptr_nonnull(gmem_ptr(&m, 3 * GiB - 8, 8));
+	ck_assert_ptr_null(gmem_ptr(&m, 3 * GiB - 8, 9));   /* runs into the hole */
+	ck_assert_ptr_null(gmem_ptr(&m, 3 * GiB, 1));       /* in the hole */
+	ck_assert_ptr_nonnull(gmem_ptr(&m, 4 * GiB, 1));
+	ck_assert_ptr_nonnull(gmem_ptr(&m, 6 * GiB - 1, 1));
+	ck_assert_ptr_null(gmem_ptr(&m, 6 * GiB - 1, 2));   /* past the end */
+	ck_assert_ptr_null(gmem_ptr(&m, UINT64_MAX, 2));    /* wraps */
+	ck_assert_ptr_null(gmem_ptr(&m, 4096, UINT64_MAX)); /* huge length */
+	uint8_t buf[4] = { 1, 2, 3, 4 }, out[4];
+	ck_assert_int_eq(gmem_write(&m, 4 * GiB + 100, buf, 4), 0);
+	ck_assert_int_eq(gmem_read(&m, 4 * GiB + 100, out, 4), 0);
+	ck_assert_mem_eq(buf, out, 4);
+	ck_assert_int_eq(gmem_write(&m, 3 * GiB - 2, buf, 4), -EFAULT);
+	gmem_free(&m);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("guest_mem");
+	TCase *tc = tcase_create("core");
+	tcase_add_test(tc, e820_128m);
+	tcase_add_test(tc, e820_3g);
+	tcase_add_test(tc, e820_5g);
+	tcase_add_test(tc, e820_8g);
+	tcase_add_test(tc, plan_rejects);
+	tcase_add_test(tc, ptr_bounds);
+	suite_add_tcase(s, tc);
+	return run_suite(s);
+}
