@@ -22,9 +22,7 @@ void pci_cfg_set(struct pci_dev *d, uint32_t off, uint32_t len, uint32_t v)
 void pci_dev_init(struct pci_dev *d, uint16_t vendor, uint16_t device, uint32_t class_code,
 		  uint8_t revision)
 {
-	memset(d->cfg, 0, sizeof(d->cfg));
-	memset(d->wmask, 0, sizeof(d->wmask));
-	memset(d->w1cmask, 0, sizeof(d->w1cmask));
+	memset(d, 0, sizeof(*d)); /* also clears ops/opaque: set them after init */
 	pci_cfg_set(d, PCI_VENDOR_ID, 2, vendor);
 	pci_cfg_set(d, PCI_DEVICE_ID, 2, device);
 	pci_cfg_set(d, PCI_REVISION_ID, 1, revision);

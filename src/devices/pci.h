@@ -58,7 +58,8 @@ void pci_bus_destroy(struct pci_bus *b);
 extern const struct bus_ops pci_cfg_ops; /* 8 ports at PORT_PCI_CONFIG */
 /* Puts d at slot (1..31; 0 is the host bridge). -EBUSY if taken. */
 int pci_bus_add(struct pci_bus *b, unsigned slot, struct pci_dev *d);
-/* Fills ids/class and makes the standard header fields writable. */
+/* Clears d, fills ids/class and makes the standard header fields writable;
+ * set d->ops/opaque afterwards. */
 void pci_dev_init(struct pci_dev *d, uint16_t vendor, uint16_t device, uint32_t class_code,
 		  uint8_t revision);
 /* Raw config accessors (no mask), for device code and tests. */
