@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs what myvmm needs to build and test, from Debian's packages.
+# Only missing packages are installed; safe to run again.
+set -euo pipefail
+PKGS=(build-essential cmake pkg-config check libsubunit-dev libfdt-dev libaio-dev
+      libsdl2-dev python3 xz-utils cpio qemu-system-x86 binutils)
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  SUDO=""
+  [[ $(id -u) -eq 0 ]] || SUDO="sudo"
+  echo "deps: installing ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
