@@ -94,8 +94,20 @@ static int h_log(struct vm_config *c, const char *v, char *err) { return set_str
 static int h_expect(struct vm_config *c, const char *v, char *err) { return set_str(&c->expect, v); }
 static int h_expect_fail(struct vm_config *c, const char *v, char *err) { return set_str(&c->expect_fail, v); }
 static int h_status(struct vm_config *c, const char *v, char *err) { return set_str(&c->status_file, v); }
-static int h_no_reboot(struct vm_config *c, const char *v, char *err) { c->no_reboot = true; return 0; }
-static int h_debug(struct vm_config *c, const char *v, char *err) { c->debug = true; return 0; }
+/* Flags: no value on the command line; true/false/yes/no/on/off/1/0 in files. */
+static int set_flag(bool *dst, const char *name, const char *v, char *err)
+{
+	if (!v || !strcmp(v, "true") || !strcmp(v, "yes") || !strcmp(v, "on") || !strcmp(v, "1"))
+		*dst = true;
+	else if (!strcmp(v, "false") || !strcmp(v, "no") || !strcmp(v, "off") || !strcmp(v, "0"))
+		*dst = false;
+	else
+		return ERR("%s = %s: not a boolean; use true or false", name, v);
+	return 0;
+}
+static int h_no_reboot(struct vm_config *c, const char *v, char *err) { return set_flag(&c->no_reboot, "no-reboot", v, err); }
+static int h_debug(struct vm_config *c, const char *v, char *err) { return set_flag(&c->debug, "debug", v, err); }
+static int h_config(struct vm_config *c, const char *v, char *err) { return config_load_file(c, v, err); }
 static int h_help(struct vm_config *c, const char *v, char *err) { c->show_help = true; return 0; }
 static int h_version(struct vm_config *c, const char *v, char *err) { c->show_version = true; return 0; }
 static int h_check(struct vm_config *c, const char *v, char *err) { c->check_host = true; return 0; }
@@ -157,6 +169,7 @@ static int h_console(struct vm_config *c, const char *v, char *err)
 }
 
 static const struct opt_desc opts[] = {
+	{ "config", required_argument, "FILE", "load options from an INI file; later options override it", h_config },
 	{ "kernel", required_argument, "PATH", "kernel to boot: bzImage, ELF with a PVH note, or multiboot (required)", h_kernel },
 	{ "initrd", required_argument, "PATH", "initial ramdisk", h_initrd },
 	{ "cmdline", required_argument, "STR", "kernel command line (default: \"console=ttyS0\")", h_cmdline },
@@ -200,6 +213,10 @@ int config_set(struct vm_config *c, const char *key, const char *value, char err
 			continue;
 		if (opts[i].has_arg == required_argument && (!value || !*value))
 			return ERR("--%s needs a value", key);
+		if (opts[i].set == h_help || opts[i].set == h_version || opts[i].set == h_check) {
+			if (value)
+				return ERR("'%s' is a command-line action, not a setting", key);
+		}
 		int r = opts[i].set(c, value, err);
 		if (r == -ENOMEM)
 			return ERR("out of memory");

@@ -26,6 +26,7 @@ struct vm_config {
 	char *expect, *expect_fail;
 	char *status_file;
 	bool show_help, show_version, check_host;
+	int config_depth;        /* nested --config guard */
 };
 
 /* Sets defaults (512M, 1 CPU, stdio console). */
@@ -40,6 +41,14 @@ int config_validate(const struct vm_config *c, char err[CONFIG_ERR_LEN]);
 /* Sets one option by its long name, as config files do ("mem", "512M").
  * Returns 0, -ENOENT for an unknown key, -EINVAL for a bad value. */
 int config_set(struct vm_config *c, const char *key, const char *value, char err[CONFIG_ERR_LEN]);
+
+/* Loads an INI-style file: `key = value` lines (keys are the long option
+ * names), `#`/`;` comments, optional `[section]` headers (ignored). Relative
+ * paths are taken relative to the file's directory. Errors name FILE:LINE. */
+int config_load_file(struct vm_config *c, const char *path, char err[CONFIG_ERR_LEN]);
+/* Pure core of config_load_file: parses text; base_dir for relative paths. */
+int config_load_text(struct vm_config *c, const char *text, const char *fname,
+		     const char *base_dir, char err[CONFIG_ERR_LEN]);
 
 /* "512M", "2G", "1048576K", "64" (MiB). Returns 0 or -EINVAL/-ERANGE. */
 int parse_size(const char *s, uint64_t *out);

@@ -16,6 +16,7 @@
 #include "devices/rtc.h"
 #include "devices/serial.h"
 #include "evloop.h"
+#include "hostcheck.h"
 #include "log.h"
 #include "status.h"
 #include "ui/term.h"
@@ -278,6 +279,10 @@ int main(int argc, char **argv)
 	if (r.cfg.show_version) {
 		printf("myvmm %s\n", MYVMM_VERSION);
 		code = 0;
+		goto out_cfg;
+	}
+	if (r.cfg.check_host) {
+		code = host_check_report(stdout);
 		goto out_cfg;
 	}
 	if (r.cfg.debug)

@@ -10,6 +10,7 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/sysinfo.h>
 #include <unistd.h>
 
 #include "devices/acpi.h"
@@ -99,7 +100,21 @@ out:
 
 static int setup_memory(struct vm *vm, char *err)
 {
-	int ret = gmem_alloc(&vm->mem, vm->cfg->mem);
+	struct sysinfo si;
+	int ret;
+
+	/* Guest RAM is mapped lazily (MAP_NORESERVE), so check up front that the
+	 * host could back all of it: RAM plus swap. */
+	if (sysinfo(&si) == 0) {
+		uint64_t host = ((uint64_t)si.totalram + si.totalswap) * si.mem_unit;
+		if (vm->cfg->mem > host) {
+			ERRF("--mem %llu MiB is more than this host can back (%llu MiB of RAM and swap); "
+			     "use a smaller --mem", (unsigned long long)(vm->cfg->mem >> 20),
+			     (unsigned long long)(host >> 20));
+			return -ENOMEM;
+		}
+	}
+	ret = gmem_alloc(&vm->mem, vm->cfg->mem);
 	if (ret) {
 		ERRF("--mem %llu MiB: the host cannot back that much guest RAM (%s); use a smaller --mem",
 		     (unsigned long long)(vm->cfg->mem >> 20), strerror(-ret));

@@ -6,7 +6,8 @@ messages on stderr.  Stdlib only.
     run_boot_tests.py --myvmm PATH --elf PATH --bzimage PATH [--only NAME]
 
 Each test is one function test_<name>(ctx); a failed check raises TestFailure.
-Exit status: 0 all selected tests passed, 1 a test failed, 2 usage error.
+Exit status: 0 all selected tests passed, 1 a test failed, 2 usage error,
+77 a test was skipped for a host limitation it names (never for a missing /dev/kvm).
 """
 import argparse
 import datetime
@@ -28,6 +29,7 @@ import time
 MiB = 1 << 20
 GiB = 1 << 30
 SAFETY_TIMEOUT = 30          # --timeout given to every boot (seconds)
+SKIP_CODE = 77               # ctest SKIP_RETURN_CODE: only for a named host limitation
 PROC_TIMEOUT = 60            # Python-side kill if myvmm ignores its own --timeout
 
 
@@ -254,9 +256,16 @@ def test_cpus(ctx):
         for i in range(1, n):
             check(r.has("TK: ap %d up" % i), "%s --cpus %d: AP %d did not come up" % (kind, n, i), r)
         check(len(r.grep(r"TK: ap \d+ up")) == n - 1, "wrong number of 'ap up' lines", r)
+    # The test kernel counts at most TK_MAX_CPUS (32) MADT entries, so with 64
+    # it may print 32: then the APIC table length proves the 64 LAPIC entries.
     r = ctx.boot("pvh", "info", ["--cpus", "64", "--mem", "64M"])
     check_pass(r, "info")
-    check(r.grep(r"TK: madt cpus 64 "), "expected 'madt cpus 64'", r)
+    m = r.grep(r"TK: madt cpus (\d+) ")
+    apic = r.grep(r"TK: acpi APIC 0x[0-9a-f]+ (\d+) ok$")
+    check(m and apic, "no madt/APIC lines", r)
+    n, apic_len = int(m[0].group(1)), int(apic[0].group(1))
+    check(n == 64 or (n == 32 and apic_len >= 44 + 64 * 8),
+          "--cpus 64: madt cpus %d, APIC table %d bytes (< 44 + 64 LAPIC entries)" % (n, apic_len), r)
 
 
 def test_poweroff(ctx):
@@ -400,10 +409,24 @@ def test_console_file(ctx):
           "console file lacks the TK lines: %r" % content[:400], r)
 
 
+class Skip(Exception):
+    pass
+
+
 def test_console_input(ctx):
     argv = ctx.argv(ctx.elf, "tk=serial-irq", ["--mem", "64M"], 30)
     v = Live(argv)
-    v.wait_line("TK: ready")
+    try:
+        v.wait_line("TK: ready")
+    except TestFailure:
+        r = v.finish()
+        if (r.rc == 3 and "code at RIP: cf" in r.err
+                and os.path.exists("/sys/module/kvm_pvm")):
+            # PVM's instruction emulator cannot emulate IRET, so no guest
+            # interrupt handler can return here (QEMU stops the same way).
+            raise Skip("host limitation: PVM cannot emulate the ISR's iret "
+                       "(emulation failure at 'cf'); serial RX interrupts untestable here")
+        raise
     v.p.stdin.write(b"a\x01\x01q")
     v.p.stdin.flush()
     r = v.finish()
@@ -419,8 +442,21 @@ def test_console_input(ctx):
     r = v.finish()
     check(r.rc == 0, "Ctrl-A x: exit status %s, want 0" % r.rc, r)
     check(time.monotonic() - t < 3, "Ctrl-A x took %.1f s" % (time.monotonic() - t), r)
-    check(not r.has("TK: rx 78"), "'x' of Ctrl-A x reached the guest", r)
-    check(not r.has("TK: rx 01"), "Ctrl-A of Ctrl-A x reached the guest", r)
+    check(not r.grep(r"TK: rx "), "bytes of Ctrl-A x reached the guest", r)
+
+
+def test_console_quit(ctx):
+    """Ctrl-A x on a piped stdin (no interrupts needed in the guest)."""
+    v = Live(ctx.argv(ctx.elf, "tk=hang", ["--mem", "64M"], 30))
+    v.wait_line("TK: hanging")
+    t = time.monotonic()
+    v.p.stdin.write(b"\x01x")
+    v.p.stdin.flush()
+    r = v.finish()
+    dt = time.monotonic() - t
+    check(r.rc == 0, "Ctrl-A x: exit status %s, want 0" % r.rc, r)
+    check(dt < 3, "Ctrl-A x took %.1f s to stop the VM" % dt, r)
+    check("Traceback" not in r.err, "noise on stderr", r)
 
 
 def pty_run(ctx, extra, action, want_rc, timeout=SAFETY_TIMEOUT):
@@ -551,13 +587,14 @@ def test_qemu_reference(ctx):
     qemu = shutil.which("qemu-system-x86_64")
     if not qemu:
         raise TestFailure("qemu-system-x86_64 not found: apt-get install qemu-system-x86")
-    base = [qemu, "-M", "microvm", "-enable-kvm", "-cpu", "host", "-nodefaults",
+    # arch-capabilities off: on a PVM host QEMU 7.2 aborts setting MSR 0x10a.
+    base = [qemu, "-M", "microvm", "-enable-kvm", "-cpu", "host,-arch-capabilities", "-nodefaults",
             "-no-user-config", "-nographic", "-serial", "stdio", "-m", "128M",
             "-kernel", ctx.elf, "-device", "isa-debug-exit,iobase=0xf4,iosize=4"]
     r = ctx.run(raw_argv=base + ["-append", "tk=info"])
     check_pass(r, "info")
-    check_e820_sane = r.grep(r"TK: e820 ")
-    check(check_e820_sane, "QEMU: no e820 lines", r)
+    check(r.grep(r"TK: e820 "), "QEMU: no e820 lines", r)
+    check(r.grep(r"TK: madt cpus 1 "), "QEMU: no 'madt cpus 1'", r)
     r = ctx.run(raw_argv=base + ["-smp", "2", "-append", "tk=smp"])
     check_pass(r, "smp")
     check(r.has("TK: cpus online 2") and r.has("TK: ap 1 up"), "QEMU -smp 2: AP not up", r)
@@ -611,6 +648,7 @@ def main():
             return 1
     ctx = Ctx(os.path.abspath(a.myvmm), os.path.abspath(a.elf), os.path.abspath(a.bzimage))
     failed = []
+    skipped = []
     try:
         for n in names:
             t0 = time.monotonic()
@@ -621,10 +659,15 @@ def main():
             except TestFailure as e:
                 print("FAIL %s (%.1f s): %s" % (n, time.monotonic() - t0, e), flush=True)
                 failed.append(n)
+            except Skip as e:
+                print("SKIP %s: %s" % (n, e), flush=True)
+                skipped.append(n)
     finally:
         if not a.keep:
             shutil.rmtree(ctx.tmp, ignore_errors=True)
-    return 1 if failed else 0
+    if failed:
+        return 1
+    return SKIP_CODE if skipped else 0
 
 
 if __name__ == "__main__":
