@@ -36,9 +36,9 @@ bench_null_elf "$NULL_ELF" "$CODE"
 # QEMU 7.2 with "-cpu host" aborts on some hosts (PVM: "failed to set MSR
 # 0x10a"); fall back to host without arch-capabilities there.
 QCPU=host
-( "$QEMU" -M microvm -enable-kvm -cpu host -m $MEM -nodefaults -no-user-config \
-	-nographic -serial none -kernel "$NULL_ELF" \
-	-device isa-debug-exit,iobase=0xf4,iosize=4 </dev/null >/dev/null 2>&1 ) 2>/dev/null
+sh -c '"$@" </dev/null >/dev/null 2>&1; exit $?' sh "$QEMU" -M microvm -enable-kvm \
+	-cpu host -m $MEM -nodefaults -no-user-config -nographic -serial none \
+	-kernel "$NULL_ELF" -device isa-debug-exit,iobase=0xf4,iosize=4 2>/dev/null
 [ $? -eq $STATUS ] || QCPU=host,-arch-capabilities
 
 myvmm_cmd() { # ELF CMDLINE

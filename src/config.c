@@ -152,19 +152,81 @@ static int h_timeout(struct vm_config *c, const char *v, char *err)
 	return 0;
 }
 
+int parse_disk(const char *spec, struct disk_config *d, char err[CONFIG_ERR_LEN])
+{
+	char *copy = strdup(spec), *save = NULL, *tok;
+	int ret = 0;
+
+	memset(d, 0, sizeof(*d));
+	if (!copy)
+		return -ENOMEM;
+	tok = strtok_r(copy, ",", &save);
+	if (!tok || !*tok || strchr(tok, '=')) {
+		ret = ERR("--disk %s: no image path; use --disk PATH[,ro][,cache=none][,serial=ID]", spec);
+		goto out;
+	}
+	d->path = strdup(tok);
+	while ((tok = strtok_r(NULL, ",", &save))) {
+		if (!strcmp(tok, "ro"))
+			d->ro = true;
+		else if (!strcmp(tok, "rw"))
+			d->ro = false;
+		else if (!strcmp(tok, "cache=none"))
+			d->cache = DISK_CACHE_NONE;
+		else if (!strcmp(tok, "cache=writeback"))
+			d->cache = DISK_CACHE_WRITEBACK;
+		else if (!strcmp(tok, "if=virtio"))
+			d->iface = DISK_IF_VIRTIO;
+		else if (!strcmp(tok, "if=ide"))
+			d->iface = DISK_IF_IDE;
+		else if (!strncmp(tok, "serial=", 7)) {
+			if (strlen(tok + 7) > 20) {
+				ret = ERR("--disk %s: serial '%s' is longer than 20 characters", spec, tok + 7);
+				goto out;
+			}
+			strcpy(d->serial, tok + 7);
+		} else {
+			ret = ERR("--disk %s: unknown option '%s'; use ro, cache=none|writeback, "
+				  "serial=ID or if=virtio|ide", spec, tok);
+			goto out;
+		}
+	}
+out:
+	if (ret) {
+		free(d->path);
+		d->path = NULL;
+	}
+	free(copy);
+	return ret;
+}
+
+static int h_disk(struct vm_config *c, const char *v, char *err)
+{
+	if (c->ndisks >= CONFIG_MAX_DISKS)
+		return ERR("--disk %s: at most %d disks", v, CONFIG_MAX_DISKS);
+	int r = parse_disk(v, &c->disks[c->ndisks], err);
+	if (r)
+		return r;
+	c->ndisks++;
+	return 0;
+}
+
 static int h_console(struct vm_config *c, const char *v, char *err)
 {
+	c->virtio_console = false;
 	if (!strcmp(v, "stdio"))
 		c->console = CONSOLE_STDIO;
 	else if (!strcmp(v, "none"))
 		c->console = CONSOLE_NONE;
-	else if (!strcmp(v, "virtio"))
-		return ERR("--console virtio: not available in this build yet; use stdio, file:PATH or none");
+	else if (!strcmp(v, "virtio")) {
+		c->console = CONSOLE_STDIO; /* the terminal, but through hvc0 */
+		c->virtio_console = true;
+	}
 	else if (!strncmp(v, "file:", 5) && v[5]) {
 		c->console = CONSOLE_FILE;
 		return set_str(&c->console_path, v + 5);
 	} else
-		return ERR("--console %s: unknown console; use stdio, file:PATH or none", v);
+		return ERR("--console %s: unknown console; use stdio, virtio, file:PATH or none", v);
 	return 0;
 }
 
@@ -177,7 +239,8 @@ static const struct opt_desc opts[] = {
 	{ "cpus", required_argument, "N", "number of vCPUs, 1-255 (default 1)", h_cpus },
 	{ "no-reboot", no_argument, NULL, "exit 0 when the guest resets instead of restarting it", h_no_reboot },
 	{ "timeout", required_argument, "SECONDS", "stop the VM and exit 124 after this long (default: none)", h_timeout },
-	{ "console", required_argument, "KIND", "stdio | file:PATH | none (default stdio)", h_console },
+	{ "console", required_argument, "KIND", "stdio | virtio (hvc0) | file:PATH | none (default stdio)", h_console },
+	{ "disk", required_argument, "SPEC", "PATH[,ro][,cache=none|writeback][,serial=ID]: a virtio-blk disk (repeatable: vda, vdb, ...)", h_disk },
 	{ "name", required_argument, "NAME", "VM name for logs and the window title", h_name },
 	{ "log", required_argument, "PATH", "append VMM messages with timestamps to PATH", h_log },
 	{ "debug", no_argument, NULL, "log unhandled port and MMIO accesses (rate-limited)", h_debug },
@@ -203,6 +266,8 @@ void config_free(struct vm_config *c)
 	free(c->kernel); free(c->initrd); free(c->cmdline); free(c->console_path);
 	free(c->name); free(c->log_path); free(c->expect); free(c->expect_fail);
 	free(c->status_file);
+	for (unsigned i = 0; i < c->ndisks; i++)
+		free(c->disks[i].path);
 	config_init(c);
 }
 

@@ -11,6 +11,16 @@
 #define CONFIG_MAX_DISKS 16
 
 enum console_kind { CONSOLE_STDIO, CONSOLE_FILE, CONSOLE_NONE, CONSOLE_VIRTIO };
+enum disk_cache { DISK_CACHE_WRITEBACK, DISK_CACHE_NONE };
+enum disk_if { DISK_IF_VIRTIO, DISK_IF_IDE };
+
+struct disk_config {
+	char *path;
+	bool ro;
+	enum disk_cache cache;
+	enum disk_if iface;
+	char serial[21];         /* VIRTIO_BLK_ID_BYTES (20) + NUL */
+};
 
 struct vm_config {
 	char *kernel, *initrd, *cmdline;
@@ -25,6 +35,9 @@ struct vm_config {
 	bool debug;
 	char *expect, *expect_fail;
 	char *status_file;
+	struct disk_config disks[CONFIG_MAX_DISKS];
+	unsigned ndisks;
+	bool virtio_console;     /* --console virtio: hvc0 on the terminal */
 	bool show_help, show_version, check_host;
 	int config_depth;        /* nested --config guard */
 };
@@ -49,6 +62,9 @@ int config_load_file(struct vm_config *c, const char *path, char err[CONFIG_ERR_
 /* Pure core of config_load_file: parses text; base_dir for relative paths. */
 int config_load_text(struct vm_config *c, const char *text, const char *fname,
 		     const char *base_dir, char err[CONFIG_ERR_LEN]);
+
+/* Parses "PATH[,ro][,cache=none|writeback][,serial=ID][,if=virtio|ide]". Pure. */
+int parse_disk(const char *spec, struct disk_config *d, char err[CONFIG_ERR_LEN]);
 
 /* "512M", "2G", "1048576K", "64" (MiB). Returns 0 or -EINVAL/-ERANGE. */
 int parse_size(const char *s, uint64_t *out);

@@ -14,7 +14,7 @@
 /* Keys whose values are file paths, resolved against the file's directory. */
 static bool is_path_key(const char *k)
 {
-	static const char *const keys[] = { "kernel", "initrd", "log", "status-file", "config",
+	static const char *const keys[] = { "kernel", "initrd", "log", "status-file", "config", "disk",
 					     "bios", NULL };
 	for (int i = 0; keys[i]; i++)
 		if (!strcmp(k, keys[i]))

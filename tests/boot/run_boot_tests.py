@@ -117,8 +117,10 @@ class Live:
         self.q = queue.Queue()
         self.lines = []
         self.err = b""
+        self.eof = False
         threading.Thread(target=self._read, daemon=True).start()
-        threading.Thread(target=self._read_err, daemon=True).start()
+        self.err_thread = threading.Thread(target=self._read_err, daemon=True)
+        self.err_thread.start()
 
     def _read(self):
         for l in self.p.stdout:
@@ -136,6 +138,7 @@ class Live:
             except queue.Empty:
                 break
             if l is None:
+                self.eof = True
                 break
             self.lines.append(l)
             if l == line:
@@ -150,12 +153,13 @@ class Live:
             self.kill()
             raise TestFailure("myvmm did not exit within %d s: %s" % (timeout, " ".join(self.argv)))
         elapsed = time.monotonic() - self.t0
-        while True:
+        while not self.eof:
             l = self.q.get(timeout=5)
             if l is None:
+                self.eof = True
                 break
             self.lines.append(l)
-        time.sleep(0.05)
+        self.err_thread.join(5)
         return Result(self.argv, rc, "\n".join(self.lines), self.err.decode("utf-8", "replace"),
                       elapsed)
 

@@ -25,6 +25,7 @@ int scen_info(const struct bootinfo *bi, const struct acpi_info *ai_unused)
 		kprintf("TK: initrd 0x%llx %llu sum %08x\n", (unsigned long long)bi->initrd_addr,
 			(unsigned long long)bi->initrd_size, sum);
 	}
+	kprintf("TK: boot rsdp 0x%llx\n", (unsigned long long)bi->rsdp); /* 0: loader gave none */
 	acpi_scan(bi, &ai, true);
 	struct rtc_time t;
 	if (rtc_present()) {

@@ -11,26 +11,28 @@ struct idt_entry {
 	uint16_t off_hi;
 } __attribute__((packed));
 
-struct interrupt_frame;
+/* isr32.S stubs and the C handlers they call. */
+void isr_exception_stub(void), isr_pic_stub(void), isr_com1_stub(void);
+void irq_exception(void), irq_pic(void), irq_com1(void);
 
 static struct idt_entry idt[256];
 static volatile uint32_t thre_irqs, last_iir, other_irqs;
 static volatile uint8_t rx_ring[256];
 static volatile uint32_t rx_head, rx_tail;   /* head: ISR writes; tail: main */
 
-__attribute__((interrupt)) static void isr_exception(struct interrupt_frame *f)
+void irq_exception(void)
 {
 	tk_fail("serial-irq", "unexpected exception");
 }
 
-__attribute__((interrupt)) static void isr_pic(struct interrupt_frame *f)
+void irq_pic(void)
 {
 	other_irqs++;
 	outb(0xa0, 0x20);
 	outb(0x20, 0x20);
 }
 
-__attribute__((interrupt)) static void isr_com1(struct interrupt_frame *f)
+void irq_com1(void)
 {
 	for (int n = 0; n < 16; n++) {
 		uint8_t iir = inb(COM1 + 2);
@@ -61,7 +63,7 @@ __attribute__((interrupt)) static void isr_com1(struct interrupt_frame *f)
 	outb(0x20, 0x20);
 }
 
-static void idt_set(int vec, void (*fn)(struct interrupt_frame *))
+static void idt_set(int vec, void (*fn)(void))
 {
 	uint32_t a = (uint32_t)(uintptr_t)fn;
 	idt[vec].off_lo = (uint16_t)a;
@@ -91,10 +93,10 @@ int scen_serial_irq(const struct bootinfo *bi, const struct acpi_info *ai)
 	struct deadline d;
 
 	for (int v = 0; v < 32; v++)
-		idt_set(v, isr_exception);
+		idt_set(v, isr_exception_stub);
 	for (int v = 0x20; v < 0x30; v++)
-		idt_set(v, isr_pic);
-	idt_set(0x24, isr_com1);
+		idt_set(v, isr_pic_stub);
+	idt_set(0x24, isr_com1_stub);
 	idtr.limit = sizeof(idt) - 1;
 	idtr.base = (uint32_t)(uintptr_t)idt;
 	__asm__ volatile("lidt %0" :: "m"(idtr));

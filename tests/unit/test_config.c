@@ -137,6 +137,39 @@ START_TEST(set_by_key)
 }
 END_TEST
 
+START_TEST(disks)
+{
+	struct disk_config d;
+	char err[CONFIG_ERR_LEN];
+	ck_assert_int_eq(parse_disk("a.img", &d, err), 0);
+	ck_assert_str_eq(d.path, "a.img");
+	ck_assert(!d.ro);
+	ck_assert_int_eq(d.cache, DISK_CACHE_WRITEBACK);
+	ck_assert_int_eq(d.iface, DISK_IF_VIRTIO);
+	free(d.path);
+	ck_assert_int_eq(parse_disk("/x/b.img,ro,cache=none,serial=SN123,if=ide", &d, err), 0);
+	ck_assert_str_eq(d.path, "/x/b.img");
+	ck_assert(d.ro);
+	ck_assert_int_eq(d.cache, DISK_CACHE_NONE);
+	ck_assert_int_eq(d.iface, DISK_IF_IDE);
+	ck_assert_str_eq(d.serial, "SN123");
+	free(d.path);
+	ck_assert_int_ne(parse_disk("", &d, err), 0);
+	ck_assert_int_ne(parse_disk("ro,a.img", &d, err), 0);
+	ck_assert_int_ne(parse_disk("a.img,cache=weird", &d, err), 0);
+	ck_assert_ptr_nonnull(strstr(err, "cache=weird"));
+	ck_assert_int_ne(parse_disk("a.img,serial=123456789012345678901", &d, err), 0);
+	/* Repeatable, bounded. */
+	struct vm_config c;
+	config_init(&c);
+	for (int i = 0; i < CONFIG_MAX_DISKS; i++)
+		ck_assert_int_eq(config_set(&c, "disk", "d.img", err), 0);
+	ck_assert_int_ne(config_set(&c, "disk", "d.img", err), 0);
+	ck_assert_uint_eq(c.ndisks, CONFIG_MAX_DISKS);
+	config_free(&c);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("config");
@@ -148,6 +181,7 @@ int main(void)
 	tcase_add_test(tc, args_bad);
 	tcase_add_test(tc, missing_value_and_kernel);
 	tcase_add_test(tc, set_by_key);
+	tcase_add_test(tc, disks);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }
