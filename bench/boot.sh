@@ -50,9 +50,7 @@ qemu_cmd() {
 		"-device isa-debug-exit,iobase=0xf4,iosize=4"
 }
 
-have_lkvm=0
 if command -v lkvm >/dev/null 2>&1; then
-	have_lkvm=1
 	echo "note: lkvm found, but kvmtool has no isa-debug-exit device; it is" \
 		"not timed here (the guest would halt forever). Reference from" \
 		"HOST-NOTES: kvmtool 24 ms / 2.0 MiB for a one-line guest."
@@ -68,7 +66,7 @@ scenario() { # NAME RUNS ELF CMDLINE EXPECTED_STATUS
 		"floor|0|/bin/true" \
 		"myvmm|$st|$(myvmm_cmd "$elf" "$cl")" \
 		"qemu|$st|$(qemu_cmd "$elf" "$cl")") || failed=1
-	echo "$out" | while read -r label med p90 min rss nruns nfail; do
+	echo "$out" | while read -r label med p90 min rss _; do
 		printf '%-8s %-10s %9s %9s %9s %9s\n' "$name" "$label" "$med" "$p90" "$min" "$rss"
 	done
 	echo "$out" | python3 -c '

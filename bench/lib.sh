@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # bench/lib.sh: helpers shared by the bench/*.sh scripts. Source it; needs
 # bash, python3 and GNU time (/usr/bin/time, Debian package "time").
 #

@@ -276,7 +276,8 @@ int config_set(struct vm_config *c, const char *key, const char *value, char err
 	for (size_t i = 0; i < NOPTS; i++) {
 		if (strcmp(opts[i].name, key))
 			continue;
-		if (opts[i].has_arg == required_argument && (!value || !*value))
+		/* An empty command line is a real value; other options need text. */
+		if (opts[i].has_arg == required_argument && (!value || (!*value && opts[i].set != h_cmdline)))
 			return ERR("--%s needs a value", key);
 		if (opts[i].set == h_help || opts[i].set == h_version || opts[i].set == h_check) {
 			if (value)
