@@ -19,9 +19,9 @@ bench_need "$MYVMM" "$QEMU" python3 xargs || exit 2
 
 cpu="host"
 probe=0
-( "$QEMU" -M microvm -enable-kvm -cpu host -nodefaults -no-user-config -display none \
+timeout 30 "$QEMU" -M microvm -enable-kvm -cpu host -nodefaults -no-user-config -display none \
 	-kernel "$ELF" -append "tk=exit tk.code=0" -device isa-debug-exit,iobase=0xf4,iosize=4 \
-	</dev/null >/dev/null 2>&1 ) 2>/dev/null || probe=$?
+	</dev/null >/dev/null 2>&1 || probe=$?
 if [[ $probe -ne 1 ]]; then
 	cpu="host,-arch-capabilities" # QEMU 7.2 cannot set MSR 0x10a on this host
 fi
