@@ -3,7 +3,8 @@
 # Only missing packages are installed; safe to run again.
 set -euo pipefail
 PKGS=(build-essential cmake pkg-config check libsubunit-dev libfdt-dev libaio-dev
-      libsdl2-dev python3 xz-utils cpio qemu-system-x86 binutils)
+      libsdl2-dev python3 xz-utils cpio qemu-system-x86 binutils
+      clang libclang-rt-14-dev time)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

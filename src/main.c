@@ -15,6 +15,7 @@
 #include "console.h"
 #include "devices/rtc.h"
 #include "devices/serial.h"
+#include "devices/virtio/console.h"
 #include "evloop.h"
 #include "hostcheck.h"
 #include "log.h"
@@ -120,7 +121,10 @@ static void on_second(void *opaque)
 static void flush_pending(struct runner *r)
 {
 	if (r->vm && r->pending_len) {
-		size_t n = serial_rx_push(r->vm->serial, r->pending, r->pending_len);
+		/* --console virtio: input goes to hvc0; the UART keeps only output. */
+		size_t n = r->vm->vcon ?
+			virtio_console_input(r->vm->vcon, r->pending, r->pending_len) :
+			serial_rx_push(r->vm->serial, r->pending, r->pending_len);
 		memmove(r->pending, r->pending + n, r->pending_len - n);
 		r->pending_len -= n;
 	}
@@ -311,6 +315,7 @@ int main(int argc, char **argv)
 		.marker_opaque = &r,
 	};
 	r.loop = evloop_create();
+	r.host.loop = r.loop;
 	if (!r.loop || setup_signals(&r)) {
 		fprintf(stderr, "myvmm: cannot set up the event loop: %s\n", strerror(errno));
 		goto out_con;
@@ -331,6 +336,8 @@ int main(int argc, char **argv)
 	} else {
 		code = status_exit_code(why, value, r.cfg.no_reboot);
 		pr_info("VM stopped: %s, exit status %d", status_reason_name(why), code);
+		if (why == STOP_PANIC)
+			fprintf(stderr, "myvmm: guest panicked\n");
 		if (why == STOP_EXPECT_FAIL)
 			fprintf(stderr, "myvmm: --expect-fail pattern matched the guest console\n");
 		if (why == STOP_TIMEOUT)

@@ -17,11 +17,17 @@
 #include "devices/i8042.h"
 #include "devices/pci.h"
 #include "devices/pm.h"
+#include "devices/pvpanic.h"
+#include "devices/virtio/blk.h"
+#include "devices/virtio/console.h"
+#include "devices/virtio/rng.h"
+#include "devices/virtio/virtio_pci.h"
 #include "devices/rtc.h"
 #include "devices/serial.h"
 #include "devices/sysdevs.h"
 #include "log.h"
 #include "mem/layout.h"
+#include "vcpu/irq_routing.h"
 #include "vcpu/vcpu.h"
 
 #define ERRF(...) snprintf(err, VM_ERR_LEN, __VA_ARGS__)
@@ -158,7 +164,89 @@ static int setup_irqchip(struct vm *vm, char *err)
 	}
 	for (unsigned i = 0; i < 16; i++)
 		vm->irq[i] = (struct irq_line){ .set = vm_irq_set, .opaque = vm, .gsi = i };
+	/* Our own routing table (default irqchip routes + MSI routes). */
+	vm->irqrt = calloc(1, sizeof(*vm->irqrt));
+	if (!vm->irqrt)
+		return -ENOMEM;
+	int r = irq_routing_init(vm->irqrt, vm->fd);
+	if (r) {
+		free(vm->irqrt);
+		vm->irqrt = NULL;
+		ERRF("KVM_SET_GSI_ROUTING: %s", strerror(-r));
+		return r;
+	}
 	return 0;
+}
+
+/* Wraps a virtio device in a PCI transport and records it for teardown. */
+static int add_virtio(struct vm *vm, enum vm_virtio_kind kind, struct virtio_dev *vd,
+		      unsigned slot)
+{
+	struct virtio_pci_params p = {
+		.bus = vm->pci, .slot = slot, .mem = &vm->mem, .loop = vm->host->loop,
+		.vm_fd = vm->fd, .rt = vm->irqrt,
+	};
+	unsigned i = vm->nvirtio++;
+	vm->virtio[i].kind = kind;
+	vm->virtio[i].dev = vd;
+	return virtio_pci_create(vd, &p, &vm->virtio[i].pci);
+}
+
+static int setup_pci_devices(struct vm *vm, char *err)
+{
+	struct irq_line intx = { .set = vm_irq_set, .opaque = vm };
+	struct virtio_dev *vd;
+	int r;
+
+	pci_bus_attach(vm->pci, &vm->pio, &vm->mmio, LAYOUT_PCI_MMIO_START, LAYOUT_PCI_MMIO_END,
+		       &intx);
+	if ((r = pvpanic_create(vm->pci, VM_SLOT_PVPANIC, &vm->ctl, &vm->pvpanic))) {
+		ERRF("pvpanic: %s", strerror(-r));
+		return r;
+	}
+	if ((r = virtio_rng_create(vm->host->loop, &vd)) ||
+	    (r = add_virtio(vm, VM_VIRTIO_RNG, vd, VM_SLOT_RNG))) {
+		ERRF("virtio-rng: %s", strerror(-r));
+		return r;
+	}
+	if (vm->cfg->virtio_console) {
+		if ((r = virtio_console_create(&vm->host->console_out, &vd)) ||
+		    (r = add_virtio(vm, VM_VIRTIO_CONSOLE, vd, VM_SLOT_CONSOLE))) {
+			ERRF("virtio-console: %s", strerror(-r));
+			return r;
+		}
+		vm->vcon = vd;
+	}
+	for (unsigned i = 0; i < vm->cfg->ndisks; i++) {
+		char berr[256] = "";
+		if (vm->cfg->disks[i].iface != DISK_IF_VIRTIO)
+			continue;
+		if ((r = virtio_blk_create(&vm->cfg->disks[i], vm->host->loop, &vd, berr))) {
+			ERRF("--disk %s: %s", vm->cfg->disks[i].path, berr[0] ? berr : strerror(-r));
+			return r;
+		}
+		if ((r = add_virtio(vm, VM_VIRTIO_BLK, vd, VM_SLOT_DISK0 + i))) {
+			ERRF("--disk %s: virtio-pci: %s", vm->cfg->disks[i].path, strerror(-r));
+			return r;
+		}
+	}
+	return 0;
+}
+
+static void destroy_pci_devices(struct vm *vm)
+{
+	for (unsigned i = vm->nvirtio; i-- > 0;) {
+		virtio_pci_destroy(vm->virtio[i].pci);
+		switch (vm->virtio[i].kind) {
+		case VM_VIRTIO_RNG:     virtio_rng_destroy(vm->virtio[i].dev); break;
+		case VM_VIRTIO_CONSOLE: virtio_console_destroy(vm->virtio[i].dev); break;
+		case VM_VIRTIO_BLK:     virtio_blk_destroy(vm->virtio[i].dev); break;
+		}
+	}
+	vm->nvirtio = 0;
+	vm->vcon = NULL;
+	pvpanic_destroy(vm->pvpanic);
+	vm->pvpanic = NULL;
 }
 
 static int setup_devices(struct vm *vm, char *err)
@@ -188,7 +276,7 @@ static int setup_devices(struct vm *vm, char *err)
 		ERRF("registering devices: %s", strerror(-r));
 		return r;
 	}
-	return 0;
+	return setup_pci_devices(vm, err);
 }
 
 static int setup_acpi(struct vm *vm, uint64_t *rsdp, char *err)
@@ -200,11 +288,13 @@ static int setup_acpi(struct vm *vm, uint64_t *rsdp, char *err)
 		.reset_port = PORT_RESET_CTRL,
 		.pci_mmio_start = LAYOUT_PCI_MMIO_START,
 		.pci_mmio_end = LAYOUT_PCI_MMIO_END,
-		.pci_io_start = 0x1000,
-		.pci_io_end = 0x10000 - 1,
+		.pci_io_start = PCI_IO_WINDOW_START,
+		.pci_io_end = PCI_IO_WINDOW_END,
 		.has_i8042 = true,
 		.has_com1 = true,
 		.has_rtc = true,
+		.pci0_aml = pci_prt_aml,
+		.pci0_aml_opaque = vm->pci,
 	};
 	struct acpi_result res;
 	uint8_t *buf = gmem_ptr(&vm->mem, LAYOUT_ACPI_BASE, LAYOUT_ACPI_SIZE);
@@ -355,6 +445,7 @@ void vm_destroy(struct vm *vm)
 		vm->host->nvram_valid = true;
 	}
 	if (vm->pci) {
+		destroy_pci_devices(vm);
 		pci_bus_destroy(vm->pci);
 		free(vm->pci);
 	}
@@ -363,6 +454,10 @@ void vm_destroy(struct vm *vm)
 	rtc_destroy(vm->rtc);
 	serial_destroy(vm->serial);
 	sysdevs_destroy(vm->sys);
+	if (vm->irqrt) {
+		irq_routing_destroy(vm->irqrt);
+		free(vm->irqrt);
+	}
 	if (vm->fd >= 0)
 		close(vm->fd); /* drop KVM's memslots before unmapping guest RAM */
 	gmem_free(&vm->mem);

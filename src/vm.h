@@ -22,6 +22,18 @@ struct i8042;
 struct pm;
 struct pci_bus;
 struct sysdevs;
+struct evloop;
+struct irq_routing;
+struct virtio_dev;
+struct virtio_pci;
+struct pvpanic;
+
+/* PCI slots of the on-board devices (slot 0 is the host bridge). */
+#define VM_SLOT_RNG      1
+#define VM_SLOT_PVPANIC  2
+#define VM_SLOT_CONSOLE  3   /* only with --console virtio */
+#define VM_SLOT_DISK0    4   /* disks[i] with if=virtio at 4 + i */
+#define VM_MAX_VIRTIO    (3 + CONFIG_MAX_DISKS)
 
 /* What survives a guest reset and is shared with the host side. */
 struct vm_host_ctx {
@@ -31,7 +43,10 @@ struct vm_host_ctx {
 	bool nvram_valid;
 	void (*on_boot_marker)(void *opaque, unsigned value);
 	void *marker_opaque;
+	struct evloop *loop;          /* the I/O thread's loop (main.c owns it) */
 };
+
+enum vm_virtio_kind { VM_VIRTIO_RNG, VM_VIRTIO_CONSOLE, VM_VIRTIO_BLK };
 
 struct vm {
 	const struct vm_config *cfg;
@@ -59,6 +74,15 @@ struct vm {
 	struct pm *pm;
 	struct pci_bus *pci;
 	struct sysdevs *sys;
+	struct irq_routing *irqrt;    /* KVM GSI routes (MSI-X) */
+	struct pvpanic *pvpanic;
+	struct virtio_dev *vcon;      /* virtio console, NULL unless --console virtio */
+	unsigned nvirtio;
+	struct {
+		enum vm_virtio_kind kind;
+		struct virtio_dev *dev;
+		struct virtio_pci *pci;
+	} virtio[VM_MAX_VIRTIO];
 };
 
 #define VM_ERR_LEN 512

@@ -3,7 +3,12 @@
 #include <errno.h>
 #include <string.h>
 
+#include "devices/aml.h"
+#include "log.h"
 #include "mem/layout.h"
+
+static void update_mappings(struct pci_bus *b, struct pci_dev *d);
+static void intx_update(struct pci_dev *d);
 
 uint32_t pci_cfg_read(const struct pci_dev *d, uint32_t off, uint32_t len)
 {
@@ -71,6 +76,14 @@ void pci_bus_cfg_write(struct pci_bus *b, uint8_t devfn, uint32_t off, uint32_t 
 			cur &= (uint8_t)~(nb & w1c);
 			d->cfg[off + i] = cur;
 		}
+		/* Command register or a BAR touched: decoding or addresses may
+		 * have changed (PCI 3.0 6.2.2, 6.2.5). */
+		if (off < PCI_COMMAND + 2 && off + len > PCI_COMMAND) {
+			update_mappings(b, d);
+			intx_update(d);
+		}
+		if (off < PCI_BAR0 + 4 * PCI_NUM_BARS && off + len > PCI_BAR0)
+			update_mappings(b, d);
 		if (d->ops && d->ops->cfg_written)
 			d->ops->cfg_written(d, off, len);
 	}
@@ -133,6 +146,7 @@ int pci_bus_init(struct pci_bus *b, const struct vmctl *ctl)
 	/* 00:00.0: Intel 440FX host bridge, as SeaBIOS and Linux expect. */
 	pci_dev_init(&b->host, 0x8086, 0x1237, 0x060000, 0x02);
 	b->devs[0] = &b->host;
+	b->io_next = PCI_IO_WINDOW_START;
 	return 0;
 }
 
@@ -141,18 +155,289 @@ void pci_bus_destroy(struct pci_bus *b)
 	pthread_mutex_destroy(&b->lock);
 }
 
+static uint64_t align_up(uint64_t v, uint64_t a)
+{
+	return (v + a - 1) & ~(a - 1);
+}
+
+/* Assigns initial BAR addresses from the windows, as firmware would. */
+static int alloc_bars(struct pci_bus *b, struct pci_dev *d)
+{
+	uint16_t cmd = 0;
+
+	for (unsigned i = 0; i < PCI_NUM_BARS; i++) {
+		struct pci_bar *bar = &d->bar[i];
+		uint32_t reg = PCI_BAR0 + 4 * i;
+		if (bar->kind == PCI_BAR_NONE)
+			continue;
+		if (bar->kind == PCI_BAR_IO) {
+			uint64_t a = align_up(b->io_next, bar->size);
+			if (a + bar->size > PCI_IO_WINDOW_END)
+				return -ENOSPC;
+			pci_cfg_set(d, reg, 4, (uint32_t)a | 1);
+			b->io_next = (uint32_t)(a + bar->size);
+			cmd |= PCI_COMMAND_IO;
+			continue;
+		}
+		uint64_t a = align_up(b->mmio_next, bar->size);
+		if (!b->mmio_end || a + bar->size > b->mmio_end || a + bar->size < a)
+			return -ENOSPC;
+		b->mmio_next = a + bar->size;
+		cmd |= PCI_COMMAND_MEMORY;
+		if (bar->kind == PCI_BAR_MEM64) {
+			pci_cfg_set(d, reg, 4, (uint32_t)a | 0x4);
+			pci_cfg_set(d, reg + 4, 4, (uint32_t)(a >> 32));
+			i++;
+		} else {
+			pci_cfg_set(d, reg, 4, (uint32_t)a);
+		}
+	}
+	pci_cfg_set(d, PCI_COMMAND, 2, pci_cfg_read(d, PCI_COMMAND, 2) | cmd);
+	return 0;
+}
+
 int pci_bus_add(struct pci_bus *b, unsigned slot, struct pci_dev *d)
 {
 	int ret = 0;
 	if (slot == 0 || slot >= PCI_MAX_DEVS)
 		return -EINVAL;
 	pthread_mutex_lock(&b->lock);
-	if (b->devs[slot])
+	if (b->devs[slot]) {
 		ret = -EBUSY;
-	else {
-		d->devfn = (uint8_t)(slot << 3);
-		b->devs[slot] = d;
+		goto out;
 	}
+	if ((ret = alloc_bars(b, d)))
+		goto out;
+	d->devfn = (uint8_t)(slot << 3);
+	d->bus = b;
+	uint8_t pin = d->cfg[PCI_INTERRUPT_PIN];
+	if (pin >= 1 && pin <= 4) {
+		unsigned gsi = pci_intx_gsi(slot, pin);
+		d->intx = b->intx_base;
+		d->intx.gsi = gsi;
+		d->cfg[PCI_INTERRUPT_LINE] = (uint8_t)gsi;
+	}
+	b->devs[slot] = d;
+	update_mappings(b, d);
+out:
 	pthread_mutex_unlock(&b->lock);
 	return ret;
+}
+
+void pci_bus_attach(struct pci_bus *b, struct bus *pio, struct bus *mmio, uint64_t mmio_start,
+		    uint64_t mmio_end, const struct irq_line *intx)
+{
+	b->pio = pio;
+	b->mmio = mmio;
+	b->mmio_next = mmio_start;
+	b->mmio_end = mmio_end;
+	if (intx)
+		b->intx_base = *intx;
+}
+
+int pci_dev_set_bar(struct pci_dev *d, unsigned idx, enum pci_bar_kind kind, uint64_t size,
+		    const struct bus_ops *ops, void *opaque, const char *name)
+{
+	uint64_t sz = kind == PCI_BAR_IO ? 4 : 16, mask;
+	uint32_t reg = PCI_BAR0 + 4 * idx;
+
+	if (idx >= PCI_NUM_BARS || (kind == PCI_BAR_MEM64 && idx + 1 >= PCI_NUM_BARS) ||
+	    kind == PCI_BAR_NONE || kind > PCI_BAR_MEM64 || size == 0)
+		return -EINVAL;
+	while (sz < size)
+		sz <<= 1;
+	if ((kind == PCI_BAR_IO && sz > 256) || (kind == PCI_BAR_MEM32 && sz > (1ull << 30)) ||
+	    sz > (1ull << 40))
+		return -EINVAL;
+	d->bar[idx] = (struct pci_bar){ .kind = kind, .size = sz, .ops = ops, .opaque = opaque,
+					.name = name };
+	mask = ~(sz - 1);
+	/* The address bits above the size are writable; type bits read-only
+	 * (PCI 3.0 6.2.5.1), so writing ~0 reads back the size mask. */
+	switch (kind) {
+	case PCI_BAR_IO:
+		pci_cfg_set(d, reg, 4, 1);
+		for (int i = 0; i < 4; i++)
+			d->wmask[reg + i] = (uint8_t)((mask & 0xfffc) >> (8 * i));
+		break;
+	case PCI_BAR_MEM32:
+		pci_cfg_set(d, reg, 4, 0);
+		for (int i = 0; i < 4; i++)
+			d->wmask[reg + i] = (uint8_t)((mask & 0xfffffff0u) >> (8 * i));
+		break;
+	default:
+		pci_cfg_set(d, reg, 4, 4);
+		pci_cfg_set(d, reg + 4, 4, 0);
+		for (int i = 0; i < 8; i++)
+			d->wmask[reg + i] = (uint8_t)((mask & ~0xfull) >> (8 * i));
+		break;
+	}
+	return 0;
+}
+
+uint64_t pci_dev_bar_addr(const struct pci_dev *d, unsigned idx)
+{
+	if (idx >= PCI_NUM_BARS)
+		return 0;
+	uint32_t reg = PCI_BAR0 + 4 * idx;
+	uint64_t lo = pci_cfg_read(d, reg, 4);
+	switch (d->bar[idx].kind) {
+	case PCI_BAR_IO:
+		return lo & 0xfffcu;
+	case PCI_BAR_MEM32:
+		return lo & ~0xfu;
+	case PCI_BAR_MEM64:
+		return (lo & ~0xfull) | ((uint64_t)pci_cfg_read(d, reg + 4, 4) << 32);
+	default:
+		return 0;
+	}
+}
+
+/* All writable address bits set: the value left by BAR sizing. */
+static uint64_t bar_wmask(const struct pci_dev *d, unsigned idx)
+{
+	uint64_t m = 0;
+	unsigned n = d->bar[idx].kind == PCI_BAR_MEM64 ? 8 : 4;
+	for (unsigned i = 0; i < n; i++)
+		m |= (uint64_t)d->wmask[PCI_BAR0 + 4 * idx + i] << (8 * i);
+	return m;
+}
+
+static void update_mappings(struct pci_bus *b, struct pci_dev *d)
+{
+	uint16_t cmd = (uint16_t)pci_cfg_read(d, PCI_COMMAND, 2);
+
+	for (unsigned i = 0; i < PCI_NUM_BARS; i++) {
+		struct pci_bar *bar = &d->bar[i];
+		if (bar->kind == PCI_BAR_NONE)
+			continue;
+		bool io = bar->kind == PCI_BAR_IO;
+		struct bus *target = io ? b->pio : b->mmio;
+		uint64_t addr = pci_dev_bar_addr(d, i);
+		uint64_t limit = io ? PCI_IO_WINDOW_END : bar->kind == PCI_BAR_MEM32 ?
+			(1ull << 32) : (1ull << 52);
+		bool want = (cmd & (io ? PCI_COMMAND_IO : PCI_COMMAND_MEMORY)) && addr != 0 &&
+			    addr != bar_wmask(d, i) && addr + bar->size > addr &&
+			    addr + bar->size <= limit && target;
+
+		if (bar->mapped && (!want || addr != bar->mapped_addr)) {
+			bus_remove(target, bar->mapped_addr);
+			bar->mapped = false;
+			if (d->ops && d->ops->bar_mapped)
+				d->ops->bar_mapped(d, i, bar->mapped_addr, false);
+		}
+		if (want && !bar->mapped) {
+			int r = bus_add(target, addr, bar->size, bar->ops, bar->opaque, bar->name);
+			if (r) {
+				pr_guest("PCI %02x.0 BAR%u at 0x%llx (%s): %s; left unmapped",
+					 d->devfn >> 3, i, (unsigned long long)addr,
+					 bar->name ? bar->name : "?", strerror(-r));
+			} else {
+				bar->mapped = true;
+				bar->mapped_addr = addr;
+				if (d->ops && d->ops->bar_mapped)
+					d->ops->bar_mapped(d, i, addr, true);
+			}
+		}
+		if (bar->kind == PCI_BAR_MEM64)
+			i++;
+	}
+}
+
+void pci_bus_unmap_dev(struct pci_bus *b, struct pci_dev *d)
+{
+	pthread_mutex_lock(&b->lock);
+	for (unsigned i = 0; i < PCI_NUM_BARS; i++) {
+		struct pci_bar *bar = &d->bar[i];
+		if (!bar->mapped)
+			continue;
+		bus_remove(bar->kind == PCI_BAR_IO ? b->pio : b->mmio, bar->mapped_addr);
+		bar->mapped = false;
+		if (d->ops && d->ops->bar_mapped)
+			d->ops->bar_mapped(d, i, bar->mapped_addr, false);
+	}
+	if (d->devfn && b->devs[d->devfn >> 3] == d)
+		b->devs[d->devfn >> 3] = NULL;
+	pthread_mutex_unlock(&b->lock);
+}
+
+int pci_dev_add_cap(struct pci_dev *d, uint8_t id, uint8_t len)
+{
+	unsigned off = d->cap_next ? d->cap_next : 0x40;
+
+	off = (off + 3) & ~3u;
+	if (len < 2 || off + len > PCI_CFG_SIZE)
+		return -ENOSPC;
+	d->cfg[off] = id;
+	d->cfg[off + 1] = 0;
+	/* Append at the end of the list (PCI 3.0 6.7). */
+	uint8_t *link = &d->cfg[PCI_CAPABILITY_LIST];
+	for (unsigned guard = 0; *link && guard < 48; guard++)
+		link = &d->cfg[*link + 1];
+	*link = (uint8_t)off;
+	d->cfg[PCI_STATUS] |= PCI_STATUS_CAP_LIST;
+	d->cap_next = (uint8_t)(off + len < PCI_CFG_SIZE ? off + len : 0xff);
+	return (int)off;
+}
+
+uint8_t pci_dev_find_cap(const struct pci_dev *d, uint8_t id)
+{
+	if (!(d->cfg[PCI_STATUS] & PCI_STATUS_CAP_LIST))
+		return 0;
+	uint8_t p = d->cfg[PCI_CAPABILITY_LIST] & 0xfc;
+	for (unsigned guard = 0; p && guard < 48; guard++) {
+		if (d->cfg[p] == id)
+			return p;
+		p = d->cfg[p + 1] & 0xfc;
+	}
+	return 0;
+}
+
+void pci_dev_set_pin(struct pci_dev *d, uint8_t pin)
+{
+	d->cfg[PCI_INTERRUPT_PIN] = pin;
+}
+
+unsigned pci_intx_gsi(unsigned slot, unsigned pin)
+{
+	return PCI_INTX_GSI_BASE + ((slot + pin - 1) % PCI_INTX_GSI_COUNT);
+}
+
+static void intx_update(struct pci_dev *d)
+{
+	int lvl = __atomic_load_n(&d->intx_level, __ATOMIC_ACQUIRE);
+	uint16_t cmd = (uint16_t)(d->cfg[PCI_COMMAND] | (d->cfg[PCI_COMMAND + 1] << 8));
+	if (lvl)
+		__atomic_or_fetch(&d->cfg[PCI_STATUS], PCI_STATUS_INTERRUPT, __ATOMIC_RELAXED);
+	else
+		__atomic_and_fetch(&d->cfg[PCI_STATUS], (uint8_t)~PCI_STATUS_INTERRUPT,
+				   __ATOMIC_RELAXED);
+	irq_set(&d->intx, lvl && !(cmd & PCI_COMMAND_INTX_DISABLE));
+}
+
+void pci_dev_intx(struct pci_dev *d, int level)
+{
+	__atomic_store_n(&d->intx_level, level ? 1 : 0, __ATOMIC_RELEASE);
+	intx_update(d);
+}
+
+int pci_prt_aml(struct aml *a, void *opaque)
+{
+	/* _PRT (ACPI 6.x 6.2.13): {Address 0xSSSSFFFF, Pin 0..3, Source 0, GSI}.
+	 * A zero Source makes the last field a global system interrupt, which
+	 * Linux registers level-triggered, active-low. */
+	aml_name(a, "_PRT");
+	size_t pkg = aml_package_open(a, (PCI_MAX_DEVS - 1) * 4);
+	for (unsigned slot = 1; slot < PCI_MAX_DEVS; slot++) {
+		for (unsigned pin = 0; pin < 4; pin++) {
+			size_t e = aml_package_open(a, 4);
+			aml_integer(a, ((uint64_t)slot << 16) | 0xffff);
+			aml_integer(a, pin);
+			aml_integer(a, 0);
+			aml_integer(a, pci_intx_gsi(slot, pin + 1));
+			aml_close(a, e);
+		}
+	}
+	aml_close(a, pkg);
+	return aml_error(a);
 }

@@ -6,8 +6,12 @@
 #define MYVMM_PCI_H
 #include <pthread.h>
 #include <stdint.h>
+#include <stdbool.h>
 #include "devices/bus.h"
+#include "devices/irq.h"
 #include "devices/vmctl.h"
+
+struct aml;
 
 #define PCI_CFG_SIZE 256
 #define PCI_MAX_DEVS 32
@@ -26,6 +30,38 @@
 #define PCI_CAPABILITY_LIST 0x34
 #define PCI_INTERRUPT_LINE 0x3c
 #define PCI_INTERRUPT_PIN  0x3d
+#define PCI_NUM_BARS       6
+
+#define PCI_COMMAND_IO      0x0001
+#define PCI_COMMAND_MEMORY  0x0002
+#define PCI_COMMAND_MASTER  0x0004
+#define PCI_COMMAND_INTX_DISABLE 0x0400
+#define PCI_STATUS_INTERRUPT 0x0008
+#define PCI_STATUS_CAP_LIST 0x0010
+
+#define PCI_CAP_ID_MSIX    0x11
+#define PCI_CAP_ID_VNDR    0x09
+
+/* Windows the BAR allocator hands out from; vm.c's ACPI _CRS uses the same. */
+#define PCI_IO_WINDOW_START 0x1000u
+#define PCI_IO_WINDOW_END   0x10000u  /* exclusive */
+/* INTx: pin INTA..INTD of slot s goes to GSI 16 + ((s + pin) % 4) (pin 0 = INTA). */
+#define PCI_INTX_GSI_BASE   16
+#define PCI_INTX_GSI_COUNT  4
+
+enum pci_bar_kind { PCI_BAR_NONE = 0, PCI_BAR_IO, PCI_BAR_MEM32, PCI_BAR_MEM64 };
+
+/* One BAR: the device's region, its current guest address and whether it is
+ * registered on the MMIO/PIO bus (decoding enabled and address valid). */
+struct pci_bar {
+	enum pci_bar_kind kind;
+	uint64_t size;               /* power of two; >= 16 (MMIO) or >= 4 (I/O) */
+	const struct bus_ops *ops;   /* offsets are relative to the BAR base */
+	void *opaque;
+	const char *name;
+	uint64_t mapped_addr;        /* valid when mapped */
+	bool mapped;
+};
 
 struct pci_dev;
 struct pci_dev_ops {
@@ -33,6 +69,9 @@ struct pci_dev_ops {
 	void (*cfg_written)(struct pci_dev *d, uint32_t off, uint32_t len);
 	/* Called before a read to refresh dynamic registers (may be NULL). */
 	void (*cfg_read)(struct pci_dev *d, uint32_t off, uint32_t len);
+	/* A BAR was (un)registered at addr (bus lock held); may be NULL. Used to
+	 * move ioeventfds along with the BAR. */
+	void (*bar_mapped)(struct pci_dev *d, unsigned bar, uint64_t addr, bool mapped);
 };
 
 struct pci_dev {
@@ -42,6 +81,11 @@ struct pci_dev {
 	uint8_t devfn;
 	const struct pci_dev_ops *ops;
 	void *opaque;
+	struct pci_bar bar[PCI_NUM_BARS];
+	uint8_t cap_next;             /* next free config offset for a capability */
+	struct irq_line intx;         /* set by pci_bus_add() from the pin */
+	int intx_level;
+	struct pci_bus *bus;          /* set by pci_bus_add() */
 };
 
 struct pci_bus {
@@ -51,6 +95,10 @@ struct pci_bus {
 	struct vmctl ctl;
 	uint8_t rcr;                        /* 0xCF9 reset control */
 	struct pci_dev host;                /* 00:00.0 host bridge */
+	struct bus *pio, *mmio;             /* where BARs are registered (may be NULL) */
+	struct irq_line intx_base;          /* gsi field ignored: per-device GSIs */
+	uint64_t mmio_next, mmio_end;       /* BAR allocator, 32-bit MMIO window */
+	uint32_t io_next;                   /* BAR allocator, I/O window */
 };
 
 int pci_bus_init(struct pci_bus *b, const struct vmctl *ctl);
@@ -68,4 +116,33 @@ void pci_cfg_set(struct pci_dev *d, uint32_t off, uint32_t len, uint32_t v);
 /* A guest config access by (devfn, reg) as the type-1 mechanism performs it. */
 uint32_t pci_bus_cfg_read(struct pci_bus *b, uint8_t devfn, uint32_t off, uint32_t len);
 void pci_bus_cfg_write(struct pci_bus *b, uint8_t devfn, uint32_t off, uint32_t len, uint32_t v);
+
+/* Gives the bus the MMIO/PIO buses BARs are registered on, the MMIO window
+ * [mmio_start, mmio_end) the allocator uses, and the INTx line factory
+ * (irq->set is called with a GSI 16..19). Call before pci_bus_add(). */
+void pci_bus_attach(struct pci_bus *b, struct bus *pio, struct bus *mmio, uint64_t mmio_start,
+		    uint64_t mmio_end, const struct irq_line *intx);
+/* Declares BAR idx (a 64-bit BAR also takes idx+1) before pci_bus_add().
+ * size is rounded up to a power of two (min 16 MMIO / 4 I/O). -EINVAL on a
+ * bad index/kind/size. */
+int pci_dev_set_bar(struct pci_dev *d, unsigned idx, enum pci_bar_kind kind, uint64_t size,
+		    const struct bus_ops *ops, void *opaque, const char *name);
+/* Appends a capability of len bytes (id at +0, next at +1) to the list;
+ * returns its config offset or -ENOSPC. The caller fills the body. */
+int pci_dev_add_cap(struct pci_dev *d, uint8_t id, uint8_t len);
+/* Finds capability id starting the walk at 0x34; 0 if absent. */
+uint8_t pci_dev_find_cap(const struct pci_dev *d, uint8_t id);
+/* Sets the interrupt pin (1 = INTA .. 4 = INTD) before pci_bus_add(). */
+void pci_dev_set_pin(struct pci_dev *d, uint8_t pin);
+/* Drives the device's INTx (honours COMMAND.INTX_DISABLE, sets STATUS.INT).
+ * Thread-safe (any thread; takes no bus lock). */
+void pci_dev_intx(struct pci_dev *d, int level);
+/* Guest address of a BAR as currently programmed (no decode check). */
+uint64_t pci_dev_bar_addr(const struct pci_dev *d, unsigned idx);
+/* GSI for (slot, pin 1..4) per the swizzle above. */
+unsigned pci_intx_gsi(unsigned slot, unsigned pin);
+/* acpi_aml_hook: emits Name(_PRT, ...) for every slot and pin. */
+int pci_prt_aml(struct aml *a, void *opaque);
+/* Unregisters every mapped BAR (before the device is freed; bus lock taken). */
+void pci_bus_unmap_dev(struct pci_bus *b, struct pci_dev *d);
 #endif

@@ -49,6 +49,62 @@ void pvh_main(uint32_t start_info)
 	kmain(&bi);
 }
 
+#define MB_BOOT_MAGIC 0x2badb002u
+
+/* Multiboot v1 info (EBX): cmdline (flag 2), mods (3) = initrd, mmap (6). */
+static void mb_main(uint32_t info)
+{
+	uint32_t flags, cmdline, mods_count, mods_addr, mmap_len, mmap_addr;
+
+	bi.mode = "multiboot";
+	bi.cmdline = "";
+	rd(&flags, info, 4);
+	if (flags & (1u << 2)) {
+		rd(&cmdline, info + 16, 4);
+		if (cmdline)
+			bi.cmdline = phys(cmdline);
+	}
+	if (flags & (1u << 3)) {
+		rd(&mods_count, info + 20, 4);
+		rd(&mods_addr, info + 24, 4);
+		if (mods_count && mods_addr) {
+			uint32_t start, end;
+			rd(&start, mods_addr, 4);
+			rd(&end, mods_addr + 4, 4);
+			if (end > start) {
+				bi.initrd_addr = start;
+				bi.initrd_size = end - start;
+			}
+		}
+	}
+	if (flags & (1u << 6)) {
+		rd(&mmap_len, info + 44, 4);
+		rd(&mmap_addr, info + 48, 4);
+		/* entries: u32 size (not counting itself), u64 base, u64 len, u32 type */
+		for (uint32_t off = 0; off + 24 <= mmap_len && bi.e820_nr < TK_MAX_E820;) {
+			uint32_t size;
+			rd(&size, mmap_addr + off, 4);
+			struct e820 *e = &bi.e820[bi.e820_nr++];
+			rd(&e->start, mmap_addr + off + 4, 8);
+			rd(&e->size, mmap_addr + off + 12, 8);
+			rd(&e->type, mmap_addr + off + 20, 4);
+			if (size < 20)
+				break;
+			off += size + 4;
+		}
+	}
+	kmain(&bi);
+}
+
+/* Called by head32.S: ESI = EAX at entry (multiboot magic or 0), EBX. */
+void boot32_main(uint32_t magic, uint32_t info)
+{
+	if (magic == MB_BOOT_MAGIC)
+		mb_main(info);
+	else
+		pvh_main(info);
+}
+
 /* Called by head64.S with RSI (the zero page). */
 void linux_main(uintptr_t zp)
 {

@@ -1,4 +1,5 @@
-/* PVH entry (32-bit flat protected mode, paging off, EBX = hvm_start_info)
+/* PVH entry (32-bit flat protected mode, paging off, EBX = hvm_start_info),
+ * the common 32-bit start used by headmb.S too,
  * and the 32-bit AP entry reached from the trampoline. */
 #include "tk_asm.h"
 
@@ -16,6 +17,10 @@
 	.globl pvh_start
 pvh_start:
 	cli
+	xorl %esi, %esi         /* not multiboot */
+	.globl start32_common
+start32_common:                 /* ESI = EAX at a multiboot entry, EBX = info */
+	cli
 	cld
 	lgdt gdt_desc
 	ljmp $SEL_CODE32, $1f
@@ -32,7 +37,8 @@ pvh_start:
 	xorl %eax, %eax
 	rep stosb
 	pushl %ebx
-	call pvh_main
+	pushl %esi
+	call boot32_main
 2:	cli
 	hlt
 	jmp 2b

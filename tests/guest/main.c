@@ -54,7 +54,19 @@ bool cmdline_get(const char *cl, const char *key, char *buf, size_t len)
 	return false;
 }
 
-static uint32_t parse_u32(const char *s)
+bool cmdline_has(const char *cl, const char *key)
+{
+	size_t kl = kstrlen(key);
+	for (const char *p = cl; *p; p++) {
+		bool start = p == cl || p[-1] == ' ' || p[-1] == '\t';
+		if (start && !kstrncmp(p, key, kl) &&
+		    (p[kl] == 0 || p[kl] == ' ' || p[kl] == '\t' || p[kl] == '\n' || p[kl] == '='))
+			return true;
+	}
+	return false;
+}
+
+uint32_t parse_u32(const char *s)
 {
 	uint32_t v = 0;
 	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
@@ -139,6 +151,16 @@ static const struct scenario scenarios[] = {
 	{ "serial-irq", scen_serial_irq, true },
 	{ "int3", scen_int3, false },
 	{ "marker", scen_marker, false },
+	{ "blk-read", scen_blk_read, true },
+	{ "blk-write", scen_blk_write, true },
+	{ "blk-ro", scen_blk_ro, true },
+	{ "blk-two", scen_blk_two, true },
+	{ "blk-indirect", scen_blk_indirect, true },
+	{ "blk-bench", scen_blk_bench, true },
+	{ "hostile", scen_blk_hostile, true },
+	{ "rng", scen_rng, true },
+	{ "vcons", scen_vcons, true },
+	{ "panic", scen_panic, true },
 };
 
 void kmain(const struct bootinfo *bi)

@@ -71,6 +71,8 @@ void tk_exit(uint32_t v) __attribute__((noreturn));
 void tk_halt(void) __attribute__((noreturn));
 /* Value of "key=" token in the command line copied into buf; false if absent. */
 bool cmdline_get(const char *cmdline, const char *key, char *buf, size_t len);
+/* True if the command line has the token key or key=... */
+bool cmdline_has(const char *cmdline, const char *key);
 
 /* acpi.c */
 void acpi_scan(const struct bootinfo *bi, struct acpi_info *ai, bool verbose);
@@ -103,6 +105,43 @@ int scen_serial_irq(const struct bootinfo *bi, const struct acpi_info *ai);
 /* power.c */
 int scen_poweroff(const struct bootinfo *bi, const struct acpi_info *ai);
 int scen_reset(const struct bootinfo *bi, const struct acpi_info *ai, const char *how);
+
+/* pci.c: bus 0, type-1 config access (0xCF8/0xCFC) */
+#define PCI_MAX_DEVS 32
+struct pci_dev {
+	uint8_t slot, func;
+	uint16_t vendor, device;
+	uint32_t class;            /* class << 16 | subclass << 8 | prog-if */
+	uint64_t bar[6];           /* MMIO or I/O base; 0 = none */
+	uint64_t bar_size[6];
+	bool bar_io[6];
+};
+uint32_t pci_cfg_read32(const struct pci_dev *d, uint8_t off);
+uint16_t pci_cfg_read16(const struct pci_dev *d, uint8_t off);
+uint8_t pci_cfg_read8(const struct pci_dev *d, uint8_t off);
+void pci_cfg_write32(const struct pci_dev *d, uint8_t off, uint32_t v);
+void pci_cfg_write16(const struct pci_dev *d, uint8_t off, uint16_t v);
+/* Scans bus 0 once (prints a "pci" line per function when verbose), sizes
+ * and if needed assigns the BARs, enables decoding + bus mastering.
+ * Returns the number of functions; *devs points at the static table. */
+int pci_scan(struct pci_dev **devs, bool verbose);
+/* Next capability at or after config offset *pos with id cap_id (0 = any);
+ * returns its offset or 0. Start with *pos = 0. */
+uint8_t pci_find_cap(const struct pci_dev *d, uint8_t cap_id, uint8_t *pos);
+struct pci_dev *pci_find(uint16_t vendor, uint16_t device, int nth);
+
+/* virtio.c and blk.c scenarios */
+int scen_blk_read(const struct bootinfo *bi, const struct acpi_info *ai);
+int scen_blk_write(const struct bootinfo *bi, const struct acpi_info *ai);
+int scen_blk_ro(const struct bootinfo *bi, const struct acpi_info *ai);
+int scen_blk_two(const struct bootinfo *bi, const struct acpi_info *ai);
+int scen_blk_indirect(const struct bootinfo *bi, const struct acpi_info *ai);
+int scen_blk_hostile(const struct bootinfo *bi, const struct acpi_info *ai);
+int scen_blk_bench(const struct bootinfo *bi, const struct acpi_info *ai);
+int scen_rng(const struct bootinfo *bi, const struct acpi_info *ai);
+int scen_vcons(const struct bootinfo *bi, const struct acpi_info *ai);
+int scen_panic(const struct bootinfo *bi, const struct acpi_info *ai);
+uint32_t parse_u32(const char *s);
 
 /* head*.S / trampoline.S */
 extern char tramp_start[], tramp_end[];

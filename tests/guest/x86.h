@@ -17,4 +17,9 @@ static inline void sti(void) { __asm__ volatile("sti" ::: "memory"); }
 static inline void *phys(uint64_t pa) { return (void *)(uintptr_t)pa; }
 static inline uint32_t mmio_read32(uint32_t pa) { return *(volatile uint32_t *)(uintptr_t)pa; }
 static inline void mmio_write32(uint32_t pa, uint32_t v) { *(volatile uint32_t *)(uintptr_t)pa = v; }
+static inline uint8_t mmio_read8(uint32_t pa) { return *(volatile uint8_t *)(uintptr_t)pa; }
+static inline uint16_t mmio_read16(uint32_t pa) { return *(volatile uint16_t *)(uintptr_t)pa; }
+static inline void mmio_write8(uint32_t pa, uint8_t v) { *(volatile uint8_t *)(uintptr_t)pa = v; }
+static inline void mmio_write16(uint32_t pa, uint16_t v) { *(volatile uint16_t *)(uintptr_t)pa = v; }
+static inline void barrier(void) { __asm__ volatile("" ::: "memory"); }
 #endif

@@ -1,0 +1,459 @@
+/* virtio-blk device (virtio 1.x section 5.2): config space, request parsing
+ * and the queue loop. I/O runs asynchronously in blk_backend; the vCPU
+ * threads never touch the disk.
+ *
+ * Threads: queue_notify and completions run on the I/O thread; activate,
+ * reset and config access come from a vCPU thread. One mutex per device
+ * (d->lock) serialises all of them; no callback into the transport takes
+ * our lock. */
+#include "devices/virtio/blk.h"
+
+#include <endian.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+
+#include "config.h"
+#include "devices/virtio/blk_backend.h"
+#include "evloop.h"
+#include "log.h"
+
+/* ---- request parsing (pure) ---- */
+
+/* Builds iovecs for bytes [off, off+len) of one direction of the chain. */
+static void build_iov(const struct vq_chain *c, bool writes, uint32_t off, uint32_t len,
+		      struct blk_req *r)
+{
+	r->niov = 0;
+	r->data_len = 0;
+	for (unsigned i = 0; i < c->nseg && r->data_len < len; i++) {
+		const struct vq_seg *s = &c->seg[i];
+		uint32_t n;
+
+		if (s->device_writes != writes)
+			continue;
+		if (off >= s->len) {
+			off -= s->len;
+			continue;
+		}
+		n = s->len - off;
+		if (n > len - r->data_len)
+			n = len - r->data_len;
+		r->iov[r->niov++] = (struct iovec){ s->hva + off, n };
+		r->data_len += n;
+		off = 0;
+	}
+}
+
+int blk_parse_request(const struct vq_chain *c, struct blk_req *r)
+{
+	const struct vq_seg *last;
+	uint8_t hdr[BLK_HDR_SIZE];
+	uint32_t payload;
+
+	memset(r, 0, offsetof(struct blk_req, iov));
+	r->nranges = 0;
+	/* 5.2.6: the status byte is the last byte of the device-writable part;
+	 * vq_pop guarantees writable segments come last. */
+	if (c->nseg == 0 || c->in_bytes == 0)
+		return -EINVAL;
+	last = &c->seg[c->nseg - 1];
+	if (!last->device_writes || last->len == 0)
+		return -EINVAL;
+	r->status = last->hva + last->len - 1;
+	r->written = 1;
+	if (c->out_bytes < BLK_HDR_SIZE)
+		return VIRTIO_BLK_S_IOERR;
+	vq_chain_read(c, 0, hdr, sizeof(hdr));
+	memcpy(&r->type, hdr, 4);
+	memcpy(&r->sector, hdr + 8, 8);
+	r->type = le32toh(r->type);
+	r->sector = le64toh(r->sector);
+	payload = c->out_bytes - BLK_HDR_SIZE;
+
+	switch (r->type) {
+	case VIRTIO_BLK_T_IN:
+		build_iov(c, true, 0, c->in_bytes - 1, r);
+		r->written = r->data_len + 1;
+		return VIRTIO_BLK_S_OK;
+	case VIRTIO_BLK_T_OUT:
+		build_iov(c, false, BLK_HDR_SIZE, payload, r);
+		return VIRTIO_BLK_S_OK;
+	case VIRTIO_BLK_T_FLUSH:
+		return VIRTIO_BLK_S_OK;
+	case VIRTIO_BLK_T_GET_ID: {
+		uint32_t n = c->in_bytes - 1;
+		build_iov(c, true, 0, n < VIRTIO_BLK_ID_BYTES ? n : VIRTIO_BLK_ID_BYTES, r);
+		r->written = r->data_len + 1;
+		return VIRTIO_BLK_S_OK;
+	}
+	case VIRTIO_BLK_T_DISCARD:
+	case VIRTIO_BLK_T_WRITE_ZEROES:
+		/* 5.2.6: payload is an array of 16-byte {sector, num, flags}. */
+		if (payload == 0 || payload % 16 || payload / 16 > BLK_MAX_RANGES)
+			return VIRTIO_BLK_S_IOERR;
+		r->nranges = payload / 16;
+		for (unsigned i = 0; i < r->nranges; i++) {
+			uint8_t raw[16];
+			struct blk_range *g = &r->range[i];
+
+			vq_chain_read(c, BLK_HDR_SIZE + 16 * i, raw, 16);
+			memcpy(&g->sector, raw, 8);
+			memcpy(&g->num_sectors, raw + 8, 4);
+			memcpy(&g->flags, raw + 12, 4);
+			g->sector = le64toh(g->sector);
+			g->num_sectors = le32toh(g->num_sectors);
+			g->flags = le32toh(g->flags);
+		}
+		return VIRTIO_BLK_S_OK;
+	default:
+		return VIRTIO_BLK_S_UNSUPP;
+	}
+}
+
+/* sector + n must not overflow and must end within the image. */
+static bool range_ok(uint64_t sector, uint64_t n, uint64_t capacity)
+{
+	return sector <= capacity && n <= capacity - sector;
+}
+
+int blk_check_request(const struct blk_req *r, const struct blk_limits *lim)
+{
+	switch (r->type) {
+	case VIRTIO_BLK_T_IN:
+	case VIRTIO_BLK_T_OUT:
+		if (r->type == VIRTIO_BLK_T_OUT && lim->ro)
+			return VIRTIO_BLK_S_IOERR;
+		if (r->data_len % BLK_SECTOR)
+			return VIRTIO_BLK_S_IOERR;
+		if (!range_ok(r->sector, r->data_len / BLK_SECTOR, lim->capacity))
+			return VIRTIO_BLK_S_IOERR;
+		if (lim->dio_align && ((r->sector * BLK_SECTOR) % lim->dio_align ||
+				       r->data_len % lim->dio_align))
+			return VIRTIO_BLK_S_IOERR;
+		return VIRTIO_BLK_S_OK;
+	case VIRTIO_BLK_T_FLUSH:
+		return lim->flush ? VIRTIO_BLK_S_OK : VIRTIO_BLK_S_UNSUPP;
+	case VIRTIO_BLK_T_GET_ID:
+		return VIRTIO_BLK_S_OK;
+	case VIRTIO_BLK_T_DISCARD:
+	case VIRTIO_BLK_T_WRITE_ZEROES: {
+		bool wz = r->type == VIRTIO_BLK_T_WRITE_ZEROES;
+		uint32_t allowed = wz ? VIRTIO_BLK_WZ_F_UNMAP : 0;
+
+		if (!(wz ? lim->write_zeroes : lim->discard))
+			return VIRTIO_BLK_S_UNSUPP;
+		if (lim->ro)
+			return VIRTIO_BLK_S_IOERR;
+		if (r->nranges == 0 || r->nranges > BLK_MAX_RANGES)
+			return VIRTIO_BLK_S_IOERR;
+		for (unsigned i = 0; i < r->nranges; i++) {
+			const struct blk_range *g = &r->range[i];
+			/* 5.2.6.1: unknown flags (or unmap on discard) -> UNSUPP. */
+			if (g->flags & ~allowed)
+				return VIRTIO_BLK_S_UNSUPP;
+			if (g->num_sectors > BLK_MAX_RANGE_SECTORS ||
+			    !range_ok(g->sector, g->num_sectors, lim->capacity))
+				return VIRTIO_BLK_S_IOERR;
+		}
+		return VIRTIO_BLK_S_OK;
+	}
+	default:
+		return VIRTIO_BLK_S_UNSUPP;
+	}
+}
+
+/* ---- the device ---- */
+
+struct blk_dev {
+	struct virtio_dev vd;
+	struct blk_backend *be;
+	struct evloop *loop;
+	pthread_mutex_t lock;
+	struct blk_limits lim;
+	uint8_t config[BLK_CONFIG_SIZE];
+	char serial[VIRTIO_BLK_ID_BYTES];
+	uint32_t generation;     /* bumped on reset: stale completions dropped */
+	bool active, pushed;
+	struct vq_chain chain;   /* scratch for vq_pop (4 KiB: not on the stack) */
+	struct blk_req req;
+};
+
+static struct blk_dev *to_blk(struct virtio_dev *vd) { return vd->priv; }
+
+static void put_le16(uint8_t *p, uint16_t v) { v = htole16(v); memcpy(p, &v, 2); }
+static void put_le32(uint8_t *p, uint32_t v) { v = htole32(v); memcpy(p, &v, 4); }
+static void put_le64(uint8_t *p, uint64_t v) { v = htole64(v); memcpy(p, &v, 8); }
+
+/* Config layout: 5.2.4 struct virtio_blk_config. */
+static void build_config(struct blk_dev *d)
+{
+	uint8_t *c = d->config;
+	uint32_t bs = d->lim.dio_align > BLK_SECTOR ? d->lim.dio_align : BLK_SECTOR;
+
+	memset(c, 0, sizeof(d->config));
+	put_le64(c + 0, d->lim.capacity);
+	put_le32(c + 8, BLK_SIZE_MAX);
+	put_le32(c + 12, BLK_SEG_MAX);
+	put_le32(c + 20, bs);
+	put_le16(c + 34, 1);                          /* num_queues */
+	put_le32(c + 36, BLK_MAX_RANGE_SECTORS);      /* max_discard_sectors */
+	put_le32(c + 40, BLK_MAX_RANGES);             /* max_discard_seg */
+	put_le32(c + 44, bs / BLK_SECTOR);            /* discard_sector_alignment */
+	put_le32(c + 48, BLK_MAX_RANGE_SECTORS);      /* max_write_zeroes_sectors */
+	put_le32(c + 52, BLK_MAX_RANGES);             /* max_write_zeroes_seg */
+	c[56] = 1;                                    /* write_zeroes_may_unmap */
+}
+
+static void blk_config_read(struct virtio_dev *vd, uint32_t off, void *data, uint32_t len)
+{
+	struct blk_dev *d = to_blk(vd);
+
+	memset(data, 0, len);
+	if (off < sizeof(d->config) && len <= sizeof(d->config) - off)
+		memcpy(data, d->config + off, len);
+}
+
+static void blk_config_write(struct virtio_dev *vd, uint32_t off, const void *data, uint32_t len)
+{
+	/* Nothing writable (no CONFIG_WCE). */
+}
+
+/* Completes one request: status byte, used ring. Lock held. */
+static void finish(struct blk_dev *d, uint16_t head, uint8_t *status_byte, uint32_t written,
+		   uint8_t status)
+{
+	*status_byte = status;
+	if (status != VIRTIO_BLK_S_OK)
+		written = 1;
+	if (vq_push(&d->vd.vq[0], head, written) == 0)
+		d->pushed = true;
+}
+
+static void backend_done(void *opaque, const struct blk_req *req, uint64_t tag, uint8_t status)
+{
+	struct blk_dev *d = opaque;
+
+	if ((uint32_t)(tag >> 32) != d->generation || !d->active)
+		return; /* the driver reset the device meanwhile */
+	finish(d, (uint16_t)tag, req->status, req->written, status);
+}
+
+static void flush_notify(struct blk_dev *d)
+{
+	if (d->pushed) {
+		d->pushed = false;
+		virtio_notify_used(&d->vd, 0);
+	}
+}
+
+static void broken(struct blk_dev *d, int err)
+{
+	pr_guest("virtio-blk: queue broken (%s), device needs reset\n", strerror(-err));
+	d->active = false;
+	virtio_needs_reset(&d->vd);
+}
+
+/* Pops and starts requests. Lock held. */
+static void process_queue(struct blk_dev *d)
+{
+	struct virtqueue *q = &d->vd.vq[0];
+	struct blk_req *r = &d->req;
+
+	while (d->active && !d->vd.broken) {
+		int st, got;
+
+		if (blk_backend_inflight(d->be) >= BLK_QUEUE_SIZE)
+			return; /* resumed from the completion path */
+		vq_set_notify(q, false);
+		got = vq_pop(q, &d->chain);
+		if (got < 0) {
+			broken(d, got);
+			return;
+		}
+		if (got == 0) {
+			vq_set_notify(q, true);
+			if (!vq_has_avail(q))
+				return;
+			continue;
+		}
+		st = blk_parse_request(&d->chain, r);
+		if (st < 0) {
+			broken(d, st);
+			return;
+		}
+		if (st == VIRTIO_BLK_S_OK)
+			st = blk_check_request(r, &d->lim);
+		if (st != VIRTIO_BLK_S_OK) {
+			finish(d, d->chain.head, r->status, 1, st);
+			continue;
+		}
+		if (r->type == VIRTIO_BLK_T_GET_ID) {
+			uint32_t off = 0;
+			for (unsigned i = 0; i < r->niov; i++) {
+				memcpy(r->iov[i].iov_base, d->serial + off, r->iov[i].iov_len);
+				off += r->iov[i].iov_len;
+			}
+			finish(d, d->chain.head, r->status, r->written, VIRTIO_BLK_S_OK);
+			continue;
+		}
+		if (blk_backend_submit(d->be, r, (uint64_t)d->generation << 32 | d->chain.head))
+			finish(d, d->chain.head, r->status, 1, VIRTIO_BLK_S_IOERR);
+	}
+}
+
+static void blk_queue_notify(struct virtio_dev *vd, unsigned qi)
+{
+	struct blk_dev *d = to_blk(vd);
+
+	if (qi != 0)
+		return;
+	pthread_mutex_lock(&d->lock);
+	process_queue(d);
+	flush_notify(d);
+	pthread_mutex_unlock(&d->lock);
+}
+
+void virtio_blk_poll(struct virtio_dev *vd)
+{
+	struct blk_dev *d = to_blk(vd);
+
+	pthread_mutex_lock(&d->lock);
+	blk_backend_complete(d->be);
+	process_queue(d); /* requests may have waited for a free slot */
+	flush_notify(d);
+	pthread_mutex_unlock(&d->lock);
+}
+
+static void blk_event(void *opaque, int fd, uint32_t events)
+{
+	virtio_blk_poll(opaque);
+}
+
+static int blk_activate(struct virtio_dev *vd)
+{
+	struct blk_dev *d = to_blk(vd);
+
+	pthread_mutex_lock(&d->lock);
+	d->active = vd->vq[0].ready;
+	pthread_mutex_unlock(&d->lock);
+	return d->active ? 0 : -EINVAL;
+}
+
+static void blk_reset(struct virtio_dev *vd)
+{
+	struct blk_dev *d = to_blk(vd);
+
+	pthread_mutex_lock(&d->lock);
+	d->active = false;
+	d->generation++;
+	/* No DMA into guest RAM after the reset completes (2.4.1). */
+	if (blk_backend_drain(d->be, 10000))
+		pr_warn("virtio-blk: in-flight I/O did not finish within 10 s of reset\n");
+	d->pushed = false;
+	pthread_mutex_unlock(&d->lock);
+}
+
+#define BLK_FEATURES_COMMON                                                                  \
+	((1ull << VIRTIO_BLK_F_SIZE_MAX) | (1ull << VIRTIO_BLK_F_SEG_MAX) |                  \
+	 (1ull << VIRTIO_BLK_F_BLK_SIZE) | (1ull << VIRTIO_BLK_F_FLUSH))
+
+static const struct virtio_dev_ops blk_ops_rw = {
+	.name = "virtio-blk",
+	.device_id = VIRTIO_ID_BLOCK,
+	.features = BLK_FEATURES_COMMON | (1ull << VIRTIO_BLK_F_DISCARD) |
+		    (1ull << VIRTIO_BLK_F_WRITE_ZEROES),
+	.num_queues = 1,
+	.queue_max = BLK_QUEUE_SIZE,
+	.config_size = BLK_CONFIG_SIZE,
+	.config_read = blk_config_read,
+	.config_write = blk_config_write,
+	.activate = blk_activate,
+	.queue_notify = blk_queue_notify,
+	.reset = blk_reset,
+};
+
+static const struct virtio_dev_ops blk_ops_ro = {
+	.name = "virtio-blk",
+	.device_id = VIRTIO_ID_BLOCK,
+	.features = BLK_FEATURES_COMMON | (1ull << VIRTIO_BLK_F_RO),
+	.num_queues = 1,
+	.queue_max = BLK_QUEUE_SIZE,
+	.config_size = BLK_CONFIG_SIZE,
+	.config_read = blk_config_read,
+	.config_write = blk_config_write,
+	.activate = blk_activate,
+	.queue_notify = blk_queue_notify,
+	.reset = blk_reset,
+};
+
+int virtio_blk_create(const struct disk_config *cfg, struct evloop *io_loop,
+		      struct virtio_dev **out, char err[256])
+{
+	struct blk_dev *d = calloc(1, sizeof(*d));
+	int r;
+
+	if (!d) {
+		snprintf(err, 256, "disk %s: out of memory", cfg->path);
+		return -ENOMEM;
+	}
+	pthread_mutex_init(&d->lock, NULL);
+	r = blk_backend_open(cfg, BLK_QUEUE_SIZE, backend_done, d, &d->be, err);
+	if (r)
+		goto fail;
+	d->lim = (struct blk_limits){
+		.capacity = blk_backend_size(d->be) / BLK_SECTOR,
+		.ro = cfg->ro,
+		.flush = true,
+		.discard = !cfg->ro,
+		.write_zeroes = !cfg->ro,
+		.dio_align = blk_backend_dio_align(d->be),
+	};
+	/* GET_ID: up to 20 bytes, NUL-padded (5.2.6). */
+	memset(d->serial, 0, sizeof(d->serial));
+	memcpy(d->serial, cfg->serial, strnlen(cfg->serial, sizeof(d->serial)));
+	build_config(d);
+	d->vd.ops = cfg->ro ? &blk_ops_ro : &blk_ops_rw;
+	d->vd.priv = d;
+	d->loop = io_loop;
+	if (io_loop) {
+		r = evloop_add_fd(io_loop, blk_backend_event_fd(d->be), EPOLLIN, blk_event, &d->vd);
+		if (r) {
+			snprintf(err, 256, "disk %s: cannot watch AIO completions: %s", cfg->path,
+				 strerror(-r));
+			goto fail;
+		}
+	}
+	*out = &d->vd;
+	return 0;
+fail:
+	blk_backend_close(d->be);
+	pthread_mutex_destroy(&d->lock);
+	free(d);
+	return r;
+}
+
+int virtio_blk_poll_fd(struct virtio_dev *vd)
+{
+	return blk_backend_event_fd(to_blk(vd)->be);
+}
+
+void virtio_blk_destroy(struct virtio_dev *vd)
+{
+	struct blk_dev *d;
+
+	if (!vd)
+		return;
+	d = to_blk(vd);
+	if (d->loop)
+		evloop_del_fd(d->loop, blk_backend_event_fd(d->be));
+	pthread_mutex_lock(&d->lock);
+	d->active = false;
+	blk_backend_close(d->be);
+	pthread_mutex_unlock(&d->lock);
+	pthread_mutex_destroy(&d->lock);
+	free(d);
+}

@@ -1,0 +1,167 @@
+/* virtio console device, one port (virtio 1.2 spec 5.3). */
+#include "devices/virtio/console.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "devices/bus.h"
+#include "log.h"
+
+#define RXQ 0
+#define TXQ 1
+
+struct vcon {
+	struct virtio_dev vd;
+	pthread_mutex_t lock;
+	bool active;
+	struct char_sink out;
+	struct vq_chain chain;
+};
+
+/* Lock held. Returns false if the queue is broken. */
+static bool drain_tx(struct vcon *c)
+{
+	struct virtqueue *q = &c->vd.vq[TXQ];
+	bool pushed = false;
+	int r = 0;
+
+	while (c->active && q->ready && (r = vq_pop(q, &c->chain)) > 0) {
+		for (unsigned i = 0; i < c->chain.nseg; i++)
+			if (!c->chain.seg[i].device_writes && c->out.write)
+				c->out.write(c->out.opaque, c->chain.seg[i].hva, c->chain.seg[i].len);
+		vq_push(q, c->chain.head, 0);
+		pushed = true;
+	}
+	if (pushed)
+		virtio_notify_used(&c->vd, TXQ);
+	if (r < 0) {
+		pr_guest("virtio-console: bad transmit queue: %s", strerror(-r));
+		c->active = false;
+		return false;
+	}
+	return true;
+}
+
+static void con_notify(struct virtio_dev *vd, unsigned q)
+{
+	struct vcon *c = vd->priv;
+	bool ok = true;
+
+	pthread_mutex_lock(&c->lock);
+	if (q == TXQ)
+		ok = drain_tx(c);
+	/* RXQ kicks mean new buffers: input is pushed by virtio_console_input. */
+	pthread_mutex_unlock(&c->lock);
+	if (!ok)
+		virtio_needs_reset(vd);
+}
+
+size_t virtio_console_input(struct virtio_dev *vd, const uint8_t *buf, size_t len)
+{
+	struct vcon *c = vd->priv;
+	struct virtqueue *q = &vd->vq[RXQ];
+	size_t done = 0;
+	bool pushed = false, broken = false;
+
+	pthread_mutex_lock(&c->lock);
+	while (done < len && c->active && q->ready) {
+		int r = vq_pop(q, &c->chain);
+		if (r < 0) {
+			pr_guest("virtio-console: bad receive queue: %s", strerror(-r));
+			broken = true;
+			c->active = false;
+			break;
+		}
+		if (r == 0)
+			break;
+		size_t n = len - done;
+		if (n > c->chain.in_bytes)
+			n = c->chain.in_bytes;
+		uint32_t w = vq_chain_write(&c->chain, 0, buf + done, (uint32_t)n);
+		vq_push(q, c->chain.head, w);
+		pushed = true;
+		done += w;
+		if (w == 0)
+			break;
+	}
+	if (pushed)
+		virtio_notify_used(vd, RXQ);
+	pthread_mutex_unlock(&c->lock);
+	if (broken)
+		virtio_needs_reset(vd);
+	return done;
+}
+
+static void con_config_read(struct virtio_dev *vd, uint32_t off, void *data, uint32_t len)
+{
+	/* cols/rows 0 (no F_SIZE), max_nr_ports 1 (ignored without MULTIPORT). */
+	uint8_t cfg[VCON_CONFIG_SIZE] = { 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0 };
+	memcpy(data, cfg + off, len); /* transport checked off + len <= size */
+}
+
+static void con_config_write(struct virtio_dev *vd, uint32_t off, const void *data, uint32_t len)
+{
+	struct vcon *c = vd->priv;
+	/* emerg_wr (5.3.4): one character, usable before the queues are. */
+	if (off == 8 && virtio_has_feature(vd, VIRTIO_CONSOLE_F_EMERG_WRITE) && c->out.write) {
+		uint8_t ch = (uint8_t)bus_get_le(data, len);
+		c->out.write(c->out.opaque, &ch, 1);
+	}
+}
+
+static int con_activate(struct virtio_dev *vd)
+{
+	struct vcon *c = vd->priv;
+	pthread_mutex_lock(&c->lock);
+	c->active = true;
+	pthread_mutex_unlock(&c->lock);
+	return 0;
+}
+
+static void con_reset(struct virtio_dev *vd)
+{
+	struct vcon *c = vd->priv;
+	pthread_mutex_lock(&c->lock);
+	c->active = false;
+	pthread_mutex_unlock(&c->lock);
+}
+
+static const struct virtio_dev_ops con_ops = {
+	.name = "virtio-console",
+	.device_id = VIRTIO_ID_CONSOLE,
+	.features = 1ull << VIRTIO_CONSOLE_F_EMERG_WRITE,
+	.num_queues = 2,
+	.queue_max = VCON_QUEUE_SIZE,
+	.config_size = VCON_CONFIG_SIZE,
+	.config_read = con_config_read,
+	.config_write = con_config_write,
+	.activate = con_activate,
+	.queue_notify = con_notify,
+	.reset = con_reset,
+};
+
+int virtio_console_create(const struct char_sink *out, struct virtio_dev **vd)
+{
+	struct vcon *c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	pthread_mutex_init(&c->lock, NULL);
+	c->vd.ops = &con_ops;
+	c->vd.priv = c;
+	if (out)
+		c->out = *out;
+	*vd = &c->vd;
+	return 0;
+}
+
+void virtio_console_destroy(struct virtio_dev *vd)
+{
+	if (!vd)
+		return;
+	struct vcon *c = vd->priv;
+	pthread_mutex_destroy(&c->lock);
+	free(c);
+}
