@@ -13,7 +13,6 @@ import argparse
 import datetime
 import json
 import os
-import pty
 import queue
 import re
 import select

@@ -151,9 +151,14 @@ int scen_blk_bench(const struct bootinfo *bi, const struct acpi_info *ai)
 			vq_kick(q);
 		if (!vq_poll(q, &id, &len, 10000))
 			tk_fail(NULL, "request timed out (%u done)", done);
-		if (id % 3 || id / 3 >= qd || b.status[id / 3] != 0)
-			tk_fail(NULL, "bad completion id %u status %u", id,
-				id / 3 < qd ? b.status[id / 3] : 0xff);
+		if (id % 3 || id / 3 >= qd || b.status[id / 3] != 0) {
+			uint8_t st = id / 3 < qd ? b.status[id / 3] : 0xff;
+			delay_ms(20);   /* tell "status written late" from "wrong id" */
+			tk_fail(NULL, "bad completion id %u len %u status %u (20 ms later %u) after %u done;"
+				" avail %u used %u taken %u", id, len, st,
+				id / 3 < qd ? b.status[id / 3] : 0xff, done, q->avail_idx,
+				*(volatile uint16_t *)(q->used + 2), q->last_used);
+		}
 		free_slots[nfree++] = (int)(id / 3);
 		done++;
 	}
