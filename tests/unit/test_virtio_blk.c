@@ -292,6 +292,53 @@ static void backend_roundtrip(enum disk_cache cache)
 	rmimg();
 }
 
+/* Many requests in flight, slots reused across rounds: every request must
+ * complete exactly once, into its own buffer (a broken free list once handed
+ * one slot to two requests, so completions carried another request's data). */
+static unsigned seen[64];
+static void cb_many(void *opaque, const struct blk_req *r, uint64_t tag, uint8_t st)
+{
+	ck_assert_uint_lt(tag, 64);
+	ck_assert_uint_eq(st, VIRTIO_BLK_S_OK);
+	seen[tag]++;
+	/* The request handed back is the one submitted with this tag. */
+	ck_assert_uint_eq(r->sector, tag * 8);
+}
+
+START_TEST(backend_many_inflight)
+{
+	struct disk_config dc = { .cache = DISK_CACHE_WRITEBACK };
+	struct blk_backend *b;
+	char err[256];
+	static uint8_t bufs[64][4096];
+	struct blk_req rq[64];
+
+	mkimg(1 << 20);
+	dc.path = img;
+	ck_assert_int_eq(blk_backend_open(&dc, 8, cb_many, NULL, &b, err), 0);
+	memset(seen, 0, sizeof(seen));
+	for (unsigned round = 0; round < 8; round++) {
+		for (unsigned i = round * 8; i < round * 8 + 8; i++) {
+			memset(&rq[i], 0, sizeof(rq[i]));
+			rq[i].type = VIRTIO_BLK_T_IN;
+			rq[i].sector = i * 8;
+			rq[i].niov = 1;
+			rq[i].iov[0] = (struct iovec){ bufs[i], 4096 };
+			rq[i].data_len = 4096;
+			ck_assert_int_eq(blk_backend_submit(b, &rq[i], i), 0);
+		}
+		/* A ninth request finds no free slot. */
+		ck_assert_int_eq(blk_backend_submit(b, &rq[0], 0), -EBUSY);
+		ck_assert_int_eq(blk_backend_drain(b, 5000), 0);
+		ck_assert_uint_eq(blk_backend_inflight(b), 0);
+	}
+	for (unsigned i = 0; i < 64; i++)
+		ck_assert_uint_eq(seen[i], 1);
+	blk_backend_close(b);
+	rmimg();
+}
+END_TEST
+
 START_TEST(backend_writeback) { backend_roundtrip(DISK_CACHE_WRITEBACK); }
 END_TEST
 START_TEST(backend_direct) { backend_roundtrip(DISK_CACHE_NONE); }
@@ -471,6 +518,7 @@ int main(void)
 	tcase_set_timeout(tb, 30);
 	tcase_add_test(tb, backend_writeback);
 	tcase_add_test(tb, backend_direct);
+	tcase_add_test(tb, backend_many_inflight);
 	tcase_add_test(tb, backend_open_errors);
 	tcase_add_test(tb, device_e2e);
 	suite_add_tcase(s, tb);

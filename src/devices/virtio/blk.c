@@ -252,7 +252,7 @@ static void flush_notify(struct blk_dev *d)
 
 static void broken(struct blk_dev *d, int err)
 {
-	pr_guest("virtio-blk: queue broken (%s), device needs reset\n", strerror(-err));
+	pr_guest("virtio-blk: queue broken (%s), device needs reset", strerror(-err));
 	d->active = false;
 	virtio_needs_reset(&d->vd);
 }
@@ -352,7 +352,7 @@ static void blk_reset(struct virtio_dev *vd)
 	d->generation++;
 	/* No DMA into guest RAM after the reset completes (2.4.1). */
 	if (blk_backend_drain(d->be, 10000))
-		pr_warn("virtio-blk: in-flight I/O did not finish within 10 s of reset\n");
+		pr_warn("virtio-blk: in-flight I/O did not finish within 10 s of reset");
 	d->pushed = false;
 	pthread_mutex_unlock(&d->lock);
 }

@@ -193,7 +193,7 @@ int vq_pop(struct virtqueue *q, struct vq_chain *c)
 		return 0;
 	/* 2.7.13: the driver can never have more than size buffers pending. */
 	if ((uint16_t)(avail_idx - q->last_avail) > q->size) {
-		pr_guest("virtqueue: avail idx %u jumped ahead of %u (size %u)\n", avail_idx,
+		pr_guest("virtqueue: avail idx %u jumped ahead of %u (size %u)", avail_idx,
 			 q->last_avail, q->size);
 		return -EINVAL;
 	}
