@@ -230,6 +230,48 @@ static int h_console(struct vm_config *c, const char *v, char *err)
 	return 0;
 }
 
+/* "sdl[,width=W][,height=H]" or "none". */
+static int h_display(struct vm_config *c, const char *v, char *err)
+{
+	char buf[128], *save = NULL, *tok;
+
+	if (strlen(v) >= sizeof(buf))
+		return ERR("--display %s: too long", v);
+	strcpy(buf, v);
+	tok = strtok_r(buf, ",", &save);
+	if (tok && !strcmp(tok, "none")) {
+		if (strtok_r(NULL, ",", &save))
+			return ERR("--display none takes no options");
+		c->display = DISPLAY_NONE;
+		return 0;
+	}
+	if (!tok || strcmp(tok, "sdl"))
+		return ERR("--display %s: unknown display; use sdl[,width=W,height=H] or none", v);
+#ifndef HAVE_SDL2
+	return ERR("--display sdl: this myvmm was built without SDL2 (install libsdl2-dev and "
+		   "rebuild); use --display none");
+#endif
+	uint32_t w = CONFIG_DISPLAY_W, h = CONFIG_DISPLAY_H;
+	while ((tok = strtok_r(NULL, ",", &save))) {
+		char *end;
+		unsigned long n;
+		uint32_t *dst = !strncmp(tok, "width=", 6) ? &w : !strncmp(tok, "height=", 7) ? &h : NULL;
+		if (!dst)
+			return ERR("--display %s: unknown option '%s'; use width=W,height=H", v, tok);
+		errno = 0;
+		n = strtoul(strchr(tok, '=') + 1, &end, 10);
+		if (errno || *end || n < 64 || n > 4096)
+			return ERR("--display %s: '%s' must be 64..4096 pixels", v, tok);
+		*dst = (uint32_t)n;
+	}
+	if ((uint64_t)w * h * 4 > (16u << 20))
+		return ERR("--display %s: %ux%u does not fit in 16 MiB of VRAM", v, w, h);
+	c->display = DISPLAY_SDL;
+	c->display_w = w;
+	c->display_h = h;
+	return 0;
+}
+
 static const struct opt_desc opts[] = {
 	{ "config", required_argument, "FILE", "load options from an INI file; later options override it", h_config },
 	{ "kernel", required_argument, "PATH", "kernel to boot: bzImage, ELF with a PVH note, or multiboot (required)", h_kernel },
@@ -241,6 +283,7 @@ static const struct opt_desc opts[] = {
 	{ "timeout", required_argument, "SECONDS", "stop the VM and exit 124 after this long (default: none)", h_timeout },
 	{ "console", required_argument, "KIND", "stdio | virtio (hvc0) | file:PATH | none (default stdio)", h_console },
 	{ "disk", required_argument, "SPEC", "PATH[,ro][,cache=none|writeback][,serial=ID]: a virtio-blk disk (repeatable: vda, vdb, ...)", h_disk },
+	{ "display", required_argument, "KIND", "sdl[,width=W,height=H] (a window, bochs-display) | none (default: sdl if $DISPLAY is set)", h_display },
 	{ "name", required_argument, "NAME", "VM name for logs and the window title", h_name },
 	{ "log", required_argument, "PATH", "append VMM messages with timestamps to PATH", h_log },
 	{ "debug", no_argument, NULL, "log unhandled port and MMIO accesses (rate-limited)", h_debug },
@@ -259,6 +302,8 @@ void config_init(struct vm_config *c)
 	c->mem = CONFIG_DEFAULT_MEM;
 	c->cpus = 1;
 	c->console = CONSOLE_STDIO;
+	c->display_w = CONFIG_DISPLAY_W;
+	c->display_h = CONFIG_DISPLAY_H;
 }
 
 void config_free(struct vm_config *c)

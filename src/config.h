@@ -13,6 +13,11 @@
 enum console_kind { CONSOLE_STDIO, CONSOLE_FILE, CONSOLE_NONE, CONSOLE_VIRTIO };
 enum disk_cache { DISK_CACHE_WRITEBACK, DISK_CACHE_NONE };
 enum disk_if { DISK_IF_VIRTIO, DISK_IF_IDE };
+/* DISPLAY_DEFAULT: not given; main() picks sdl when $DISPLAY is set (and SDL
+ * is built in), else none. */
+enum display_kind { DISPLAY_DEFAULT, DISPLAY_NONE, DISPLAY_SDL };
+#define CONFIG_DISPLAY_W 1024
+#define CONFIG_DISPLAY_H 768
 
 struct disk_config {
 	char *path;
@@ -38,6 +43,8 @@ struct vm_config {
 	struct disk_config disks[CONFIG_MAX_DISKS];
 	unsigned ndisks;
 	bool virtio_console;     /* --console virtio: hvc0 on the terminal */
+	enum display_kind display;
+	uint32_t display_w, display_h; /* initial mode (--display sdl,width=,height=) */
 	bool show_help, show_version, check_host;
 	int config_depth;        /* nested --config guard */
 };

@@ -241,16 +241,41 @@ START_TEST(feature_negotiation)
 }
 END_TEST
 
+/* Enabling a queue whose size is not a power of two (or above the maximum)
+ * must not run it: the device reports NEEDS_RESET and the queue stays off. */
+START_TEST(bad_queue_size_needs_reset)
+{
+	static const uint16_t bad[] = { 3, 24, 4096, 0 };
+	setup_rng();
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		w_(0x14, 1, 0);
+		ck_assert(negotiate(1ull << VIRTIO_F_VERSION_1));
+		w_(0x16, 2, 0);
+		w_(0x18, 2, bad[i]);
+		w_(0x20, 8, DESC);
+		w_(0x28, 8, AVAIL);
+		w_(0x30, 8, USED);
+		w_(0x1c, 2, 1);
+		ck_assert_uint_eq(r_(0x1c, 2), 0);
+		ck_assert(!E.vd->vq[0].ready);
+		ck_assert(r_(0x14, 1) & VIRTIO_STATUS_NEEDS_RESET);
+	}
+	teardown();
+}
+END_TEST
+
 START_TEST(queue_setup_and_reset)
 {
 	setup_rng();
 	ck_assert(negotiate(1ull << VIRTIO_F_VERSION_1));
 	w_(0x16, 2, 0);
 	ck_assert_uint_eq(r_(0x18, 2), RNG_QUEUE_SIZE);
+	/* Invalid sizes read back as written; they are refused at enable. */
 	w_(0x18, 2, 24);                     /* not a power of two */
-	ck_assert_uint_eq(r_(0x18, 2), RNG_QUEUE_SIZE);
+	ck_assert_uint_eq(r_(0x18, 2), 24);
 	w_(0x18, 2, 4096);                   /* above max */
-	ck_assert_uint_eq(r_(0x18, 2), RNG_QUEUE_SIZE);
+	ck_assert_uint_eq(r_(0x18, 2), 4096);
+	w_(0x18, 2, RNG_QUEUE_SIZE);
 	ck_assert_uint_eq(r_(0x1e, 2), 0);   /* queue_notify_off */
 	/* Nonexistent queue reads size 0. */
 	w_(0x16, 2, 5);
@@ -413,6 +438,7 @@ int main(void)
 	tcase_add_test(tc, probe_like_linux);
 	tcase_add_test(tc, feature_negotiation);
 	tcase_add_test(tc, queue_setup_and_reset);
+	tcase_add_test(tc, bad_queue_size_needs_reset);
 	tcase_add_test(tc, bad_queue_needs_reset);
 	tcase_add_test(tc, rng_fill_intx_and_msix);
 	tcase_add_test(tc, rng_caps);

@@ -245,11 +245,11 @@ static void common_write(struct virtio_pci *vp, uint32_t off, uint64_t v)
 		return;
 	switch (off) {
 	case 0x18: {
-		uint16_t s = (uint16_t)v;
-		if (s && !(s & (s - 1)) && s <= vp->vd->ops->queue_max)
-			q->size = s;
-		else
-			pr_guest("virtio %s: queue size %u refused", vp->vd->ops->name, s);
+		/* Kept as written: an invalid size (0, not a power of two, above
+		 * the maximum) is refused when the queue is enabled, which puts
+		 * the device in NEEDS_RESET instead of running the queue at a
+		 * size the driver did not lay its rings out for. */
+		q->size = (uint16_t)v;
 		return;
 	}
 	case 0x1c:
