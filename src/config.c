@@ -89,6 +89,7 @@ int parse_duration_ms(const char *s, uint64_t *out)
 static int h_kernel(struct vm_config *c, const char *v, char *err) { return set_str(&c->kernel, v); }
 static int h_initrd(struct vm_config *c, const char *v, char *err) { return set_str(&c->initrd, v); }
 static int h_cmdline(struct vm_config *c, const char *v, char *err) { return set_str(&c->cmdline, v); }
+static int h_bios(struct vm_config *c, const char *v, char *err) { return set_str(&c->bios, v); }
 static int h_name(struct vm_config *c, const char *v, char *err) { return set_str(&c->name, v); }
 static int h_log(struct vm_config *c, const char *v, char *err) { return set_str(&c->log_path, v); }
 static int h_expect(struct vm_config *c, const char *v, char *err) { return set_str(&c->expect, v); }
@@ -272,9 +273,20 @@ static int h_display(struct vm_config *c, const char *v, char *err)
 	return 0;
 }
 
+static int h_boot(struct vm_config *c, const char *v, char *err)
+{
+	if (!strcmp(v, "disk"))
+		c->boot = CFG_BOOT_DISK;
+	else if (!strcmp(v, "kernel"))
+		c->boot = CFG_BOOT_KERNEL;
+	else
+		return ERR("--boot %s: unknown boot order; use disk or kernel", v);
+	return 0;
+}
+
 static const struct opt_desc opts[] = {
 	{ "config", required_argument, "FILE", "load options from an INI file; later options override it", h_config },
-	{ "kernel", required_argument, "PATH", "kernel to boot: bzImage, ELF with a PVH note, or multiboot (required)", h_kernel },
+	{ "kernel", required_argument, "PATH", "kernel to boot: bzImage, ELF with a PVH note, or multiboot", h_kernel },
 	{ "initrd", required_argument, "PATH", "initial ramdisk", h_initrd },
 	{ "cmdline", required_argument, "STR", "kernel command line (default: \"console=ttyS0\")", h_cmdline },
 	{ "mem", required_argument, "SIZE", "guest RAM, K/M/G suffix; bare number = MiB (default 512M)", h_mem },
@@ -282,8 +294,10 @@ static const struct opt_desc opts[] = {
 	{ "no-reboot", no_argument, NULL, "exit 0 when the guest resets instead of restarting it", h_no_reboot },
 	{ "timeout", required_argument, "SECONDS", "stop the VM and exit 124 after this long (default: none)", h_timeout },
 	{ "console", required_argument, "KIND", "stdio | virtio (hvc0) | file:PATH | none (default stdio)", h_console },
-	{ "disk", required_argument, "SPEC", "PATH[,ro][,cache=none|writeback][,serial=ID]: a virtio-blk disk (repeatable: vda, vdb, ...)", h_disk },
+	{ "disk", required_argument, "SPEC", "PATH[,ro][,cache=none|writeback][,serial=ID][,if=virtio|ide]: a disk (repeatable: vda, vdb, ...; IDE: hda..hdd)", h_disk },
 	{ "display", required_argument, "KIND", "sdl[,width=W,height=H] (a window, bochs-display) | none (default: sdl if $DISPLAY is set)", h_display },
+	{ "bios", required_argument, "PATH", "firmware for --boot disk (default /usr/share/seabios/bios-256k.bin, else bios.bin)", h_bios },
+	{ "boot", required_argument, "ORDER", "disk: run the BIOS and boot the first disk | kernel: direct kernel boot (default: kernel if --kernel is given, else disk)", h_boot },
 	{ "name", required_argument, "NAME", "VM name for logs and the window title", h_name },
 	{ "log", required_argument, "PATH", "append VMM messages with timestamps to PATH", h_log },
 	{ "debug", no_argument, NULL, "log unhandled port and MMIO accesses (rate-limited)", h_debug },
@@ -310,7 +324,7 @@ void config_free(struct vm_config *c)
 {
 	free(c->kernel); free(c->initrd); free(c->cmdline); free(c->console_path);
 	free(c->name); free(c->log_path); free(c->expect); free(c->expect_fail);
-	free(c->status_file);
+	free(c->status_file); free(c->bios);
 	for (unsigned i = 0; i < c->ndisks; i++)
 		free(c->disks[i].path);
 	config_init(c);
@@ -370,15 +384,25 @@ int config_validate(const struct vm_config *c, char err[CONFIG_ERR_LEN])
 {
 	if (c->show_help || c->show_version || c->check_host)
 		return 0;
-	if (!c->kernel)
-		return ERR("no kernel given; use --kernel PATH (e.g. --kernel bzImage)");
+	if (c->boot == CFG_BOOT_KERNEL && !c->kernel)
+		return ERR("--boot kernel needs a kernel; use --kernel PATH (e.g. --kernel bzImage)");
+	if (c->boot == CFG_BOOT_DISK && (c->kernel || c->initrd))
+		return ERR("--boot disk boots the disk through the BIOS; drop --kernel/--initrd or use --boot kernel");
+	if (!c->kernel && !c->ndisks)
+		return ERR("no kernel or disk given; use --kernel PATH (e.g. --kernel bzImage) "
+			   "or --disk IMG to boot a disk through the BIOS");
 	return 0;
+}
+
+bool config_boot_firmware(const struct vm_config *c)
+{
+	return c->boot == CFG_BOOT_DISK || (c->boot == CFG_BOOT_AUTO && !c->kernel);
 }
 
 void config_print_help(const char *prog)
 {
-	printf("Usage: %s --kernel PATH [options]\n\n"
-	       "myvmm " MYVMM_VERSION ": a small virtual machine monitor on Linux KVM.\n\nOptions:\n", prog);
+	printf("Usage: %s --kernel PATH [options]\n       %s --disk IMG [options]   (boots the disk through SeaBIOS)\n\n"
+	       "myvmm " MYVMM_VERSION ": a small virtual machine monitor on Linux KVM.\n\nOptions:\n", prog, prog);
 	for (size_t i = 0; i < NOPTS; i++) {
 		char left[48];
 		snprintf(left, sizeof(left), "--%s%s%s", opts[i].name, opts[i].metavar ? " " : "",

@@ -13,6 +13,8 @@
 enum console_kind { CONSOLE_STDIO, CONSOLE_FILE, CONSOLE_NONE, CONSOLE_VIRTIO };
 enum disk_cache { DISK_CACHE_WRITEBACK, DISK_CACHE_NONE };
 enum disk_if { DISK_IF_VIRTIO, DISK_IF_IDE };
+/* --boot: AUTO = kernel when --kernel is given, else disk (firmware). */
+enum boot_order { CFG_BOOT_AUTO, CFG_BOOT_DISK, CFG_BOOT_KERNEL };
 /* DISPLAY_DEFAULT: not given; main() picks sdl when $DISPLAY is set (and SDL
  * is built in), else none. */
 enum display_kind { DISPLAY_DEFAULT, DISPLAY_NONE, DISPLAY_SDL };
@@ -29,6 +31,8 @@ struct disk_config {
 
 struct vm_config {
 	char *kernel, *initrd, *cmdline;
+	char *bios;              /* --bios: firmware image; NULL = Debian's SeaBIOS */
+	enum boot_order boot;
 	uint64_t mem;            /* bytes */
 	unsigned cpus;
 	bool no_reboot;
@@ -56,7 +60,7 @@ void config_free(struct vm_config *c);
 /* Parses argv (getopt_long). Returns 0, or -EINVAL with one line in err
  * (problem and fix). Pure apart from allocation: no files are opened. */
 int config_parse_args(struct vm_config *c, int argc, char **argv, char err[CONFIG_ERR_LEN]);
-/* Cross-option checks after all sources are merged (kernel given, ...). */
+/* Cross-option checks after all sources are merged (kernel or disk given, ...). */
 int config_validate(const struct vm_config *c, char err[CONFIG_ERR_LEN]);
 /* Sets one option by its long name, as config files do ("mem", "512M").
  * Returns 0, -ENOENT for an unknown key, -EINVAL for a bad value. */
@@ -77,6 +81,9 @@ int parse_disk(const char *spec, struct disk_config *d, char err[CONFIG_ERR_LEN]
 int parse_size(const char *s, uint64_t *out);
 /* "30", "1.5", "500ms" -> milliseconds. */
 int parse_duration_ms(const char *s, uint64_t *out);
+
+/* True when the machine boots through firmware (--boot disk, or no --kernel). */
+bool config_boot_firmware(const struct vm_config *c);
 
 void config_print_help(const char *prog);
 #endif

@@ -2,6 +2,7 @@
  * each guest reset), and turn the way it stopped into the exit status. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,8 @@
 
 #include "config.h"
 #include "console.h"
+#include "devices/i8042.h"
+#include "devices/pm.h"
 #include "devices/rtc.h"
 #include "devices/serial.h"
 #include "devices/virtio/console.h"
@@ -20,10 +23,12 @@
 #include "hostcheck.h"
 #include "log.h"
 #include "status.h"
+#include "ui/display.h"
 #include "ui/term.h"
 #include "vcpu/kvm_host.h"
 #include "vcpu/vcpu.h"
 #include "vm.h"
+#include "vm_display.h"
 
 #define EXIT_USAGE 2
 #define PENDING_MAX 4096
@@ -35,6 +40,8 @@ struct runner {
 	struct vm_host_ctx host;
 	struct evloop *loop;
 	struct vm *vm;                  /* the running VM, NULL between resets */
+	pthread_mutex_t vm_lock;        /* guards vm (the UI thread reads it) */
+	volatile int io_done;           /* the I/O thread's run_machine() returned */
 	enum stop_reason early_why;     /* a stop that arrived while no VM ran */
 	int early_value;
 	struct esc_filter esc;
@@ -58,12 +65,14 @@ static uint64_t ms_since(const struct timespec *t0)
 
 static void request_stop(struct runner *r, enum stop_reason why, int value)
 {
+	pthread_mutex_lock(&r->vm_lock);
 	if (r->vm)
 		vm_request_stop(r->vm, why, value);
 	else if (r->early_why == STOP_NONE) {
 		r->early_why = why;
 		r->early_value = value;
 	}
+	pthread_mutex_unlock(&r->vm_lock);
 }
 
 static void on_stop_efd(void *opaque, int fd, uint32_t ev)
@@ -230,7 +239,11 @@ static enum stop_reason run_machine(struct runner *r, int *value)
 	char err[VM_ERR_LEN];
 
 	for (;;) {
-		int rc = vm_create(&r->cfg, &r->host, &r->vm, err);
+		struct vm *nvm = NULL;
+		int rc = vm_create(&r->cfg, &r->host, &nvm, err);
+		pthread_mutex_lock(&r->vm_lock);
+		r->vm = nvm;
+		pthread_mutex_unlock(&r->vm_lock);
 		if (rc) {
 			pr_err("%s", err);
 			*value = EXIT_USAGE;
@@ -248,13 +261,116 @@ static enum stop_reason run_machine(struct runner *r, int *value)
 		enum stop_reason why = r->vm->stop_why;
 		*value = r->vm->stop_value;
 		struct vm *vm = r->vm;
+		pthread_mutex_lock(&r->vm_lock);
 		r->vm = NULL;
+		pthread_mutex_unlock(&r->vm_lock);
 		vm_destroy(vm);
 		if (why != STOP_RESET || r->cfg.no_reboot)
 			return why;
 		r->resets++;
 		pr_info("guest reset: restarting the VM");
 	}
+}
+
+/* ---- the UI's view of the machine (display_host; UI thread) ---- */
+
+static int ui_frame(void *opaque, display_draw_fn draw, void *arg)
+{
+	struct runner *r = opaque;
+	int ret = -ENODEV;
+	pthread_mutex_lock(&r->vm_lock);
+	if (r->vm)
+		ret = vm_display_frame(r->vm, draw, arg);
+	pthread_mutex_unlock(&r->vm_lock);
+	return ret;
+}
+
+static void ui_key(void *opaque, const uint8_t *set2, size_t n)
+{
+	struct runner *r = opaque;
+	pthread_mutex_lock(&r->vm_lock);
+	if (r->vm)
+		i8042_key_event(r->vm->i8042, set2, n);
+	pthread_mutex_unlock(&r->vm_lock);
+}
+
+static void ui_mouse(void *opaque, int dx, int dy, unsigned buttons)
+{
+	struct runner *r = opaque;
+	pthread_mutex_lock(&r->vm_lock);
+	if (r->vm)
+		i8042_mouse_event(r->vm->i8042, dx, dy, buttons);
+	pthread_mutex_unlock(&r->vm_lock);
+}
+
+static void ui_power(void *opaque)
+{
+	struct runner *r = opaque;
+	pthread_mutex_lock(&r->vm_lock);
+	if (r->vm)
+		pm_power_button(r->vm->pm);
+	pthread_mutex_unlock(&r->vm_lock);
+}
+
+static void ui_quit(void *opaque)
+{
+	request_stop(opaque, STOP_QUIT, 0);
+}
+
+struct io_result {
+	struct runner *r;
+	enum stop_reason why;
+	int value;
+};
+
+/* With a display the main thread belongs to SDL: the machine (and its
+ * event loop: stdin, timers, ioeventfds, disk completions) runs here. */
+static void *io_thread(void *opaque)
+{
+	struct io_result *res = opaque;
+	res->why = run_machine(res->r, &res->value);
+	__atomic_store_n(&res->r->io_done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* Picks the UI: --display sdl, or by default sdl when $DISPLAY is set. A
+ * default that cannot open a window falls back to none with a warning. */
+static const struct display_ops *pick_display(struct runner *r, void **ui, int *code)
+{
+	const struct display_ops *ops = NULL;
+	bool dflt = r->cfg.display == DISPLAY_DEFAULT;
+	char err[DISPLAY_ERR_LEN] = "";
+	struct display_host h = {
+		.frame = ui_frame, .key = ui_key, .mouse = ui_mouse, .power_button = ui_power,
+		.quit = ui_quit, .opaque = r,
+	};
+	struct display_params p = {
+		.name = r->cfg.name, .width = r->cfg.display_w, .height = r->cfg.display_h,
+	};
+
+	*code = 0;
+	if (dflt) {
+		const char *d = getenv("DISPLAY");
+		r->cfg.display = d && *d ? DISPLAY_SDL : DISPLAY_NONE;
+	}
+#ifdef HAVE_SDL2
+	if (r->cfg.display == DISPLAY_SDL)
+		ops = &sdl_display_ops;
+#else
+	r->cfg.display = DISPLAY_NONE;
+#endif
+	if (!ops)
+		return NULL;
+	if (ops->create(&p, &h, ui, err) == 0)
+		return ops;
+	r->cfg.display = DISPLAY_NONE;
+	if (dflt) {
+		pr_warn("%s; continuing without a display", err);
+		return NULL;
+	}
+	fprintf(stderr, "myvmm: %s\n", err);
+	*code = EXIT_USAGE;
+	return NULL;
 }
 
 int main(int argc, char **argv)
@@ -265,6 +381,7 @@ int main(int argc, char **argv)
 	enum stop_reason why;
 
 	memset(&r, 0, sizeof(r));
+	pthread_mutex_init(&r.vm_lock, NULL);
 	clock_gettime(CLOCK_MONOTONIC, &r.t0);
 	r.marker_ms = -1;
 	r.retry_timer = -1;
@@ -329,7 +446,27 @@ int main(int argc, char **argv)
 	if (r.cfg.timeout_ms)
 		evloop_add_timer(r.loop, r.cfg.timeout_ms, 0, on_timeout, &r);
 
-	why = run_machine(&r, &value);
+	void *ui = NULL;
+	const struct display_ops *dops = pick_display(&r, &ui, &code);
+	if (code)
+		goto out_con;
+	if (dops) {
+		struct io_result res = { .r = &r };
+		pthread_t io;
+		if ((ret = pthread_create(&io, NULL, io_thread, &res))) {
+			fprintf(stderr, "myvmm: cannot start the I/O thread: %s\n", strerror(ret));
+			dops->destroy(ui);
+			code = EXIT_USAGE;
+			goto out_con;
+		}
+		dops->run(ui, &r.io_done);
+		pthread_join(io, NULL);
+		dops->destroy(ui);
+		why = res.why;
+		value = res.value;
+	} else {
+		why = run_machine(&r, &value);
+	}
 	term_restore();
 	if (why == STOP_NONE) {
 		code = value; /* start-up failure, already reported */

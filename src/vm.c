@@ -29,6 +29,8 @@
 #include "mem/layout.h"
 #include "vcpu/irq_routing.h"
 #include "vcpu/vcpu.h"
+#include "vm_display.h"
+#include "vm_firmware.h"
 
 #define ERRF(...) snprintf(err, VM_ERR_LEN, __VA_ARGS__)
 
@@ -205,7 +207,8 @@ static int setup_pci_devices(struct vm *vm, char *err)
 		return r;
 	}
 	if ((r = virtio_rng_create(vm->host->loop, &vd)) ||
-	    (r = add_virtio(vm, VM_VIRTIO_RNG, vd, VM_SLOT_RNG))) {
+	    (r = add_virtio(vm, VM_VIRTIO_RNG, vd,
+			    vm_firmware_wanted(vm->cfg) ? VM_SLOT_RNG_FW : VM_SLOT_RNG))) {
 		ERRF("virtio-rng: %s", strerror(-r));
 		return r;
 	}
@@ -230,11 +233,12 @@ static int setup_pci_devices(struct vm *vm, char *err)
 			return r;
 		}
 	}
-	return 0;
+	return vm_display_setup(vm, err);
 }
 
 static void destroy_pci_devices(struct vm *vm)
 {
+	vm_display_destroy(vm);
 	for (unsigned i = vm->nvirtio; i-- > 0;) {
 		virtio_pci_destroy(vm->virtio[i].pci);
 		switch (vm->virtio[i].kind) {
@@ -276,7 +280,9 @@ static int setup_devices(struct vm *vm, char *err)
 		ERRF("registering devices: %s", strerror(-r));
 		return r;
 	}
-	return setup_pci_devices(vm, err);
+	if ((r = setup_pci_devices(vm, err)))
+		return r;
+	return vm_firmware_wanted(vm->cfg) ? vm_firmware_setup(vm, err) : 0;
 }
 
 static int setup_acpi(struct vm *vm, uint64_t *rsdp, char *err)
@@ -300,6 +306,8 @@ static int setup_acpi(struct vm *vm, uint64_t *rsdp, char *err)
 	uint8_t *buf = gmem_ptr(&vm->mem, LAYOUT_ACPI_BASE, LAYOUT_ACPI_SIZE);
 	int r;
 
+	if (vm->fw) /* the BIOS owns 0xE0000: tables go through fw_cfg */
+		return vm_firmware_load(vm, &ac, err);
 	if (!buf)
 		return -EFAULT;
 	r = acpi_build(&ac, buf, LAYOUT_ACPI_SIZE, LAYOUT_ACPI_BASE, &res);
@@ -320,6 +328,8 @@ static int load_kernel(struct vm *vm, uint64_t rsdp, char *err)
 	char lerr[LOADER_ERR_LEN] = "";
 	int n, r;
 
+	if (vm->fw)
+		return 0; /* firmware boot: no kernel */
 	r = read_file(c->kernel, &kernel, &klen);
 	if (r) {
 		ERRF("kernel %s: %s; check the --kernel path", c->kernel, strerror(-r));
@@ -383,7 +393,7 @@ int vm_create(const struct vm_config *cfg, struct vm_host_ctx *host, struct vm *
 	}
 	if ((r = setup_irqchip(vm, err)) || (r = setup_memory(vm, err)) ||
 	    (r = setup_devices(vm, err)) || (r = setup_acpi(vm, &rsdp, err)) ||
-	    (r = load_kernel(vm, rsdp, err)))
+	    (r = load_kernel(vm, rsdp, err)) || (r = vm_display_boot(vm, err)))
 		goto fail;
 
 	vm->vcpus = calloc(vm->ncpus, sizeof(*vm->vcpus));
@@ -460,6 +470,7 @@ void vm_destroy(struct vm *vm)
 	}
 	if (vm->fd >= 0)
 		close(vm->fd); /* drop KVM's memslots before unmapping guest RAM */
+	vm_firmware_destroy(vm);
 	gmem_free(&vm->mem);
 	bus_destroy(&vm->mmio);
 	bus_destroy(&vm->pio);

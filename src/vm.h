@@ -27,6 +27,8 @@ struct irq_routing;
 struct virtio_dev;
 struct virtio_pci;
 struct pvpanic;
+struct vm_display;
+struct vm_firmware;
 
 /* PCI slots of the on-board devices (slot 0 is the host bridge). */
 #define VM_SLOT_RNG      1
@@ -77,6 +79,8 @@ struct vm {
 	struct irq_routing *irqrt;    /* KVM GSI routes (MSI-X) */
 	struct pvpanic *pvpanic;
 	struct virtio_dev *vcon;      /* virtio console, NULL unless --console virtio */
+	struct vm_display *display;   /* bochs-display, NULL unless --display sdl */
+	struct vm_firmware *fw;       /* BIOS boot state, NULL unless --boot disk */
 	unsigned nvirtio;
 	struct {
 		enum vm_virtio_kind kind;

@@ -43,10 +43,11 @@ void pci_dev_init(struct pci_dev *d, uint16_t vendor, uint16_t device, uint32_t 
 
 static struct pci_dev *lookup(struct pci_bus *b, uint8_t devfn)
 {
-	/* Only function 0 of each slot exists. */
-	if (devfn & 7)
+	/* A function other than 0 exists only behind a present function 0
+	 * (PCI 3.0 6.2.1: software scans functions 1-7 only then). */
+	if ((devfn & 7) && !b->devs[devfn & ~7u])
 		return NULL;
-	return b->devs[devfn >> 3];
+	return b->devs[devfn];
 }
 
 uint32_t pci_bus_cfg_read(struct pci_bus *b, uint8_t devfn, uint32_t off, uint32_t len)
@@ -145,7 +146,7 @@ int pci_bus_init(struct pci_bus *b, const struct vmctl *ctl)
 	b->ctl = *ctl;
 	/* 00:00.0: Intel 440FX host bridge, as SeaBIOS and Linux expect. */
 	pci_dev_init(&b->host, 0x8086, 0x1237, 0x060000, 0x02);
-	b->devs[0] = &b->host;
+	b->devs[PCI_DEVFN(0, 0)] = &b->host;
 	b->io_next = PCI_IO_WINDOW_START;
 	return 0;
 }
@@ -196,19 +197,20 @@ static int alloc_bars(struct pci_bus *b, struct pci_dev *d)
 	return 0;
 }
 
-int pci_bus_add(struct pci_bus *b, unsigned slot, struct pci_dev *d)
+int pci_bus_add_fn(struct pci_bus *b, unsigned slot, unsigned fn, struct pci_dev *d)
 {
 	int ret = 0;
-	if (slot == 0 || slot >= PCI_MAX_DEVS)
+	if (slot == 0 || slot >= PCI_MAX_DEVS || fn >= PCI_MAX_FUNCS)
 		return -EINVAL;
+	uint8_t devfn = PCI_DEVFN(slot, fn);
 	pthread_mutex_lock(&b->lock);
-	if (b->devs[slot]) {
+	if (b->devs[devfn]) {
 		ret = -EBUSY;
 		goto out;
 	}
 	if ((ret = alloc_bars(b, d)))
 		goto out;
-	d->devfn = (uint8_t)(slot << 3);
+	d->devfn = devfn;
 	d->bus = b;
 	uint8_t pin = d->cfg[PCI_INTERRUPT_PIN];
 	if (pin >= 1 && pin <= 4) {
@@ -217,11 +219,23 @@ int pci_bus_add(struct pci_bus *b, unsigned slot, struct pci_dev *d)
 		d->intx.gsi = gsi;
 		d->cfg[PCI_INTERRUPT_LINE] = (uint8_t)gsi;
 	}
-	b->devs[slot] = d;
+	b->devs[devfn] = d;
+	/* Multi-function bit on function 0 whenever the slot has others. */
+	struct pci_dev *f0 = b->devs[PCI_DEVFN(slot, 0)];
+	bool multi = false;
+	for (unsigned i = 1; i < PCI_MAX_FUNCS; i++)
+		multi |= b->devs[PCI_DEVFN(slot, i)] != NULL;
+	if (f0 && multi)
+		f0->cfg[PCI_HEADER_TYPE] |= 0x80;
 	update_mappings(b, d);
 out:
 	pthread_mutex_unlock(&b->lock);
 	return ret;
+}
+
+int pci_bus_add(struct pci_bus *b, unsigned slot, struct pci_dev *d)
+{
+	return pci_bus_add_fn(b, slot, 0, d);
 }
 
 void pci_bus_attach(struct pci_bus *b, struct bus *pio, struct bus *mmio, uint64_t mmio_start,
@@ -329,8 +343,8 @@ static void update_mappings(struct pci_bus *b, struct pci_dev *d)
 		if (want && !bar->mapped) {
 			int r = bus_add(target, addr, bar->size, bar->ops, bar->opaque, bar->name);
 			if (r) {
-				pr_guest("PCI %02x.0 BAR%u at 0x%llx (%s): %s; left unmapped",
-					 d->devfn >> 3, i, (unsigned long long)addr,
+				pr_guest("PCI %02x.%u BAR%u at 0x%llx (%s): %s; left unmapped",
+					 d->devfn >> 3, d->devfn & 7u, i, (unsigned long long)addr,
 					 bar->name ? bar->name : "?", strerror(-r));
 			} else {
 				bar->mapped = true;
@@ -356,8 +370,8 @@ void pci_bus_unmap_dev(struct pci_bus *b, struct pci_dev *d)
 		if (d->ops && d->ops->bar_mapped)
 			d->ops->bar_mapped(d, i, bar->mapped_addr, false);
 	}
-	if (d->devfn && b->devs[d->devfn >> 3] == d)
-		b->devs[d->devfn >> 3] = NULL;
+	if (d->devfn && b->devs[d->devfn] == d)
+		b->devs[d->devfn] = NULL;
 	pthread_mutex_unlock(&b->lock);
 }
 

@@ -15,6 +15,8 @@ struct aml;
 
 #define PCI_CFG_SIZE 256
 #define PCI_MAX_DEVS 32
+#define PCI_MAX_FUNCS 8
+#define PCI_DEVFN(slot, fn) ((uint8_t)(((slot) << 3) | ((fn) & 7)))
 
 #define PCI_VENDOR_ID      0x00
 #define PCI_DEVICE_ID      0x02
@@ -91,7 +93,7 @@ struct pci_dev {
 struct pci_bus {
 	pthread_mutex_t lock;
 	uint32_t cfg_addr;
-	struct pci_dev *devs[PCI_MAX_DEVS]; /* function 0 of each slot */
+	struct pci_dev *devs[PCI_MAX_DEVS * PCI_MAX_FUNCS]; /* by devfn (slot << 3 | fn) */
 	struct vmctl ctl;
 	uint8_t rcr;                        /* 0xCF9 reset control */
 	struct pci_dev host;                /* 00:00.0 host bridge */
@@ -104,8 +106,14 @@ struct pci_bus {
 int pci_bus_init(struct pci_bus *b, const struct vmctl *ctl);
 void pci_bus_destroy(struct pci_bus *b);
 extern const struct bus_ops pci_cfg_ops; /* 8 ports at PORT_PCI_CONFIG */
-/* Puts d at slot (1..31; 0 is the host bridge). -EBUSY if taken. */
+/* Puts d at slot (1..31; 0 is the host bridge), function 0. -EBUSY if taken. */
 int pci_bus_add(struct pci_bus *b, unsigned slot, struct pci_dev *d);
+/* Puts d at slot.fn (fn 0..7). Functions other than 0 are only visible once
+ * function 0 of the slot exists and has the multi-function bit (header type
+ * bit 7, PCI 3.0 6.2.1), which this sets on function 0 when fn != 0 is added
+ * (and on d when it is function 0 of a slot that has others). -EINVAL for a
+ * bad slot/fn, -EBUSY if taken, -ENOSPC if its BARs do not fit. */
+int pci_bus_add_fn(struct pci_bus *b, unsigned slot, unsigned fn, struct pci_dev *d);
 /* Clears d, fills ids/class and makes the standard header fields writable;
  * set d->ops/opaque afterwards. */
 void pci_dev_init(struct pci_dev *d, uint16_t vendor, uint16_t device, uint32_t class_code,

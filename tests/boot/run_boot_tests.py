@@ -3,7 +3,7 @@
 (tests/guest) and assert what the guest printed, the exit status and the
 messages on stderr.  Stdlib only.
 
-    run_boot_tests.py --myvmm PATH --elf PATH --bzimage PATH [--only NAME]
+    run_boot_tests.py --myvmm PATH --elf PATH --bzimage PATH [--mb PATH] [--only NAME]
 
 Each test is one function test_<name>(ctx); a failed check raises TestFailure.
 Exit status: 0 all selected tests passed, 1 a test failed, 2 usage error.
@@ -62,8 +62,9 @@ class Result:
 
 
 class Ctx:
-    def __init__(self, myvmm, elf, bzimage):
+    def __init__(self, myvmm, elf, bzimage, mb=None):
         self.myvmm, self.elf, self.bzimage = myvmm, elf, bzimage
+        self.mb = mb or os.path.join(os.path.dirname(elf), "testkernel.mb.elf")
         self.tmp = tempfile.mkdtemp(prefix="myvmm-boot-")
 
     def kernel(self, kind):
@@ -632,6 +633,374 @@ def test_many_vms(ctx):
     check(not failures, "%d of %d VMs failed:\n%s" % (len(failures), n, "\n".join(failures)))
 
 
+# ------------------------------------------------------------ virtio and CI
+
+SECTOR = 512
+
+
+def make_image(ctx, name, size):
+    """A file of `size` random bytes in the temp dir; returns (path, bytes)."""
+    data = os.urandom(size)
+    p = ctx.path(name)
+    with open(p, "wb") as f:
+        f.write(data)
+    return p, data
+
+
+def sectors_sum(data, first, count):
+    return sum32(data[first * SECTOR:(first + count) * SECTOR])
+
+
+def file_md5(path):
+    import hashlib
+    with open(path, "rb") as f:
+        return hashlib.md5(f.read()).hexdigest()
+
+
+def odirect_dir(ctx):
+    """A directory whose file system accepts O_DIRECT (tmpfs does not):
+    the temp dir if it works there, else a directory beside myvmm (the build dir)."""
+    cands = [ctx.tmp, os.path.join(os.path.dirname(ctx.myvmm), "boot-test-odirect")]
+    for d in cands:
+        os.makedirs(d, exist_ok=True)
+        p = os.path.join(d, ".odirect-probe")
+        try:
+            with open(p, "wb") as f:
+                f.write(bytes(4096))
+            fd = os.open(p, os.O_RDONLY | os.O_DIRECT)
+            try:
+                import mmap
+                buf = mmap.mmap(-1, 4096)
+                os.preadv(fd, [buf], 0)
+            finally:
+                os.close(fd)
+            return d
+        except OSError:
+            continue
+        finally:
+            try:
+                os.unlink(p)
+            except OSError:
+                pass
+    raise TestFailure("no directory supporting O_DIRECT among %s" % cands)
+
+
+def check_blk_read(r, data, sector, count, serial, disk=0, scen="blk-read"):
+    check_pass(r, scen)
+    cap = len(data) // SECTOR
+    check(r.has("TK: blk%d capacity %d ro 0 serial %s" % (disk, cap, serial)),
+          "expected 'blk%d capacity %d ro 0 serial %s'" % (disk, cap, serial), r)
+    want = sectors_sum(data, sector, count)
+    m = r.grep(r"TK: blk read %d %d sum ([0-9a-f]{8})$" % (sector, count))
+    check(m, "no 'blk read %d %d sum' line" % (sector, count), r)
+    check(int(m[0].group(1), 16) == want, "guest sum %s, host sum %08x" % (m[0].group(1), want), r)
+    return int(m[0].group(1), 16)
+
+
+def test_virtio_blk_read(ctx):
+    img, data = make_image(ctx, "read.img", 4 * MiB)
+    for kind in ("pvh", "bz"):
+        r = ctx.boot(kind, "blk-read", ["--mem", "64M", "--disk", img + ",serial=SN-1"],
+                     args="tk.sector=3 tk.count=16")
+        check_blk_read(r, data, 3, 16, "SN-1")
+        check(r.grep(r"TK: pci 00:[0-9a-f]{2}\.\d 1af4:1042 class 010000$"),
+              "%s: no virtio-blk PCI function (1af4:1042 class 010000) listed" % kind, r)
+    # The same read through an indirect descriptor table.
+    r = ctx.boot("pvh", "blk-indirect", ["--mem", "64M", "--disk", img],
+                 args="tk.sector=3 tk.count=16")
+    check_pass(r, "blk-indirect")
+    want = sectors_sum(data, 3, 16)
+    check(r.has("TK: blk indirect read 3 16 sum %08x" % want),
+          "indirect read: want sum %08x" % want, r)
+
+
+def blk_write_case(ctx, kind, directory, cache):
+    img = os.path.join(directory, "write-%s-%s.img" % (kind, (cache or "default").replace("=", "-")))
+    orig = os.urandom(4 * MiB)
+    with open(img, "wb") as f:
+        f.write(orig)
+    spec = img + ("," + cache if cache else "")
+    r = ctx.boot(kind, "blk-write", ["--mem", "64M", "--disk", spec],
+                 args="tk.sector=100 tk.count=8 tk.seed=7")
+    try:
+        got = open(img, "rb").read()
+    finally:
+        if directory != ctx.tmp:
+            os.unlink(img)
+    what = "%s %s" % (kind, cache or "cache=writeback")
+    check(r.rc == 0, "%s: exit status %s, want 0 (poweroff)" % (what, r.rc), r)
+    for l in ("TK: blk write 100 8 status 0", "TK: blk flush status 0", "TK: blk verify ok",
+              "TK: poweroff"):
+        check(r.has(l), "%s: no %r line" % (what, l), r)
+    check(not r.grep("TK: FAIL"), "guest printed FAIL", r)
+    check(len(got) == len(orig), "%s: image size changed %d -> %d" % (what, len(orig), len(got)), r)
+    pat = bytes((7 + 7 * i + (i >> 9)) & 0xff for i in range(8 * SECTOR))
+    lo, hi = 100 * SECTOR, 108 * SECTOR
+    check(got[lo:hi] == pat, "%s: bytes at sector 100..107 are not the guest's pattern" % what, r)
+    check(got[:lo] == orig[:lo] and got[hi:] == orig[hi:],
+          "%s: bytes outside sectors 100..107 changed" % what, r)
+
+
+def test_virtio_blk_write(ctx):
+    blk_write_case(ctx, "pvh", ctx.tmp, None)
+    blk_write_case(ctx, "bz", ctx.tmp, None)
+    d = odirect_dir(ctx)
+    if d != ctx.tmp:
+        print("note: %s lacks O_DIRECT; cache=none image in %s" % (ctx.tmp, d), flush=True)
+    try:
+        blk_write_case(ctx, "pvh", d, "cache=none")
+    finally:
+        if d != ctx.tmp:
+            shutil.rmtree(d, ignore_errors=True)
+
+
+def test_virtio_blk_ro(ctx):
+    img, data = make_image(ctx, "ro.img", 1 * MiB)
+    before = file_md5(img)
+    r = ctx.boot("pvh", "blk-ro", ["--mem", "64M", "--disk", img + ",ro"])
+    check_pass(r, "blk-ro")
+    check(r.has("TK: blk ro write status 1"), "write to a ro disk did not fail with status 1", r)
+    check(file_md5(img) == before, "read-only image changed", r)
+
+
+def test_virtio_blk_two(ctx):
+    a, da = make_image(ctx, "two-a.img", 4 * MiB)
+    b, db = make_image(ctx, "two-b.img", 2 * MiB)
+    r = ctx.boot("pvh", "blk-two", ["--mem", "64M", "--disk", a + ",serial=DISK-A",
+                                    "--disk", b + ",ro,serial=DISK-B"])
+    check_pass(r, "blk-two")
+    for i, (d, ser, ro) in enumerate(((da, "DISK-A", 0), (db, "DISK-B", 1))):
+        line = "TK: blk%d capacity %d ro %d serial %s" % (i, len(d) // SECTOR, ro, ser)
+        check(r.has(line), "expected %r" % line, r)
+        line = "TK: blk%d read 0 1 sum %08x" % (i, sectors_sum(d, 0, 1))
+        check(r.has(line), "expected %r" % line, r)
+
+
+def test_virtio_blk_errors(ctx):
+    m, elf = ctx.myvmm, ctx.elf
+    T = ["--timeout", "10", "--mem", "64M", "--cmdline", "tk=blk-read"]
+    odd = ctx.path("odd.img")
+    open(odd, "wb").write(os.urandom(1000))
+    d = ctx.path("adir")
+    os.makedirs(d, exist_ok=True)
+    missing = ctx.path("missing.img")
+    bad(ctx, "missing image", [m, "--kernel", elf, "--disk", missing] + T, missing)
+    bad(ctx, "directory image", [m, "--kernel", elf, "--disk", d] + T, "directory")
+    bad(ctx, "1000-byte image", [m, "--kernel", elf, "--disk", odd] + T, "multiple of 512")
+    bad(ctx, "unknown disk option", [m, "--kernel", elf, "--disk", odd + ",frob"] + T, "frob")
+
+    img, data = make_image(ctx, "locked.img", 1 * MiB)
+    holder = Live(ctx.argv(elf, "tk=hang", ["--mem", "64M", "--disk", img], 30),
+                  stdin=subprocess.DEVNULL)
+    try:
+        holder.wait_line("TK: hanging")
+        bad(ctx, "image held by another VM", [m, "--kernel", elf, "--disk", img] + T, "in use")
+        bad(ctx, "image held rw, second ro", [m, "--kernel", elf, "--disk", img + ",ro"] + T, "in use")
+    finally:
+        holder.kill()
+    # Released when the holder dies.
+    r = ctx.boot("pvh", "blk-read", ["--mem", "64M", "--disk", img])
+    check_pass(r, "blk-read")
+    # Read-only opens share the image.
+    holder = Live(ctx.argv(elf, "tk=hang", ["--mem", "64M", "--disk", img + ",ro"], 30),
+                  stdin=subprocess.DEVNULL)
+    try:
+        holder.wait_line("TK: hanging")
+        r = ctx.boot("pvh", "blk-read", ["--mem", "64M", "--disk", img + ",ro"])
+        check_pass(r, "blk-read")
+        check(r.has("TK: blk read 0 8 sum %08x" % sectors_sum(data, 0, 8)), "wrong sum", r)
+        check(r.grep(r"TK: blk0 capacity 2048 ro 1 "), "second ro VM: disk not ro", r)
+    finally:
+        holder.kill()
+
+
+def test_virtio_hostile(ctx):
+    img, data = make_image(ctx, "hostile.img", 1 * MiB)
+    before = file_md5(img)
+    r = ctx.boot("pvh", "hostile", ["--mem", "64M", "--disk", img])
+    check_pass(r, "hostile")   # exit 1: myvmm survived and the guest finished
+    check("Segmentation" not in r.err and "Aborted" not in r.err, "myvmm crashed", r)
+    m = r.grep(r"TK: hostile loop status 0x([0-9a-f]+) used ([01])$")
+    check(m and int(m[0].group(1), 16) & 0x40, "descriptor loop did not set NEEDS_RESET (0x40)", r)
+    check(m[0].group(2) == "0", "a looping chain was completed (used 1)", r)
+    m = r.grep(r"TK: hostile badaddr (\S+) status 0x([0-9a-f]+) blk \d+$")
+    check(m and m[0].group(1) in ("needs_reset", "ioerr"),
+          "bad buffer address: want needs_reset or ioerr", r)
+    m = r.grep(r"TK: hostile qsize3 (\S+) size \d+ enable \d+ status 0x([0-9a-f]+)$")
+    check(m and m[0].group(1) == "needs_reset" and int(m[0].group(2), 16) & 0x40,
+          "queue size 3: want needs_reset", r)
+    check(r.has("TK: hostile read 0 1 sum %08x" % sectors_sum(data, 0, 1)),
+          "device unusable after reset: wrong or missing read sum", r)
+    check(file_md5(img) == before, "hostile guest changed the image", r)
+
+
+def test_virtio_rng(ctx):
+    seen = []
+    for _ in range(2):
+        r = ctx.boot("pvh", "rng", ["--mem", "64M"])
+        check_pass(r, "rng")
+        m = r.grep(r"TK: rng ([0-9a-f]{128})$")
+        check(m, "no 'rng <128 hex digits>' line", r)
+        h = m[0].group(1)
+        check(len(set(h[i:i + 2] for i in range(0, 128, 2))) > 1, "all 64 bytes equal", r)
+        seen.append(h)
+    check(seen[0] != seen[1], "two boots got the same 64 random bytes: %s" % seen[0])
+
+
+def test_virtio_console(ctx):
+    r = ctx.boot("pvh", "vcons", ["--mem", "64M", "--console", "virtio"])
+    check_pass(r, "vcons")
+    check(r.has("TK: vcons sent"), "no 'vcons sent'", r)
+    check("hello from hvc0" in r.lines, "stdout lacks the hvc0 line 'hello from hvc0'", r)
+
+
+def test_pvpanic(ctx):
+    sf = ctx.path("panic.json")
+    r = ctx.boot("pvh", "panic", ["--mem", "64M", "--status-file", sf])
+    check(r.rc == 4, "tk=panic: exit status %s, want 4" % r.rc, r)
+    check("guest panicked" in r.err, "stderr lacks 'guest panicked'", r)
+    check(r.has("TK: panicking") and r.grep(r"TK: pvpanic events 0x[0-9a-f]*[13579bdf]$"),
+          "pvpanic device missing or PANICKED event not offered", r)
+    check(not r.grep("TK: FAIL"), "guest kept running after the panic write", r)
+    st = json.load(open(sf))
+    check(st.get("reason") == "panic" and st.get("exit_code") == 4, "status file %r" % st, r)
+
+
+def test_virtio_blk_bench_qd(ctx):
+    img, data = make_image(ctx, "bench.img", 4 * MiB)
+    before = file_md5(img)
+    runs = [("randread", 1, 8)] * 3 + [("seqread", 1, 4)] * 3
+    for mode, mib, qd in runs:
+        r = ctx.boot("pvh", "blk-bench", ["--mem", "64M", "--disk", img],
+                     args="tk.mode=%s tk.mib=%d tk.qd=%d" % (mode, mib, qd))
+        check_pass(r, "blk-bench")
+        m = r.grep(r"TK: bench %s bytes (\d+) ticks \d+ us (\d+)$" % mode)
+        check(m and int(m[0].group(1)) == mib * MiB,
+              "%s qd %d: no bench line with %d bytes" % (mode, qd, mib * MiB), r)
+    check(file_md5(img) == before, "read benchmark changed the image")
+
+
+def test_qemu_reference_virtio(ctx):
+    qemu = shutil.which("qemu-system-x86_64")
+    if not qemu:
+        raise TestFailure("qemu-system-x86_64 not found: apt-get install qemu-system-x86")
+    img, data = make_image(ctx, "qemu.img", 4 * MiB)
+    want = sectors_sum(data, 3, 16)
+    r = ctx.boot("pvh", "blk-read", ["--mem", "64M", "--disk", img + ",serial=SN-1"],
+                 args="tk.sector=3 tk.count=16")
+    ours = check_blk_read(r, data, 3, 16, "SN-1")
+    argv = [qemu, "-M", "pc", "-m", "256M", "-enable-kvm", "-cpu", "host,-arch-capabilities",
+            "-nodefaults", "-no-user-config", "-nographic", "-serial", "stdio",
+            "-device", "isa-debug-exit,iobase=0xf4,iosize=4", "-kernel", ctx.elf,
+            "-append", "tk=blk-read tk.sector=3 tk.count=16",
+            "-drive", "file=%s,if=none,id=d0,format=raw" % img,
+            "-device", "virtio-blk-pci,drive=d0,disable-legacy=on,serial=SN-1"]
+    r = ctx.run(raw_argv=argv)
+    theirs = check_blk_read(r, data, 3, 16, "SN-1")
+    check(ours == theirs == want, "sums differ: myvmm %08x QEMU %08x host %08x" % (ours, theirs, want))
+
+
+def test_multiboot(ctx):
+    mem = 128 * MiB
+    data = os.urandom(50000)
+    p = ctx.path("mb-initrd.bin")
+    open(p, "wb").write(data)
+    r = ctx.run(ctx.mb, "tk=info", ["--mem", "128M", "--initrd", p])
+    check_pass(r, "info")
+    check(r.tk and r.tk[0] == "TK: myvmm test kernel (multiboot)",
+          "first line is not the multiboot banner", r)
+    check(r.has("TK: cmdline tk=info"), "command line not passed", r)
+    check_e820(r, mem)
+    m = r.grep(r"TK: initrd 0x([0-9a-f]+) (\d+) sum ([0-9a-f]{8})$")
+    check(m and int(m[0].group(2)) == len(data) and int(m[0].group(3), 16) == sum32(data),
+          "initrd line wrong: want size %d sum %08x" % (len(data), sum32(data)), r)
+    check(r.grep(r"TK: rsdp 0x[0-9a-f]+ rev \d+ ok$"), "RSDP not found by scanning", r)
+
+
+def test_config_examples(ctx):
+    src = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "configs")
+    cfg = ctx.path("configs")
+    run = ctx.path("cwd")
+    os.makedirs(cfg, exist_ok=True)
+    os.makedirs(run, exist_ok=True)
+    for n in ("test-kernel.conf", "ci-boot.conf", "desktop.conf"):
+        shutil.copy(os.path.join(src, n), cfg)
+    m = ctx.myvmm
+    # The example's kernel path (../build/...) is relative to the file: give the built one.
+    r = ctx.run(raw_argv=[m, "--config", os.path.join(cfg, "test-kernel.conf"), "--kernel", ctx.elf])
+    check_pass(r, "info")
+    check_e820(r, 128 * MiB)
+    check(r.grep(r"TK: madt cpus 2 "), "cpus = 2 from the file not applied", r)
+
+    # ci-boot.conf: relative console file and status file, expect on PASS.
+    argv = [m, "--config", os.path.join(cfg, "ci-boot.conf"), "--kernel", ctx.bzimage]
+    t0 = time.monotonic()
+    p = subprocess.run(argv, cwd=run, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, timeout=PROC_TIMEOUT)
+    r = Result(argv, p.returncode, p.stdout.decode("utf-8", "replace"),
+               p.stderr.decode("utf-8", "replace"), time.monotonic() - t0)
+    check(r.rc == 0, "ci-boot.conf: exit status %s, want 0 (expect matched)" % r.rc, r)
+    check(not r.tk, "ci-boot.conf: TK lines on stdout despite console = file:", r)
+    status = os.path.join(cfg, "ci-status.json")   # status-file: relative to the config file
+    check(os.path.exists(status), "ci-boot.conf: no %s (status-file resolves against the "
+          "config's directory)" % status, r)
+    st = json.load(open(status))
+    check(st.get("reason") == "expect-match" and st.get("exit_code") == 0 and st.get("name") == "ci-boot",
+          "ci-boot.conf: status %r" % st, r)
+    # console = file:ci-console.log is not a path key: it is relative to the cwd.
+    logs = [q for q in (os.path.join(run, "ci-console.log"), os.path.join(cfg, "ci-console.log"))
+            if os.path.exists(q)]
+    check(logs, "ci-boot.conf: ci-console.log neither in the cwd nor beside the config", r)
+    tk = [l.rstrip("\r") for l in open(logs[0], errors="replace").read().splitlines()
+          if l.startswith("TK: ")]
+    # myvmm stops as soon as the partial line "TK: PASS" matches the expect
+    # regex, so the log may end there without " info\n".
+    check("TK: myvmm test kernel (linux64)" in tk and "TK: pci0 yes" in tk
+          and any(l.startswith("TK: PASS") for l in tk),
+          "ci-boot.conf: console log %s lacks the TK lines" % logs[0], r)
+
+    r = ctx.run(raw_argv=[m, "--config", os.path.join(cfg, "desktop.conf"), "--kernel", ctx.elf,
+                          "--display", "none", "--timeout", str(SAFETY_TIMEOUT)])
+    check_pass(r, "smp")
+    check(r.has("TK: cpus online 2"), "desktop.conf: want 2 CPUs online", r)
+
+    badf = os.path.join(cfg, "bad.conf")
+    with open(badf, "w") as f:
+        f.write("[machine]\nmem = 64M\nfrobnicate = 1\n")
+    bad(ctx, "unknown key in a config file", [m, "--config", badf, "--kernel", ctx.elf], "bad.conf:3:")
+
+
+def test_check_host(ctx):
+    r = ctx.run(raw_argv=[ctx.myvmm, "--check"])
+    text = r.out + r.err
+    check(r.rc == 0, "--check: exit status %s, want 0 on this host" % r.rc, r)
+    m = re.search(r"backend:\s+(.*)", text)
+    check(m, "--check does not name the backend", r)
+    want = "PVM" if os.path.exists("/sys/module/kvm_pvm") else ("VMX", "SVM")
+    check(any(w in m.group(1) for w in ((want,) if isinstance(want, str) else want)),
+          "--check backend %r, want %s" % (m.group(1), want), r)
+    check(re.search(r"capabilities:.*IRQCHIP=yes", text), "--check lists no capabilities", r)
+    check("can run VMs" in text, "--check gives no verdict", r)
+    r = ctx.run(raw_argv=[ctx.myvmm, "--check"], env={"MYVMM_KVM_DEV": "/nonexistent"})
+    text = r.out + r.err
+    check(r.rc not in (0, None), "--check without KVM: exit status %s, want non-zero" % r.rc, r)
+    check("/nonexistent" in text and "cannot run" in text, "--check without KVM gives no reason", r)
+
+
+def test_expect_regex(ctx):
+    r = ctx.boot("pvh", "info", ["--mem", "64M", "--expect", "TK: PASS (info|smp)"])
+    check(r.rc == 0, "--expect ERE alternation: exit status %s, want 0" % r.rc, r)
+    check(r.has("TK: PASS info"), "no PASS line", r)
+    r = ctx.boot("pvh", "info", ["--mem", "64M", "--expect-fail", "TK: (PASS|FAIL)"])
+    check(r.rc == 5, "--expect-fail: exit status %s, want 5" % r.rc, r)
+    check([l for l in r.err.splitlines() if "expect-fail" in l], "no stderr line about --expect-fail", r)
+    m, elf = ctx.myvmm, ctx.elf
+    bad(ctx, "bad --expect regex", [m, "--kernel", elf, "--expect", "TK: (PASS", "--timeout", "10"],
+        "regular expression")
+    bad(ctx, "bad --expect-fail regex", [m, "--kernel", elf, "--expect-fail", "[z-a]",
+                                         "--timeout", "10"], "regular expression")
+
+
 TESTS = {name[5:]: fn for name, fn in globals().items() if name.startswith("test_")}
 
 
@@ -640,6 +1009,7 @@ def main():
     ap.add_argument("--myvmm", required=True)
     ap.add_argument("--elf", required=True)
     ap.add_argument("--bzimage", required=True)
+    ap.add_argument("--mb", help="multiboot test kernel (default: testkernel.mb.elf beside --elf)")
     ap.add_argument("--only", action="append", help="run only this test (repeatable); "
                     "one of: " + ", ".join(TESTS))
     ap.add_argument("--keep", action="store_true", help="keep the temporary directory")
@@ -652,7 +1022,8 @@ def main():
         if not os.path.isfile(f):
             print("FAIL: %s does not exist; build first" % f)
             return 1
-    ctx = Ctx(os.path.abspath(a.myvmm), os.path.abspath(a.elf), os.path.abspath(a.bzimage))
+    ctx = Ctx(os.path.abspath(a.myvmm), os.path.abspath(a.elf), os.path.abspath(a.bzimage),
+              os.path.abspath(a.mb) if a.mb else None)
     failed = []
     try:
         for n in names:

@@ -132,6 +132,10 @@ static int scen_reset_acpi(const struct bootinfo *bi, const struct acpi_info *ai
 	return scen_reset(bi, ai, "acpi");
 }
 
+int scen_fb(const struct bootinfo *bi, const struct acpi_info *ai);
+int scen_input(const struct bootinfo *bi, const struct acpi_info *ai);
+int scen_fb_anim(const struct bootinfo *bi, const struct acpi_info *ai);
+
 struct scenario {
 	const char *name;
 	int (*run)(const struct bootinfo *bi, const struct acpi_info *ai);
@@ -161,6 +165,9 @@ static const struct scenario scenarios[] = {
 	{ "rng", scen_rng, true },
 	{ "vcons", scen_vcons, true },
 	{ "panic", scen_panic, true },
+	{ "fb", scen_fb, true },
+	{ "input", scen_input, true },
+	{ "fb-anim", scen_fb_anim, true },
 };
 
 void kmain(const struct bootinfo *bi)
