@@ -153,21 +153,44 @@ static int h_timeout(struct vm_config *c, const char *v, char *err)
 	return 0;
 }
 
+/* Splits the next comma-separated field off *p into out (",," is a literal
+ * comma, as in QEMU). Returns false at the end of the string. */
+static bool next_field(const char **p, char *out, size_t cap)
+{
+	size_t n = 0;
+	const char *s = *p;
+
+	if (!s)
+		return false;
+	while (*s) {
+		if (*s == ',') {
+			if (s[1] != ',')
+				break;
+			s++; /* ",," -> "," */
+		}
+		if (n + 1 < cap)
+			out[n++] = *s;
+		s++;
+	}
+	out[n] = 0;
+	*p = *s ? s + 1 : NULL;
+	return true;
+}
+
 int parse_disk(const char *spec, struct disk_config *d, char err[CONFIG_ERR_LEN])
 {
-	char *copy = strdup(spec), *save = NULL, *tok;
+	char tok[4096];
+	const char *p = spec;
 	int ret = 0;
 
 	memset(d, 0, sizeof(*d));
-	if (!copy)
-		return -ENOMEM;
-	tok = strtok_r(copy, ",", &save);
-	if (!tok || !*tok || strchr(tok, '=')) {
-		ret = ERR("--disk %s: no image path; use --disk PATH[,ro][,cache=none][,serial=ID]", spec);
-		goto out;
-	}
+	/* The first field is always the path (it may contain '='). */
+	if (!next_field(&p, tok, sizeof(tok)) || !*tok)
+		return ERR("--disk %s: no image path; use --disk PATH[,ro][,cache=none][,serial=ID]", spec);
 	d->path = strdup(tok);
-	while ((tok = strtok_r(NULL, ",", &save))) {
+	if (!d->path)
+		return -ENOMEM;
+	while (next_field(&p, tok, sizeof(tok))) {
 		if (!strcmp(tok, "ro"))
 			d->ro = true;
 		else if (!strcmp(tok, "rw"))
@@ -182,13 +205,13 @@ int parse_disk(const char *spec, struct disk_config *d, char err[CONFIG_ERR_LEN]
 			d->iface = DISK_IF_IDE;
 		else if (!strncmp(tok, "serial=", 7)) {
 			if (strlen(tok + 7) > 20) {
-				ret = ERR("--disk %s: serial '%s' is longer than 20 characters", spec, tok + 7);
+				ret = ERR("--disk %.200s: serial '%.100s' is longer than 20 characters", spec, tok + 7);
 				goto out;
 			}
 			strcpy(d->serial, tok + 7);
 		} else {
-			ret = ERR("--disk %s: unknown option '%s'; use ro, cache=none|writeback, "
-				  "serial=ID or if=virtio|ide", spec, tok);
+			ret = ERR("--disk %.200s: unknown option '%.100s'; use ro, cache=none|writeback, "
+				  "serial=ID or if=virtio|ide (write ,, for a comma in the path)", spec, tok);
 			goto out;
 		}
 	}
@@ -197,7 +220,6 @@ out:
 		free(d->path);
 		d->path = NULL;
 	}
-	free(copy);
 	return ret;
 }
 

@@ -88,6 +88,10 @@ int config_load_text(struct vm_config *c, const char *text, const char *fname,
 		if (val && *val && base_dir && is_path_key(key) && val[0] != '/') {
 			snprintf(path, sizeof(path), "%s/%s", base_dir, val);
 			val = path;
+		} else if (val && base_dir && !strcmp(key, "console") && !strncmp(val, "file:", 5) &&
+			   val[5] && val[5] != '/') {
+			snprintf(path, sizeof(path), "file:%s/%s", base_dir, val + 5);
+			val = path;
 		}
 		char inner[CONFIG_ERR_LEN];
 		int r = config_set(c, key, val, inner);

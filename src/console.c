@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static int compile(regex_t *re, const char *pat, const char *opt, char *err)
@@ -98,6 +99,13 @@ static void keep_line(struct console *c)
 		c->keep_count++;
 }
 
+static uint64_t mono_ms(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
+}
+
 void console_write(void *opaque, const void *buf, unsigned long len)
 {
 	struct console *c = opaque;
@@ -109,23 +117,41 @@ void console_write(void *opaque, const void *buf, unsigned long len)
 		write_all(c->fd, p, len);
 	for (unsigned long i = 0; i < len; i++) {
 		char ch = p[i];
-		bool complete = ch == '\n';
 		if (ch == '\r')
 			continue;
-		if (!complete && c->line_len < CONSOLE_LINE_MAX - 1)
-			c->line[c->line_len++] = ch;
+		if (ch != '\n') {
+			if (c->line_len < CONSOLE_LINE_MAX - 1)
+				c->line[c->line_len++] = ch;
+			continue;
+		}
 		c->line[c->line_len] = 0;
-		/* Match the partial line too, so prompts without a newline
-		 * ("login: ") are seen; $ only matches at a real line end. */
-		if (!c->matched && (c->has_expect || c->has_expect_fail) && (c->line_len || complete)) {
-			m = console_match_line(c, c->line, complete);
+		if (!c->matched && m == MATCH_NONE && (c->has_expect || c->has_expect_fail)) {
+			m = console_match_line(c, c->line, true);
 			if (m != MATCH_NONE)
 				c->matched = true;
 		}
-		if (complete) {
-			keep_line(c);
-			c->line_len = 0;
-		}
+		keep_line(c);
+		c->line_len = 0;
+	}
+	c->line[c->line_len] = 0;
+	c->last_write_ms = mono_ms();
+	c->partial_checked = false;
+	pthread_mutex_unlock(&c->lock);
+	if (m != MATCH_NONE && c->on_match)
+		c->on_match(c->match_opaque, m);
+}
+
+void console_check_idle(struct console *c, uint64_t idle_ms)
+{
+	enum console_match m = MATCH_NONE;
+
+	pthread_mutex_lock(&c->lock);
+	if (!c->matched && !c->partial_checked && c->line_len &&
+	    (c->has_expect || c->has_expect_fail) && mono_ms() - c->last_write_ms >= idle_ms) {
+		c->partial_checked = true;
+		m = console_match_line(c, c->line, false);
+		if (m != MATCH_NONE)
+			c->matched = true;
 	}
 	pthread_mutex_unlock(&c->lock);
 	if (m != MATCH_NONE && c->on_match)

@@ -7,6 +7,7 @@
 #include <regex.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "devices/vmctl.h"
 
@@ -29,6 +30,8 @@ struct console {
 	void (*on_match)(void *opaque, enum console_match m);
 	void *match_opaque;
 	bool matched;
+	uint64_t last_write_ms;      /* CLOCK_MONOTONIC of the last byte */
+	bool partial_checked;        /* the unfinished line was already tried */
 };
 
 #define CONSOLE_ERR_LEN 512
@@ -38,6 +41,11 @@ int console_init(struct console *c, int fd, const char *path, const char *expect
 		 const char *expect_fail, char err[CONSOLE_ERR_LEN]);
 void console_destroy(struct console *c);
 void console_write(void *opaque, const void *buf, unsigned long len);
+/* A prompt without a newline ("login: ") can only match as a partial line:
+ * the I/O thread calls this periodically, and once the console has been
+ * quiet for idle_ms the unfinished line is tried (with $ not matching at its
+ * end). Complete lines are matched as they arrive, in console_write(). */
+void console_check_idle(struct console *c, uint64_t idle_ms);
 /* Copies the kept lines, oldest first, plus the unfinished line; returns count. */
 unsigned console_last_lines(struct console *c, char out[][CONSOLE_LINE_MAX], unsigned max);
 /* Pure line matcher used by console_write (exposed for tests). */

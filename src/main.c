@@ -118,6 +118,13 @@ static void on_boot_marker(void *opaque, unsigned value)
 
 static void on_stdin(void *opaque, int fd, uint32_t ev);
 
+/* 10 Hz: --expect on a prompt that ends without a newline. */
+static void on_tick(void *opaque)
+{
+	struct runner *r = opaque;
+	console_check_idle(&r->con, 150);
+}
+
 /* 1 Hz: the RTC's update-ended and alarm interrupts. */
 static void on_second(void *opaque)
 {
@@ -443,6 +450,8 @@ int main(int argc, char **argv)
 			r.stdin_active = true;
 	}
 	evloop_add_timer(r.loop, 1000, 1000, on_second, &r);
+	if (r.cfg.expect || r.cfg.expect_fail)
+		evloop_add_timer(r.loop, 100, 100, on_tick, &r);
 	if (r.cfg.timeout_ms)
 		evloop_add_timer(r.loop, r.cfg.timeout_ms, 0, on_timeout, &r);
 

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <linux/kvm.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,7 +62,38 @@ struct vm_firmware {
 	bool pm_mapped;
 	uint8_t *rom;                 /* host copy of the ROM (memslot backing) */
 	size_t rom_size;
+	pthread_mutex_t dbg_lock;     /* SeaBIOS debug console line buffer */
+	char dbg[160];
+	unsigned dbg_len;
 };
+
+#define PORT_BIOS_DEBUG 0x402 /* SeaBIOS/QEMU debugcon: log lines with --debug */
+
+static void dbg_write(void *opaque, uint64_t off, const void *data, uint32_t len)
+{
+	struct vm_firmware *fw = opaque;
+	const uint8_t *p = data;
+
+	pthread_mutex_lock(&fw->dbg_lock);
+	for (uint32_t i = 0; i < len; i++) {
+		char ch = (char)p[i];
+		if (ch == '\n' || fw->dbg_len == sizeof(fw->dbg) - 1) {
+			fw->dbg[fw->dbg_len] = 0;
+			pr_debug("bios: %s", fw->dbg);
+			fw->dbg_len = 0;
+		}
+		if (ch != '\n' && ch != '\r')
+			fw->dbg[fw->dbg_len++] = (ch >= 0x20 && ch < 0x7f) ? ch : '.';
+	}
+	pthread_mutex_unlock(&fw->dbg_lock);
+}
+
+static void dbg_read(void *opaque, uint64_t off, void *data, uint32_t len)
+{
+	bus_put_le(data, len, 0xe9); /* QEMU debugcon's readback value */
+}
+
+static const struct bus_ops dbg_ops = { .read = dbg_read, .write = dbg_write };
 
 bool vm_firmware_wanted(const struct vm_config *cfg)
 {
@@ -163,6 +195,7 @@ int vm_firmware_setup(struct vm *vm, char *err)
 	for (unsigned i = 0; i < IDE_MAX_DISKS; i++)
 		fw->ide_fd[i] = -1;
 	fw->vm = vm;
+	pthread_mutex_init(&fw->dbg_lock, NULL);
 	vm->fw = fw;
 	/* vm.c registered the PM block at PORT_PM_BASE; SeaBIOS writes the same
 	 * base into PMBA, and the PMBA callbacks move it from here on. */
@@ -197,6 +230,7 @@ int vm_firmware_setup(struct vm *vm, char *err)
 	    (r = bus_add(&vm->pio, IDE_SECONDARY_CMD, IDE_CMD_LEN, &ide_cmd_ops[1], fw->ide, "ide1")) ||
 	    (r = bus_add(&vm->pio, IDE_SECONDARY_CTL, IDE_CTL_LEN, &ide_ctl_ops[1], fw->ide, "ide1-ctl")) ||
 	    (r = dma8237_register(fw->dma, &vm->pio)) ||
+	    (r = bus_add(&vm->pio, PORT_BIOS_DEBUG, 1, &dbg_ops, fw, "bios-debug")) ||
 	    (r = bus_add(&vm->pio, PORT_FW_CFG, PORT_FW_CFG_LEN, &fw_cfg_io_ops, fw->fwcfg, "fw_cfg")) ||
 	    (r = bus_add(&vm->pio, PORT_FW_CFG_DMA, PORT_FW_CFG_DMA_LEN, &fw_cfg_dma_ops, fw->fwcfg,
 			 "fw_cfg-dma"))) {
@@ -433,6 +467,7 @@ void vm_firmware_destroy(struct vm *vm)
 		piix_destroy(&fw->piix);
 	if (fw->rom)
 		munmap(fw->rom, fw->rom_size); /* the VM fd (and its memslot) is gone */
+	pthread_mutex_destroy(&fw->dbg_lock);
 	free(fw);
 	vm->fw = NULL;
 }

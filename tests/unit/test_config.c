@@ -155,7 +155,16 @@ START_TEST(disks)
 	ck_assert_str_eq(d.serial, "SN123");
 	free(d.path);
 	ck_assert_int_ne(parse_disk("", &d, err), 0);
-	ck_assert_int_ne(parse_disk("ro,a.img", &d, err), 0);
+	/* The first field is the path, even with '=' in it; ",," is a comma. */
+	ck_assert_int_eq(parse_disk("/tmp/a=b.img,ro", &d, err), 0);
+	ck_assert_str_eq(d.path, "/tmp/a=b.img");
+	ck_assert(d.ro);
+	free(d.path);
+	ck_assert_int_eq(parse_disk("/tmp/x,,y.img,serial=S", &d, err), 0);
+	ck_assert_str_eq(d.path, "/tmp/x,y.img");
+	ck_assert_str_eq(d.serial, "S");
+	free(d.path);
+	ck_assert_int_ne(parse_disk(",ro", &d, err), 0);
 	ck_assert_int_ne(parse_disk("a.img,cache=weird", &d, err), 0);
 	ck_assert_ptr_nonnull(strstr(err, "cache=weird"));
 	ck_assert_int_ne(parse_disk("a.img,serial=123456789012345678901", &d, err), 0);

@@ -23,7 +23,7 @@ START_TEST(good_file)
 	ck_assert(!c.debug);
 	ck_assert_str_eq(c.cmdline, "console=ttyS0 quiet");
 	ck_assert_uint_eq(c.timeout_ms, 1500);
-	ck_assert_str_eq(c.console_path, "out.log");
+	ck_assert_str_eq(c.console_path, "/etc/vm/out.log"); /* relative to the file too */
 	config_free(&c);
 }
 END_TEST

@@ -52,20 +52,37 @@ START_TEST(expect_lines)
 	c.on_match = on_match;
 	matches = 0;
 	console_write(&c, "boot\r\nlogin: ", 13);
+	console_check_idle(&c, 0);
 	ck_assert_int_eq(matches, 0); /* $ needs a real end of line */
 	console_write(&c, "\n", 1);
 	ck_assert_int_eq(matches, 1);
 	ck_assert_int_eq(last, MATCH_EXPECT);
 	console_destroy(&c);
 
+	/* A prompt without a newline matches once the console is idle, not
+	 * while the line is still arriving. */
+	ck_assert_int_eq(console_init(&c, -1, NULL, "login:", "Kernel panic", err), 0);
+	c.on_match = on_match;
+	matches = 0;
+	console_write(&c, "debian login: ", 14);
+	console_check_idle(&c, 60000);
+	ck_assert_int_eq(matches, 0);
+	console_check_idle(&c, 0);
+	ck_assert_int_eq(matches, 1);
+	ck_assert_int_eq(last, MATCH_EXPECT);
+	console_destroy(&c);
+
+	/* A complete line matches at once; only the first match counts. */
 	ck_assert_int_eq(console_init(&c, -1, NULL, "login:", "Kernel panic", err), 0);
 	c.on_match = on_match;
 	matches = 0;
 	console_write(&c, "[ 1.0] Kernel pa", 16);
-	console_write(&c, "nic - not syncing", 17);
+	ck_assert_int_eq(matches, 0);
+	console_write(&c, "nic - not syncing\n", 18);
 	ck_assert_int_eq(matches, 1);
 	ck_assert_int_eq(last, MATCH_EXPECT_FAIL);
-	console_write(&c, "\nlogin:", 7); /* only the first match counts */
+	console_write(&c, "login:\n", 7);
+	console_check_idle(&c, 0);
 	ck_assert_int_eq(matches, 1);
 	console_destroy(&c);
 
