@@ -431,7 +431,9 @@ void config_print_help(const char *prog)
 			 opts[i].metavar ? opts[i].metavar : "");
 		printf("  %-26s %s\n", left, opts[i].help);
 	}
-	printf("\nExit status: 0 guest powered off (or reset with --no-reboot), (v<<1)|1 debug-exit\n"
-	       "write of v to port 0xf4, 2 usage error, 3 KVM internal error or emulation failure,\n"
-	       "124 --timeout expired. Console: Ctrl-A x quits, Ctrl-A Ctrl-A sends Ctrl-A.\n");
+	printf("\nExit status: 0 guest powered off, reset with --no-reboot, --expect matched or\n"
+	       "Ctrl-A x; (v<<1)|1 guest wrote v to the debug-exit port 0xf4; 2 bad usage or input;\n"
+	       "3 KVM internal error or emulation failure; 4 guest panicked (pvpanic); 5 --expect-fail\n"
+	       "matched; 124 --timeout expired; 128+n killed by signal n.\n"
+	       "Console: Ctrl-A x quits, Ctrl-A Ctrl-A sends Ctrl-A, Ctrl-A h help.\n");
 }
