@@ -18,7 +18,7 @@ set -eu
 
 refresh=0
 if [ "${1:-}" = "--refresh" ]; then refresh=1; shift; fi
-case "${1:-}" in -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0;; esac
+case "${1:-}" in -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0;; esac
 cache=${1:-${XDG_CACHE_HOME:-$HOME/.cache}/myvmm/debian}
 
 say() { echo "fetch-debian-guest: $*" >&2; }

@@ -206,7 +206,11 @@ int acpi_build_fadt(const struct acpi_config *cfg, uint8_t *buf, size_t cap,
 	tmr = (uint16_t)(cfg->pm_base + 8);
 
 	table_header(buf, "FACP", ACPI_FADT_LEN, 6);
-	put32(buf, 36, lo32(facs_gpa));         /* FIRMWARE_CTRL */
+	/* ACPI 6.x 5.2.9: only one of FIRMWARE_CTRL / X_FIRMWARE_CTRL may be
+	 * set (Linux lists the FACS twice otherwise). The 32-bit one when the
+	 * FACS is below 4 GiB, as QEMU does. */
+	if (facs_gpa <= UINT32_MAX)
+		put32(buf, 36, (uint32_t)facs_gpa); /* FIRMWARE_CTRL */
 	put32(buf, 40, lo32(dsdt_gpa));         /* DSDT */
 	put8(buf, 45, 0);                       /* Preferred_PM_Profile: unspecified */
 	put16(buf, 46, cfg->sci_irq);           /* SCI_INT */
@@ -234,7 +238,8 @@ int acpi_build_fadt(const struct acpi_config *cfg, uint8_t *buf, size_t cap,
 	put_gas(buf, 116, GAS_SYSTEM_IO, 8, GAS_ACCESS_BYTE, cfg->reset_port); /* RESET_REG */
 	put8(buf, 128, RESET_VALUE);
 	put8(buf, 131, 0);                      /* FADT minor version */
-	put64(buf, 132, facs_gpa);              /* X_FIRMWARE_CTRL */
+	if (facs_gpa > UINT32_MAX)
+		put64(buf, 132, facs_gpa);      /* X_FIRMWARE_CTRL */
 	put64(buf, 140, dsdt_gpa);              /* X_DSDT */
 	put_gas(buf, 148, GAS_SYSTEM_IO, 32, GAS_ACCESS_WORD, evt);  /* X_PM1a_EVT_BLK */
 	put_gas(buf, 172, GAS_SYSTEM_IO, 16, GAS_ACCESS_WORD, cnt);  /* X_PM1a_CNT_BLK */
@@ -552,7 +557,8 @@ const uint8_t *acpi_find_table(const uint8_t *buf, size_t len, uint64_t base_gpa
 		return NULL;
 	if (!strcmp(sig, "DSDT"))
 		return table_at(buf, len, base_gpa, get64(fadt, 140), &tlen);
-	if (!strcmp(sig, "FACS"))
-		return table_at(buf, len, base_gpa, get64(fadt, 132), &tlen);
+	if (!strcmp(sig, "FACS")) /* X_FIRMWARE_CTRL, else FIRMWARE_CTRL */
+		return table_at(buf, len, base_gpa,
+				get64(fadt, 132) ? get64(fadt, 132) : get32(fadt, 36), &tlen);
 	return NULL;
 }

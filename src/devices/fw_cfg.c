@@ -502,10 +502,10 @@ static int build_loader(struct loader *l, const uint8_t *buf, const struct acpi_
 	/* RSDP (ACPI 6.x 5.2.5.3): RsdtAddress @16, XsdtAddress @24. */
 	r |= loader_pointer(l, RSDP_FILE, T, 16, 4);
 	r |= loader_pointer(l, RSDP_FILE, T, 24, 8);
-	/* FADT (5.2.9): FIRMWARE_CTRL @36, DSDT @40, X_ variants @132/@140. */
+	/* FADT (5.2.9): FIRMWARE_CTRL @36, DSDT @40, X_DSDT @140 (X_FIRMWARE_CTRL
+	 * @132 stays 0: only one FACS pointer may be set). */
 	r |= loader_pointer(l, T, T, (uint32_t)b->fadt + 36, 4);
 	r |= loader_pointer(l, T, T, (uint32_t)b->fadt + 40, 4);
-	r |= loader_pointer(l, T, T, (uint32_t)b->fadt + 132, 8);
 	r |= loader_pointer(l, T, T, (uint32_t)b->fadt + 140, 8);
 	for (int i = 0; i < b->nent; i++) {
 		r |= loader_pointer(l, T, T, (uint32_t)(b->xsdt + ACPI_HDR_LEN + 8 * i), 8);

@@ -46,8 +46,8 @@ never() {
 # 70-120 s; cloud_bzimage spends 150-200 s in the decompressor before
 # "Linux version" and ends after 190-240 s. ctest's TIMEOUT is 300.
 case $case_ in
-vmlinux_pvh)   kernel=$cache/vmlinux;       limit=240 ;;
-cloud_bzimage) kernel=$cache/vmlinuz-cloud; limit=285 ;;
+vmlinux_pvh)   kernel=$cache/vmlinux;       limit=280 ;;
+cloud_bzimage) kernel=$cache/vmlinuz-cloud; limit=280 ;;
 *) echo "unknown case $case_"; exit 2 ;;
 esac
 for f in "$kernel" "$cache/initramfs.cpio.gz"; do
