@@ -27,25 +27,7 @@
 static void build_iov(const struct vq_chain *c, bool writes, uint32_t off, uint32_t len,
 		      struct blk_req *r)
 {
-	r->niov = 0;
-	r->data_len = 0;
-	for (unsigned i = 0; i < c->nseg && r->data_len < len; i++) {
-		const struct vq_seg *s = &c->seg[i];
-		uint32_t n;
-
-		if (s->device_writes != writes)
-			continue;
-		if (off >= s->len) {
-			off -= s->len;
-			continue;
-		}
-		n = s->len - off;
-		if (n > len - r->data_len)
-			n = len - r->data_len;
-		r->iov[r->niov++] = (struct iovec){ s->hva + off, n };
-		r->data_len += n;
-		off = 0;
-	}
+	r->niov = vq_chain_iov(c, writes, off, len, r->iov, VQ_MAX_SEGS, &r->data_len);
 }
 
 int blk_parse_request(const struct vq_chain *c, struct blk_req *r)

@@ -306,30 +306,46 @@ bool vq_has_avail(struct virtqueue *q)
 	return idx != q->last_avail;
 }
 
-static uint32_t chain_copy(const struct vq_chain *c, bool writes, uint32_t off, uint8_t *buf,
-			   uint32_t len)
+unsigned vq_chain_iov(const struct vq_chain *c, bool device_writes, uint32_t off, uint32_t len,
+		      struct iovec *iov, unsigned max, uint32_t *total)
 {
+	unsigned n = 0;
 	uint32_t done = 0;
 
-	for (unsigned i = 0; i < c->nseg && done < len; i++) {
+	for (unsigned i = 0; i < c->nseg && done < len && n < max; i++) {
 		const struct vq_seg *s = &c->seg[i];
-		uint32_t n;
+		uint32_t k;
 
-		if (s->device_writes != writes)
+		if (s->device_writes != device_writes)
 			continue;
 		if (off >= s->len) {
 			off -= s->len;
 			continue;
 		}
-		n = s->len - off;
-		if (n > len - done)
-			n = len - done;
-		if (writes)
-			memcpy(s->hva + off, buf + done, n);
-		else
-			memcpy(buf + done, s->hva + off, n);
-		done += n;
+		k = s->len - off;
+		if (k > len - done)
+			k = len - done;
+		iov[n++] = (struct iovec){ s->hva + off, k };
+		done += k;
 		off = 0;
+	}
+	*total = done;
+	return n;
+}
+
+static uint32_t chain_copy(const struct vq_chain *c, bool writes, uint32_t off, uint8_t *buf,
+			   uint32_t len)
+{
+	struct iovec iov[VQ_MAX_SEGS];
+	uint32_t total, done = 0;
+	unsigned n = vq_chain_iov(c, writes, off, len, iov, VQ_MAX_SEGS, &total);
+
+	for (unsigned i = 0; i < n; i++) {
+		if (writes)
+			memcpy(iov[i].iov_base, buf + done, iov[i].iov_len);
+		else
+			memcpy(buf + done, iov[i].iov_base, iov[i].iov_len);
+		done += (uint32_t)iov[i].iov_len;
 	}
 	return done;
 }

@@ -6,6 +6,7 @@
 #define MYVMM_VIRTQUEUE_H
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 #include "mem/guest_mem.h"
 
@@ -70,6 +71,10 @@ void vq_set_notify(struct virtqueue *q, bool enable);
 /* Any chains waiting? (after re-enabling notifications, to close the race) */
 bool vq_has_avail(struct virtqueue *q);
 
+/* Describes bytes [off, off+len) of the chain's device-writable (or
+ * driver-readable) segments as at most max iovecs; *total = bytes covered. */
+unsigned vq_chain_iov(const struct vq_chain *c, bool device_writes, uint32_t off, uint32_t len,
+		      struct iovec *iov, unsigned max, uint32_t *total);
 /* Copy helpers over a chain's segments: bytes copied. */
 uint32_t vq_chain_read(const struct vq_chain *c, uint32_t off, void *dst, uint32_t len);
 uint32_t vq_chain_write(const struct vq_chain *c, uint32_t off, const void *src, uint32_t len);
