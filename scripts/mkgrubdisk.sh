@@ -25,7 +25,9 @@ echo "GRUB: loading kernel"
 multiboot (memdisk)/kernel $args
 boot
 CFG
-grub-mkimage -O i386-pc -d "$grubdir" -o "$tmp/core.img" -p '(memdisk)/' \
+# No compression: LZMA decoding runs in the instruction emulator on PVM hosts
+# (about a minute for this image); the image is only read once by the BIOS.
+grub-mkimage -O i386-pc -C none -d "$grubdir" -o "$tmp/core.img" -p '(memdisk)/' \
 	-c "$tmp/early.cfg" -m "$tmp/memdisk.tar" \
 	biosdisk memdisk tar multiboot serial terminal echo
 core_sectors=$(( ($(stat -c %s "$tmp/core.img") + 511) / 512 ))

@@ -413,6 +413,11 @@ int config_validate(const struct vm_config *c, char err[CONFIG_ERR_LEN])
 	if (!c->kernel && !c->ndisks)
 		return ERR("no kernel or disk given; use --kernel PATH (e.g. --kernel bzImage) "
 			   "or --disk IMG to boot a disk through the BIOS");
+	/* The IDE controller belongs to the PC chipset of firmware boots. */
+	for (unsigned i = 0; i < c->ndisks; i++)
+		if (c->disks[i].iface == DISK_IF_IDE && !config_boot_firmware(c))
+			return ERR("--disk %.200s,if=ide: IDE disks exist only when booting through the "
+				   "BIOS (--boot disk); use if=virtio with --kernel", c->disks[i].path);
 	return 0;
 }
 

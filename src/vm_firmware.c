@@ -360,6 +360,8 @@ static int bootorder(const struct vm_config *c, char *buf, size_t cap)
 			return -ENOSPC;
 		n += (size_t)w;
 	}
+	if (n)
+		buf[n - 1] = 0; /* entries are newline-separated, the list NUL-ends */
 	return (int)n;
 }
 

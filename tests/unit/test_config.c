@@ -168,6 +168,15 @@ START_TEST(disks)
 	ck_assert_int_ne(parse_disk("a.img,cache=weird", &d, err), 0);
 	ck_assert_ptr_nonnull(strstr(err, "cache=weird"));
 	ck_assert_int_ne(parse_disk("a.img,serial=123456789012345678901", &d, err), 0);
+	/* IDE needs a firmware boot. */
+	struct vm_config ci;
+	config_init(&ci);
+	ck_assert_int_eq(config_set(&ci, "disk", "x.img,if=ide", err), 0);
+	ck_assert_int_eq(config_validate(&ci, err), 0); /* no kernel: BIOS boot */
+	ck_assert_int_eq(config_set(&ci, "kernel", "k", err), 0);
+	ck_assert_int_ne(config_validate(&ci, err), 0);
+	ck_assert_ptr_nonnull(strstr(err, "if=ide"));
+	config_free(&ci);
 	/* Repeatable, bounded. */
 	struct vm_config c;
 	config_init(&c);
