@@ -17,7 +17,8 @@ run() { # expected-status myvmm-args...
 	rc=$?
 	[ "$rc" = "$want" ] || fail "exit status $rc, expected $want ($(cat "$work/err"))"
 }
-expect() { grep -q -- "$1" "$work/out" || fail "no line matching '$1'"; }
+# The console file holds the guest's bytes as sent (CR LF line ends).
+expect() { tr -d '\r' <"$work/out" | grep -q -- "$1" || fail "no line matching '$1'"; }
 
 case $name in
 bad_config)
