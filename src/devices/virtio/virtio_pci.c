@@ -131,6 +131,8 @@ static void device_reset(struct virtio_pci *vp)
 	pci_dev_intx(&vp->pci, 0);
 }
 
+static void vp_sync_ioeventfds(struct virtio_pci *vp);
+
 static void set_status(struct virtio_pci *vp, uint8_t v)
 {
 	struct virtio_dev *vd = vp->vd;
@@ -138,6 +140,7 @@ static void set_status(struct virtio_pci *vp, uint8_t v)
 
 	if (v == 0) {
 		device_reset(vp);
+		vp_sync_ioeventfds(vp);
 		return;
 	}
 	/* 2.2.2: FEATURES_OK only for a subset of what we offer, with VERSION_1. */
@@ -160,6 +163,7 @@ static void set_status(struct virtio_pci *vp, uint8_t v)
 		} else if (vd->ops->activate && vd->ops->activate(vd) < 0) {
 			virtio_needs_reset(vd);
 		}
+		vp_sync_ioeventfds(vp);
 	}
 }
 
@@ -386,22 +390,28 @@ static void vp_cfg_written(struct pci_dev *d, uint32_t off, uint32_t len)
 	msix_cfg_written(&vp->msix, off, len);
 }
 
-/* BAR0 moved: move the ioeventfds with it (bus lock held). */
-static void vp_bar_mapped(struct pci_dev *d, unsigned bar, uint64_t addr, bool mapped)
+/* Registers the queues' notify ioeventfds while the driver runs the device
+ * (DRIVER_OK) and BAR0 decodes, and drops them otherwise. KVM's ioeventfd
+ * (de)registration waits for an SRCU grace period (milliseconds here), so a
+ * guest that never drives the device pays nothing; kicks without an
+ * ioeventfd trap to the vCPU, which forwards them to the same eventfd
+ * (bar0_write). */
+static void vp_sync_ioeventfds(struct virtio_pci *vp)
 {
-	struct virtio_pci *vp = d->opaque;
-	if (bar != VP_BAR_CFG || vp->vm_fd < 0)
+	bool want = vp->bar0_mapped && (vp->status & VIRTIO_STATUS_DRIVER_OK);
+
+	if (vp->vm_fd < 0)
 		return;
 	for (unsigned i = 0; i < nq(vp); i++) {
 		struct vp_queue *q = &vp->q[i];
-		if (q->efd < 0)
+		uint64_t a = vp->bar0_addr + VP_NOTIFY_OFF + VP_NOTIFY_MULT * i;
+		if (q->efd < 0 || (want && q->ioeventfd_addr == a) || (!want && !q->ioeventfd_addr))
 			continue;
 		if (q->ioeventfd_addr) {
 			kvm_ioeventfd(vp->vm_fd, q->efd, q->ioeventfd_addr, 2, true, -1, false);
 			q->ioeventfd_addr = 0;
 		}
-		if (mapped) {
-			uint64_t a = addr + VP_NOTIFY_OFF + VP_NOTIFY_MULT * i;
+		if (want) {
 			int r = kvm_ioeventfd(vp->vm_fd, q->efd, a, 2, true, -1, true);
 			if (r == 0)
 				q->ioeventfd_addr = a;
@@ -410,6 +420,17 @@ static void vp_bar_mapped(struct pci_dev *d, unsigned bar, uint64_t addr, bool m
 					 (unsigned long long)a, strerror(-r));
 		}
 	}
+}
+
+/* BAR0 moved or its decoding changed (bus lock held). */
+static void vp_bar_mapped(struct pci_dev *d, unsigned bar, uint64_t addr, bool mapped)
+{
+	struct virtio_pci *vp = d->opaque;
+	if (bar != VP_BAR_CFG)
+		return;
+	vp->bar0_addr = addr;
+	vp->bar0_mapped = mapped;
+	vp_sync_ioeventfds(vp);
 }
 
 static const struct pci_dev_ops vp_pci_ops = {

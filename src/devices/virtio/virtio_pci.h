@@ -73,6 +73,8 @@ struct virtio_pci {
 	uint16_t msix_config, qsel;
 	uint8_t status, generation;
 	uint8_t isr;                   /* atomic */
+	uint64_t bar0_addr;            /* where BAR0 decodes, when bar0_mapped */
+	bool bar0_mapped;
 	struct vp_queue q[VIRTIO_MAX_QUEUES];
 };
 
