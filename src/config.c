@@ -107,6 +107,7 @@ static int set_flag(bool *dst, const char *name, const char *v, char *err)
 	return 0;
 }
 static int h_no_reboot(struct vm_config *c, const char *v, char *err) { return set_flag(&c->no_reboot, "no-reboot", v, err); }
+static int h_no_pit(struct vm_config *c, const char *v, char *err) { return set_flag(&c->no_pit, "no-pit", v, err); }
 static int h_debug(struct vm_config *c, const char *v, char *err) { return set_flag(&c->debug, "debug", v, err); }
 static int h_config(struct vm_config *c, const char *v, char *err) { return config_load_file(c, v, err); }
 static int h_help(struct vm_config *c, const char *v, char *err) { c->show_help = true; return 0; }
@@ -314,6 +315,7 @@ static const struct opt_desc opts[] = {
 	{ "mem", required_argument, "SIZE", "guest RAM, K/M/G suffix; bare number = MiB (default 512M)", h_mem },
 	{ "cpus", required_argument, "N", "number of vCPUs, 1-255 (default 1)", h_cpus },
 	{ "no-reboot", no_argument, NULL, "exit 0 when the guest resets instead of restarting it", h_no_reboot },
+	{ "no-pit", no_argument, NULL, "no i8254 PIT, for guests timed by kvmclock/LAPIC/ACPI PM timer: starts and exits ~15 ms faster", h_no_pit },
 	{ "timeout", required_argument, "SECONDS", "stop the VM and exit 124 after this long (default: none)", h_timeout },
 	{ "console", required_argument, "KIND", "stdio | virtio (hvc0) | file:PATH | none (default stdio)", h_console },
 	{ "disk", required_argument, "SPEC", "PATH[,ro][,cache=none|writeback][,serial=ID][,if=virtio|ide]: a disk (repeatable: vda, vdb, ...; IDE: hda..hdd)", h_disk },
@@ -414,6 +416,8 @@ int config_validate(const struct vm_config *c, char err[CONFIG_ERR_LEN])
 		return ERR("no kernel or disk given; use --kernel PATH (e.g. --kernel bzImage) "
 			   "or --disk IMG to boot a disk through the BIOS");
 	/* The IDE controller belongs to the PC chipset of firmware boots. */
+	if (c->no_pit && config_boot_firmware(c))
+		return ERR("--no-pit: the BIOS and bootloaders need the PIT; drop --no-pit for disk boots");
 	for (unsigned i = 0; i < c->ndisks; i++)
 		if (c->disks[i].iface == DISK_IF_IDE && !config_boot_firmware(c))
 			return ERR("--disk %.200s,if=ide: IDE disks exist only when booting through the "

@@ -36,6 +36,7 @@ struct vm_config {
 	uint64_t mem;            /* bytes */
 	unsigned cpus;
 	bool no_reboot;
+	bool no_pit;             /* --no-pit: no i8254 (faster start/exit) */
 	uint64_t timeout_ms;     /* 0 = none */
 	enum console_kind console;
 	char *console_path;      /* CONSOLE_FILE */

@@ -35,6 +35,12 @@ start32_common:                 /* ESI = EAX at a multiboot entry, EBX = info */
 	movl $__bss_end, %ecx
 	subl %edi, %ecx
 	xorl %eax, %eax
+	/* Each emulated store costs ~0.5 us here: clear 4 bytes at a time. */
+	movl %ecx, %edx
+	shrl $2, %ecx
+	rep stosl
+	movl %edx, %ecx
+	andl $3, %ecx
 	rep stosb
 	pushl %ebx
 	pushl %esi

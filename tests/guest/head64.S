@@ -22,6 +22,12 @@ startup_64:
 	movl $__bss_end, %ecx
 	subl %edi, %ecx
 	xorl %eax, %eax
+	/* Each emulated store costs ~0.5 us here: clear 4 bytes at a time. */
+	movl %ecx, %edx
+	shrl $2, %ecx
+	rep stosl
+	movl %edx, %ecx
+	andl $3, %ecx
 	rep stosb
 	/* PML4[0] -> PDPT; PDPT[0..3] -> PD[0..3]; PD: 2048 x 2 MiB */
 	movl $pdpt, %eax

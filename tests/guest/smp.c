@@ -11,7 +11,8 @@
 
 /* Read by head*.S: next AP stack index; AP stacks (4 KiB each). */
 volatile uint32_t ap_next;
-__attribute__((aligned(16))) uint8_t ap_stacks[TK_MAX_CPUS][4096];
+/* Stacks need no zeroing: .noinit keeps the boot code from clearing them. */
+__attribute__((aligned(16), section(".noinit"))) uint8_t ap_stacks[TK_MAX_CPUS][4096];
 static volatile uint32_t ap_online;
 
 static uint32_t lapic_read(uint32_t reg) { return mmio_read32(LAPIC_BASE + reg); }
