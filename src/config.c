@@ -2,6 +2,7 @@
 #include "config.h"
 #include "mem/layout.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
@@ -235,6 +236,136 @@ static int h_disk(struct vm_config *c, const char *v, char *err)
 	return 0;
 }
 
+static const uint8_t default_mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
+
+/* "A.B.C.D" or "" (-> def, network byte order). */
+static bool parse_ip4(const char *s, size_t n, uint32_t def, uint32_t *out)
+{
+	char buf[16];
+	struct in_addr a;
+
+	if (n == 0) {
+		*out = def;
+		return true;
+	}
+	if (n >= sizeof(buf))
+		return false;
+	memcpy(buf, s, n);
+	buf[n] = 0;
+	if (inet_pton(AF_INET, buf, &a) != 1)
+		return false;
+	*out = a.s_addr;
+	return true;
+}
+
+/* "1".."65535" of length n. */
+static bool parse_port(const char *s, size_t n, uint16_t *out)
+{
+	unsigned v = 0;
+
+	if (n == 0 || n > 5)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (!isdigit((unsigned char)s[i]))
+			return false;
+		v = v * 10 + (unsigned)(s[i] - '0');
+	}
+	if (v == 0 || v > 65535)
+		return false;
+	*out = (uint16_t)v;
+	return true;
+}
+
+/* "[tcp|udp]:[HADDR]:HPORT-[GADDR]:GPORT" (QEMU's hostfwd syntax). */
+static bool parse_hostfwd(const char *s, struct net_hostfwd *f)
+{
+	const char *c1 = strchr(s, ':'), *c2, *dash, *c3;
+
+	if (!c1)
+		return false;
+	if (c1 == s || (c1 - s == 3 && !strncmp(s, "tcp", 3)))
+		f->udp = false;
+	else if (c1 - s == 3 && !strncmp(s, "udp", 3))
+		f->udp = true;
+	else
+		return false;
+	c2 = strchr(c1 + 1, ':');
+	dash = c2 ? strchr(c2 + 1, '-') : NULL;
+	c3 = dash ? strchr(dash + 1, ':') : NULL;
+	if (!c3 || strchr(c3 + 1, ':'))
+		return false;
+	return parse_ip4(c1 + 1, (size_t)(c2 - c1 - 1), htonl(INADDR_LOOPBACK), &f->host_addr) &&
+	       parse_port(c2 + 1, (size_t)(dash - c2 - 1), &f->host_port) &&
+	       parse_ip4(dash + 1, (size_t)(c3 - dash - 1), htonl(NET_USER_GUEST), &f->guest_addr) &&
+	       parse_port(c3 + 1, strlen(c3 + 1), &f->guest_port);
+}
+
+static bool parse_mac(const char *s, uint8_t mac[6])
+{
+	unsigned v[6];
+	int n = 0;
+
+	if (strlen(s) != 17 || sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%n", &v[0], &v[1], &v[2], &v[3],
+				      &v[4], &v[5], &n) != 6 || n != 17)
+		return false;
+	for (int i = 0; i < 6; i++) {
+		if (!isxdigit((unsigned char)s[3 * i]) || !isxdigit((unsigned char)s[3 * i + 1]))
+			return false;
+		mac[i] = (uint8_t)v[i];
+	}
+	return true;
+}
+
+int parse_net(const char *spec, struct net_config *n, char err[CONFIG_ERR_LEN])
+{
+	struct net_config t = { .kind = NET_USER };
+	char tok[256];
+	const char *p = spec;
+
+	memcpy(t.mac, default_mac, 6);
+	if (!strcmp(spec, "none")) {
+		t.kind = NET_NONE;
+		*n = t;
+		return 0;
+	}
+	if (!next_field(&p, tok, sizeof(tok)) || strcmp(tok, "user"))
+		return ERR("--net %.200s: unknown network; use user[,hostfwd=...][,mac=...] or none", spec);
+	while (next_field(&p, tok, sizeof(tok))) {
+		if (!strncmp(tok, "hostfwd=", 8)) {
+			if (t.nfwd >= CONFIG_MAX_HOSTFWD)
+				return ERR("--net %.200s: at most %d hostfwd rules", spec, CONFIG_MAX_HOSTFWD);
+			struct net_hostfwd *f = &t.fwd[t.nfwd];
+			if (!parse_hostfwd(tok + 8, f))
+				return ERR("--net %.200s: bad '%.100s'; use hostfwd=tcp|udp:[HOSTADDR]:"
+					   "HOSTPORT-[GUESTADDR]:GUESTPORT, e.g. hostfwd=tcp::2222-:22", spec, tok);
+			if ((ntohl(f->guest_addr) & 0xffffff00u) != NET_USER_NETWORK)
+				return ERR("--net %.200s: guest address in '%.100s' is outside 10.0.2.0/24",
+					   spec, tok);
+			for (unsigned i = 0; i < t.nfwd; i++)
+				if (t.fwd[i].udp == f->udp && t.fwd[i].host_port == f->host_port &&
+				    t.fwd[i].host_addr == f->host_addr)
+					return ERR("--net %.200s: host port %u forwarded twice", spec,
+						   f->host_port);
+			t.nfwd++;
+		} else if (!strncmp(tok, "mac=", 4)) {
+			if (!parse_mac(tok + 4, t.mac) || (t.mac[0] & 1))
+				return ERR("--net %.200s: bad '%.100s'; give a unicast MAC like "
+					   "mac=52:54:00:12:34:56", spec, tok);
+		} else {
+			return ERR("--net %.200s: unknown option '%.100s'; use hostfwd=... or mac=...",
+				   spec, tok);
+		}
+	}
+#ifndef HAVE_SLIRP
+	return ERR("--net user: this myvmm was built without libslirp (install libslirp-dev and "
+		   "rebuild); use --net none");
+#endif
+	*n = t;
+	return 0;
+}
+
+static int h_net(struct vm_config *c, const char *v, char *err) { return parse_net(v, &c->net, err); }
+
 static int h_console(struct vm_config *c, const char *v, char *err)
 {
 	c->virtio_console = false;
@@ -319,6 +450,7 @@ static const struct opt_desc opts[] = {
 	{ "timeout", required_argument, "SECONDS", "stop the VM and exit 124 after this long (default: none)", h_timeout },
 	{ "console", required_argument, "KIND", "stdio | virtio (hvc0) | file:PATH | none (default stdio)", h_console },
 	{ "disk", required_argument, "SPEC", "PATH[,ro][,cache=none|writeback][,serial=ID][,if=virtio|ide]: a disk (repeatable: vda, vdb, ...; IDE: hda..hdd)", h_disk },
+	{ "net", required_argument, "SPEC", "user[,hostfwd=tcp|udp:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT]...[,mac=MAC]: virtio-net on a user-mode (libslirp) network 10.0.2.0/24, forwards bind 127.0.0.1 unless HOSTADDR is given | none (default none)", h_net },
 	{ "display", required_argument, "KIND", "sdl[,width=W,height=H] (a window, bochs-display) | none (default: sdl if $DISPLAY is set)", h_display },
 	{ "bios", required_argument, "PATH", "firmware for --boot disk (default /usr/share/seabios/bios-256k.bin, else bios.bin)", h_bios },
 	{ "boot", required_argument, "ORDER", "disk: run the BIOS and boot the first disk | kernel: direct kernel boot (default: kernel if --kernel is given, else disk)", h_boot },
@@ -342,6 +474,7 @@ void config_init(struct vm_config *c)
 	c->console = CONSOLE_STDIO;
 	c->display_w = CONFIG_DISPLAY_W;
 	c->display_h = CONFIG_DISPLAY_H;
+	memcpy(c->net.mac, default_mac, 6);
 }
 
 void config_free(struct vm_config *c)
@@ -384,7 +517,10 @@ int config_parse_args(struct vm_config *c, int argc, char **argv, char err[CONFI
 		lo[i] = (struct option){ opts[i].name, opts[i].has_arg, NULL, 0x100 + (int)i };
 	lo[NOPTS] = (struct option){ 0, 0, 0, 0 };
 
-	optind = 1;
+	/* 0, not 1: glibc then also drops the previous call's half-scanned option
+	 * cluster ("-xh" stopped at x), which would otherwise point into that call's
+	 * freed argv. Found by tests/fuzz/fuzz_config.c. */
+	optind = 0;
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":h", lo, &idx)) != -1) {
 		if (ch == 'h') {

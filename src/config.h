@@ -29,6 +29,29 @@ struct disk_config {
 	char serial[21];         /* VIRTIO_BLK_ID_BYTES (20) + NUL */
 };
 
+/* --net user: the libslirp network (addresses in host byte order). */
+#define CONFIG_MAX_HOSTFWD 16
+#define NET_USER_NETWORK 0x0a000200u   /* 10.0.2.0/24 */
+#define NET_USER_GATEWAY 0x0a000202u   /* 10.0.2.2: the host, answers ARP/ping */
+#define NET_USER_DNS     0x0a000203u   /* 10.0.2.3 */
+#define NET_USER_GUEST   0x0a00020fu   /* 10.0.2.15: DHCP lease, default forward target */
+enum net_kind { NET_NONE, NET_USER };
+
+struct net_hostfwd {
+	bool udp;
+	uint32_t host_addr;      /* IPv4, network byte order (default 127.0.0.1) */
+	uint16_t host_port;
+	uint32_t guest_addr;     /* IPv4, network byte order (default 10.0.2.15) */
+	uint16_t guest_port;
+};
+
+struct net_config {
+	enum net_kind kind;
+	uint8_t mac[6];          /* default 52:54:00:12:34:56 */
+	struct net_hostfwd fwd[CONFIG_MAX_HOSTFWD];
+	unsigned nfwd;
+};
+
 struct vm_config {
 	char *kernel, *initrd, *cmdline;
 	char *bios;              /* --bios: firmware image; NULL = Debian's SeaBIOS */
@@ -48,6 +71,7 @@ struct vm_config {
 	struct disk_config disks[CONFIG_MAX_DISKS];
 	unsigned ndisks;
 	bool virtio_console;     /* --console virtio: hvc0 on the terminal */
+	struct net_config net;   /* --net */
 	enum display_kind display;
 	uint32_t display_w, display_h; /* initial mode (--display sdl,width=,height=) */
 	bool show_help, show_version, check_host;
@@ -77,6 +101,10 @@ int config_load_text(struct vm_config *c, const char *text, const char *fname,
 
 /* Parses "PATH[,ro][,cache=none|writeback][,serial=ID][,if=virtio|ide]". Pure. */
 int parse_disk(const char *spec, struct disk_config *d, char err[CONFIG_ERR_LEN]);
+
+/* Parses "none" or "user[,hostfwd=tcp|udp:[HADDR]:HPORT-[GADDR]:GPORT]...[,mac=XX:..]"
+ * into n (replacing it). Pure. */
+int parse_net(const char *spec, struct net_config *n, char err[CONFIG_ERR_LEN]);
 
 /* "512M", "2G", "1048576K", "64" (MiB). Returns 0 or -EINVAL/-ERANGE. */
 int parse_size(const char *s, uint64_t *out);

@@ -6,6 +6,10 @@
 #include <sys/sysinfo.h>
 #include <unistd.h>
 
+#ifdef HAVE_SLIRP
+#include <libslirp.h>
+#endif
+
 #include "mem/layout.h"
 #include "vcpu/kvm_host.h"
 
@@ -55,7 +59,12 @@ int host_check_report(FILE *out)
 #else
 	fprintf(out, "  SDL display:  not built (install libsdl2-dev and rebuild)\n");
 #endif
-	fprintf(out, "  user network: not available in this build\n");
+#ifdef HAVE_SLIRP
+	fprintf(out, "  user network: available (--net user: libslirp %s, virtio-net)\n",
+		slirp_version_string());
+#else
+	fprintf(out, "  user network: not available in this build (install libslirp-dev and rebuild)\n");
+#endif
 	fprintf(out, "result: this host can run VMs\n");
 	kvm_host_close(&h);
 	return 0;

@@ -20,6 +20,7 @@
 #include "devices/pvpanic.h"
 #include "devices/virtio/blk.h"
 #include "devices/virtio/console.h"
+#include "devices/virtio/net.h"
 #include "devices/virtio/rng.h"
 #include "devices/virtio/virtio_pci.h"
 #include "devices/rtc.h"
@@ -27,6 +28,7 @@
 #include "devices/sysdevs.h"
 #include "log.h"
 #include "mem/layout.h"
+#include "net_slirp.h"
 #include "vcpu/irq_routing.h"
 #include "vcpu/vcpu.h"
 #include "vm_display.h"
@@ -196,6 +198,35 @@ static int add_virtio(struct vm *vm, enum vm_virtio_kind kind, struct virtio_dev
 	return virtio_pci_create(vd, &p, &vm->virtio[i].pci);
 }
 
+static void net_rx(void *opaque, const uint8_t *frame, size_t len)
+{
+	virtio_net_receive(opaque, frame, len); /* full backlog: dropped, TCP retransmits */
+}
+
+/* --net user: virtio-net at VM_SLOT_NET fed by a libslirp stack. */
+static int setup_net(struct vm *vm, char *err)
+{
+	char nerr[NET_SLIRP_ERR_LEN] = "";
+	struct virtio_dev *vd;
+	int r;
+
+	if ((r = virtio_net_create(vm->cfg->net.mac, vm->host->loop, &vd))) {
+		ERRF("virtio-net: %s", strerror(-r));
+		return r;
+	}
+	if ((r = add_virtio(vm, VM_VIRTIO_NET, vd, VM_SLOT_NET))) {
+		ERRF("virtio-net: virtio-pci: %s", strerror(-r));
+		return r;
+	}
+	if ((r = net_slirp_create(&vm->cfg->net, net_rx, vd, &vm->net, nerr))) {
+		ERRF("%s", nerr[0] ? nerr : strerror(-r));
+		return r;
+	}
+	virtio_net_set_backend(vd, &(struct net_backend){ .send = net_slirp_send,
+							 .opaque = vm->net });
+	return 0;
+}
+
 static int setup_pci_devices(struct vm *vm, char *err)
 {
 	struct irq_line intx = { .set = vm_irq_set, .opaque = vm };
@@ -235,18 +266,23 @@ static int setup_pci_devices(struct vm *vm, char *err)
 			return r;
 		}
 	}
+	if (vm->cfg->net.kind == NET_USER && (r = setup_net(vm, err)))
+		return r;
 	return vm_display_setup(vm, err);
 }
 
 static void destroy_pci_devices(struct vm *vm)
 {
 	vm_display_destroy(vm);
+	net_slirp_destroy(vm->net); /* stops frames into virtio-net first */
+	vm->net = NULL;
 	for (unsigned i = vm->nvirtio; i-- > 0;) {
 		virtio_pci_destroy(vm->virtio[i].pci);
 		switch (vm->virtio[i].kind) {
 		case VM_VIRTIO_RNG:     virtio_rng_destroy(vm->virtio[i].dev); break;
 		case VM_VIRTIO_CONSOLE: virtio_console_destroy(vm->virtio[i].dev); break;
 		case VM_VIRTIO_BLK:     virtio_blk_destroy(vm->virtio[i].dev); break;
+		case VM_VIRTIO_NET:     virtio_net_destroy(vm->virtio[i].dev); break;
 		}
 	}
 	vm->nvirtio = 0;

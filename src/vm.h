@@ -29,13 +29,15 @@ struct virtio_pci;
 struct pvpanic;
 struct vm_display;
 struct vm_firmware;
+struct net_slirp;
 
 /* PCI slots of the on-board devices (slot 0 is the host bridge). */
 #define VM_SLOT_RNG      1
 #define VM_SLOT_PVPANIC  2
 #define VM_SLOT_CONSOLE  3   /* only with --console virtio */
 #define VM_SLOT_DISK0    4   /* disks[i] with if=virtio at 4 + i */
-#define VM_MAX_VIRTIO    (3 + CONFIG_MAX_DISKS)
+#define VM_SLOT_NET      20  /* only with --net user */
+#define VM_MAX_VIRTIO    (4 + CONFIG_MAX_DISKS)
 
 /* What survives a guest reset and is shared with the host side. */
 struct vm_host_ctx {
@@ -48,7 +50,7 @@ struct vm_host_ctx {
 	struct evloop *loop;          /* the I/O thread's loop (main.c owns it) */
 };
 
-enum vm_virtio_kind { VM_VIRTIO_RNG, VM_VIRTIO_CONSOLE, VM_VIRTIO_BLK };
+enum vm_virtio_kind { VM_VIRTIO_RNG, VM_VIRTIO_CONSOLE, VM_VIRTIO_BLK, VM_VIRTIO_NET };
 
 struct vm {
 	const struct vm_config *cfg;
@@ -81,6 +83,7 @@ struct vm {
 	struct virtio_dev *vcon;      /* virtio console, NULL unless --console virtio */
 	struct vm_display *display;   /* bochs-display, NULL unless --display sdl */
 	struct vm_firmware *fw;       /* BIOS boot state, NULL unless --boot disk */
+	struct net_slirp *net;        /* user network, NULL unless --net user */
 	unsigned nvirtio;
 	struct {
 		enum vm_virtio_kind kind;

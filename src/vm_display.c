@@ -2,18 +2,28 @@
 #include "vm_display.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/kvm.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "devices/bochs_display.h"
 #include "loader/bootparam.h"
 #include "log.h"
 #include "mem/layout.h"
 #include "vm.h"
+#include "vm_firmware.h"
+
+/* SeaVGABIOS built for the bochs-display (Debian's seabios package): with
+ * firmware boot it is the device's expansion ROM, which SeaBIOS runs as the
+ * display's option ROM so its own and the bootloader's text show up. */
+#define VM_DISPLAY_VGA_ROM     "/usr/share/seabios/vgabios-bochs-display.bin"
+#define VM_DISPLAY_VGA_ROM_MAX (128u << 10) /* the 0xC0000-0xDFFFF ROM area */
 
 struct vm_display {
 	struct bochs_display *dev;
@@ -24,7 +34,40 @@ struct vm_display {
 	uint32_t last_gen;
 	uint32_t vram_size;
 	uint64_t *bitmap;         /* one bit per VRAM page */
+	uint8_t *rom;             /* expansion ROM image (firmware boot) */
 };
+
+/* Reads the VGA option ROM into vd->rom. A missing or odd file only costs
+ * the firmware screens: warn and go on. Returns its length or 0. */
+static uint32_t load_vga_rom(struct vm_display *vd)
+{
+	struct stat st;
+	int fd = open(VM_DISPLAY_VGA_ROM, O_RDONLY | O_CLOEXEC);
+	uint32_t n = 0;
+
+	if (fd < 0) {
+		pr_warn("%s: %s; no BIOS screens in the window (apt-get install seabios)",
+			VM_DISPLAY_VGA_ROM, strerror(errno));
+		return 0;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size < 512 ||
+	    st.st_size > VM_DISPLAY_VGA_ROM_MAX) {
+		pr_warn("%s: not an option ROM (512 B..128 KiB); ignored", VM_DISPLAY_VGA_ROM);
+		goto out;
+	}
+	vd->rom = malloc((size_t)st.st_size);
+	if (vd->rom && pread(fd, vd->rom, (size_t)st.st_size, 0) == st.st_size &&
+	    vd->rom[0] == 0x55 && vd->rom[1] == 0xaa) {
+		n = (uint32_t)st.st_size;
+	} else {
+		pr_warn("%s: unreadable or no 55 AA signature; ignored", VM_DISPLAY_VGA_ROM);
+		free(vd->rom);
+		vd->rom = NULL;
+	}
+out:
+	close(fd);
+	return n;
+}
 
 /* bochs_map_hook: (re)creates the VRAM memslot at BAR0 (PCI bus lock held). */
 static int map_vram(void *opaque, uint64_t gpa, uint8_t *hva, uint64_t size, bool mapped)
@@ -73,6 +116,11 @@ int vm_display_setup(struct vm *vm, char *err)
 	vd->dev = bochs_display_create(vd->vram_size, c->display_w, c->display_h, &hook);
 	if (!vd->bitmap || !vd->dev)
 		goto nomem;
+	if (vm_firmware_wanted(c)) {
+		uint32_t n = load_vga_rom(vd);
+		if (n && (r = pci_dev_set_rom(bochs_display_pci(vd->dev), vd->rom, n, "bochs-rom")))
+			pr_warn("bochs-display: expansion ROM: %s", strerror(-r));
+	}
 	if ((r = bochs_display_add(vd->dev, vm->pci, VM_SLOT_DISPLAY))) {
 		snprintf(err, VM_ERR_LEN, "bochs-display: PCI slot %d: %s", VM_SLOT_DISPLAY,
 			 strerror(-r));
@@ -115,6 +163,7 @@ void vm_display_destroy(struct vm *vm)
 	if (!vd)
 		return;
 	bochs_display_destroy(vd->dev); /* unmaps BAR0: deletes the memslot */
+	free(vd->rom);                  /* after the ROM BAR is off the bus */
 	free(vd->bitmap);
 	pthread_mutex_destroy(&vd->lock);
 	free(vd);

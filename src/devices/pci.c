@@ -83,7 +83,8 @@ void pci_bus_cfg_write(struct pci_bus *b, uint8_t devfn, uint32_t off, uint32_t 
 			update_mappings(b, d);
 			intx_update(d);
 		}
-		if (off < PCI_BAR0 + 4 * PCI_NUM_BARS && off + len > PCI_BAR0)
+		if ((off < PCI_BAR0 + 4 * PCI_NUM_BARS && off + len > PCI_BAR0) ||
+		    (off < PCI_ROM_ADDRESS + 4 && off + len > PCI_ROM_ADDRESS))
 			update_mappings(b, d);
 		if (d->ops && d->ops->cfg_written)
 			d->ops->cfg_written(d, off, len);
@@ -317,10 +318,78 @@ static uint64_t bar_wmask(const struct pci_dev *d, unsigned idx)
 	return m;
 }
 
+/* Expansion ROM reads: bytes past the image read as 0xff (ROM area). */
+static void rom_read(void *opaque, uint64_t off, void *data, uint32_t len)
+{
+	const struct pci_dev *d = opaque;
+	uint8_t *p = data;
+
+	for (uint32_t i = 0; i < len; i++)
+		p[i] = off + i < d->rom_len ? d->rom_data[off + i] : 0xff;
+}
+
+static void rom_write(void *opaque, uint64_t off, const void *data, uint32_t len)
+{
+	/* Read-only memory: writes are dropped. */
+}
+
+static const struct bus_ops rom_ops = { .read = rom_read, .write = rom_write };
+
+int pci_dev_set_rom(struct pci_dev *d, const void *data, uint32_t len, const char *name)
+{
+	uint32_t sz = PCI_ROM_MIN_SIZE, mask;
+
+	if (!data || len == 0 || len > (16u << 20))
+		return -EINVAL;
+	while (sz < len)
+		sz <<= 1;
+	d->rom = (struct pci_bar){ .kind = PCI_BAR_MEM32, .size = sz, .ops = &rom_ops,
+				   .opaque = d, .name = name };
+	d->rom_data = data;
+	d->rom_len = len;
+	mask = ~(sz - 1) | PCI_ROM_ENABLE;
+	pci_cfg_set(d, PCI_ROM_ADDRESS, 4, 0);
+	for (int i = 0; i < 4; i++)
+		d->wmask[PCI_ROM_ADDRESS + i] = (uint8_t)(mask >> (8 * i));
+	return 0;
+}
+
+/* The expansion ROM decodes when enabled, memory decoding is on and the
+ * address is neither 0 nor the sizing pattern (PCI 3.0 6.2.5.2). */
+static void update_rom(struct pci_bus *b, struct pci_dev *d, uint16_t cmd)
+{
+	struct pci_bar *rom = &d->rom;
+	uint32_t v = pci_cfg_read(d, PCI_ROM_ADDRESS, 4);
+	uint64_t addr = v & ~(uint32_t)(PCI_ROM_MIN_SIZE - 1);
+	uint32_t wm = 0;
+
+	for (int i = 0; i < 4; i++)
+		wm |= (uint32_t)d->wmask[PCI_ROM_ADDRESS + i] << (8 * i);
+	bool want = rom->kind != PCI_BAR_NONE && (cmd & PCI_COMMAND_MEMORY) &&
+		    (v & PCI_ROM_ENABLE) && addr != 0 && addr != (wm & ~(uint32_t)PCI_ROM_ENABLE) &&
+		    addr + rom->size <= (1ull << 32) && b->mmio;
+
+	if (rom->mapped && (!want || addr != rom->mapped_addr)) {
+		bus_remove(b->mmio, rom->mapped_addr);
+		rom->mapped = false;
+	}
+	if (want && !rom->mapped) {
+		int r = bus_add(b->mmio, addr, rom->size, rom->ops, rom->opaque, rom->name);
+		if (r) {
+			pr_guest("PCI %02x.%u ROM at 0x%llx: %s; left unmapped", d->devfn >> 3,
+				 d->devfn & 7u, (unsigned long long)addr, strerror(-r));
+		} else {
+			rom->mapped = true;
+			rom->mapped_addr = addr;
+		}
+	}
+}
+
 static void update_mappings(struct pci_bus *b, struct pci_dev *d)
 {
 	uint16_t cmd = (uint16_t)pci_cfg_read(d, PCI_COMMAND, 2);
 
+	update_rom(b, d, cmd);
 	for (unsigned i = 0; i < PCI_NUM_BARS; i++) {
 		struct pci_bar *bar = &d->bar[i];
 		if (bar->kind == PCI_BAR_NONE)
@@ -361,6 +430,10 @@ static void update_mappings(struct pci_bus *b, struct pci_dev *d)
 void pci_bus_unmap_dev(struct pci_bus *b, struct pci_dev *d)
 {
 	pthread_mutex_lock(&b->lock);
+	if (d->rom.mapped) {
+		bus_remove(b->mmio, d->rom.mapped_addr);
+		d->rom.mapped = false;
+	}
 	for (unsigned i = 0; i < PCI_NUM_BARS; i++) {
 		struct pci_bar *bar = &d->bar[i];
 		if (!bar->mapped)

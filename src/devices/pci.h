@@ -30,6 +30,9 @@ struct aml;
 #define PCI_SUBSYSTEM_VENDOR_ID 0x2c
 #define PCI_SUBSYSTEM_ID   0x2e
 #define PCI_CAPABILITY_LIST 0x34
+#define PCI_ROM_ADDRESS    0x30  /* expansion ROM BAR (PCI 3.0 6.2.5.2) */
+#define PCI_ROM_ENABLE     0x1
+#define PCI_ROM_MIN_SIZE   2048u /* address bits 31:11 */
 #define PCI_INTERRUPT_LINE 0x3c
 #define PCI_INTERRUPT_PIN  0x3d
 #define PCI_NUM_BARS       6
@@ -84,6 +87,9 @@ struct pci_dev {
 	const struct pci_dev_ops *ops;
 	void *opaque;
 	struct pci_bar bar[PCI_NUM_BARS];
+	struct pci_bar rom;           /* expansion ROM (kind MEM32 when present) */
+	const uint8_t *rom_data;      /* owned by the caller; rom_len <= rom.size */
+	uint32_t rom_len;
 	uint8_t cap_next;             /* next free config offset for a capability */
 	struct irq_line intx;         /* set by pci_bus_add() from the pin */
 	int intx_level;
@@ -135,6 +141,12 @@ void pci_bus_attach(struct pci_bus *b, struct bus *pio, struct bus *mmio, uint64
  * bad index/kind/size. */
 int pci_dev_set_bar(struct pci_dev *d, unsigned idx, enum pci_bar_kind kind, uint64_t size,
 		    const struct bus_ops *ops, void *opaque, const char *name);
+/* Gives d an expansion ROM of len bytes (read-only; the caller keeps data
+ * alive until the device is unmapped). Call before pci_bus_add(); the BAR
+ * size is len rounded up to a power of two (>= 2 KiB). It decodes while its
+ * enable bit and COMMAND.MEMORY are set; firmware assigns its address.
+ * -EINVAL for an empty or > 16 MiB image. */
+int pci_dev_set_rom(struct pci_dev *d, const void *data, uint32_t len, const char *name);
 /* Appends a capability of len bytes (id at +0, next at +1) to the list;
  * returns its config offset or -ENOSPC. The caller fills the body. */
 int pci_dev_add_cap(struct pci_dev *d, uint8_t id, uint8_t len);

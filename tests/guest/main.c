@@ -135,6 +135,11 @@ static int scen_reset_acpi(const struct bootinfo *bi, const struct acpi_info *ai
 int scen_fb(const struct bootinfo *bi, const struct acpi_info *ai);
 int scen_input(const struct bootinfo *bi, const struct acpi_info *ai);
 int scen_fb_anim(const struct bootinfo *bi, const struct acpi_info *ai);
+int scen_pwrbtn(const struct bootinfo *bi, const struct acpi_info *ai); /* pwrbtn.c */
+int scen_msix(const struct bootinfo *bi, const struct acpi_info *ai);
+int scen_intx(const struct bootinfo *bi, const struct acpi_info *ai);
+int scen_net(const struct bootinfo *bi, const struct acpi_info *ai);
+int scen_net_echo(const struct bootinfo *bi, const struct acpi_info *ai);
 
 struct scenario {
 	const char *name;
@@ -168,6 +173,11 @@ static const struct scenario scenarios[] = {
 	{ "fb", scen_fb, true },
 	{ "input", scen_input, true },
 	{ "fb-anim", scen_fb_anim, true },
+	{ "msix", scen_msix, true },   /* virtio_irq.c */
+	{ "intx", scen_intx, true },
+	{ "net", scen_net, true },          /* net.c */
+	{ "net-echo", scen_net_echo, true },
+	{ "pwrbtn", scen_pwrbtn, true },     /* pwrbtn.c */
 };
 
 void kmain(const struct bootinfo *bi)

@@ -188,6 +188,30 @@ START_TEST(disks)
 }
 END_TEST
 
+/* Found by tests/fuzz/fuzz_config.c: a parse that stopped inside an option
+ * cluster ("-xh") left glibc's getopt pointing into that argv, so the next
+ * config_parse_args() call read the old (here freed) strings. */
+START_TEST(args_reparse_after_cluster)
+{
+	struct vm_config c;
+	char err[CONFIG_ERR_LEN];
+	char *a1 = strdup("-xh");
+	char *argv1[] = { "myvmm", a1, NULL };
+	char *argv2[] = { "myvmm", "--mem=64", NULL };
+
+	config_init(&c);
+	ck_assert_int_ne(config_parse_args(&c, 2, argv1, err), 0);
+	config_free(&c);
+	memset(a1, 'Q', 3);
+	free(a1);
+	config_init(&c);
+	ck_assert_int_eq(config_parse_args(&c, 2, argv2, err), 0);
+	ck_assert(!c.show_help);
+	ck_assert_uint_eq(c.mem, 64ull << 20);
+	config_free(&c);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("config");
@@ -200,6 +224,7 @@ int main(void)
 	tcase_add_test(tc, missing_value_and_kernel);
 	tcase_add_test(tc, set_by_key);
 	tcase_add_test(tc, disks);
+	tcase_add_test(tc, args_reparse_after_cluster);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }

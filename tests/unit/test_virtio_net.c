@@ -1,0 +1,379 @@
+/* virtio-net against malloc'd guest RAM with a fake backend: TX gather, RX
+ * copy, drops (oversize, runt, no buffers, backlog bound), broken queues
+ * -> NEEDS_RESET; and --net parsing. */
+#include <arpa/inet.h>
+#include <endian.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check_util.h"
+#include "config.h"
+#include "devices/virtio/net.h"
+
+#define RAM_SIZE (1u << 20)
+#define QSZ 16
+/* ring addresses per queue: rx at 0x1000.., tx at 0x4000.. */
+#define DESC(q)  (0x1000u + 0x3000u * (q))
+#define AVAIL(q) (DESC(q) + 0x1000u)
+#define USED(q)  (DESC(q) + 0x2000u)
+#define BUF      0x20000u
+
+static struct { int notified[2], reset; } tp;
+static void t_notify(struct virtio_dev *vd, unsigned q) { if (q < 2) tp.notified[q]++; }
+static void t_cfg(struct virtio_dev *vd) {}
+static void t_reset(struct virtio_dev *vd) { vd->broken = true; tp.reset++; }
+static const struct virtio_transport_ops tops = { t_notify, t_cfg, t_reset };
+
+/* The fake backend: remembers the last frame. */
+static struct { int frames; size_t len; uint8_t data[NET_MAX_FRAME]; } be;
+static void be_send(void *opaque, const uint8_t *f, size_t len)
+{
+	be.frames++;
+	be.len = len;
+	memcpy(be.data, f, len);
+}
+
+static uint8_t *ram;
+static struct guest_mem mem;
+static struct virtio_dev *vd;
+
+static void desc(unsigned q, unsigned i, uint64_t addr, uint32_t len, uint16_t fl, uint16_t nx)
+{
+	uint8_t *p = ram + DESC(q) + 16 * i;
+	memcpy(p, &addr, 8);
+	memcpy(p + 8, &len, 4);
+	memcpy(p + 12, &fl, 2);
+	memcpy(p + 14, &nx, 2);
+}
+
+/* Publishes head on queue q (no notify). */
+static void avail(unsigned q, uint16_t head)
+{
+	uint16_t idx;
+	memcpy(&idx, ram + AVAIL(q) + 2, 2);
+	memcpy(ram + AVAIL(q) + 4 + 2 * (idx % QSZ), &head, 2);
+	idx++;
+	memcpy(ram + AVAIL(q) + 2, &idx, 2);
+}
+
+static uint16_t used_idx(unsigned q)
+{
+	uint16_t v;
+	memcpy(&v, ram + USED(q) + 2, 2);
+	return v;
+}
+
+static uint32_t used_len(unsigned q, uint16_t n)
+{
+	uint32_t v;
+	memcpy(&v, ram + USED(q) + 4 + 8 * (n % QSZ) + 4, 4);
+	return v;
+}
+
+static void setup(void)
+{
+	static const uint8_t mac[6] = { 0x52, 0x54, 0, 1, 2, 3 };
+	struct net_backend b = { be_send, NULL };
+
+	memset(&tp, 0, sizeof(tp));
+	memset(&be, 0, sizeof(be));
+	ram = calloc(1, RAM_SIZE);
+	mem = (struct guest_mem){ .nr = 1 };
+	mem.r[0] = (struct gmem_region){ 0, RAM_SIZE, ram };
+	ck_assert_int_eq(virtio_net_create(mac, NULL, &vd), 0);
+	vd->tops = &tops;
+	vd->mem = &mem;
+	virtio_net_set_backend(vd, &b);
+	for (unsigned q = 0; q < 2; q++)
+		ck_assert_int_eq(vq_init(&vd->vq[q], &mem, QSZ, DESC(q), AVAIL(q), USED(q), false,
+					 false), 0);
+	ck_assert_int_eq(vd->ops->activate(vd), 0);
+}
+
+static void teardown(void)
+{
+	virtio_net_destroy(vd);
+	free(ram);
+}
+
+static void frame(uint8_t *p, size_t len, uint8_t seed)
+{
+	for (size_t i = 0; i < len; i++)
+		p[i] = (uint8_t)(seed + i * 7);
+}
+
+static struct virtio_net_stats stats(void)
+{
+	struct virtio_net_stats st;
+	virtio_net_get_stats(vd, &st);
+	return st;
+}
+
+START_TEST(config_space)
+{
+	uint8_t c[NET_CONFIG_SIZE];
+	ck_assert_uint_eq(vd->ops->device_id, VIRTIO_ID_NET);
+	ck_assert_uint_eq(vd->ops->num_queues, 2);
+	ck_assert(vd->ops->features & (1ull << VIRTIO_NET_F_MAC));
+	ck_assert(vd->ops->features & (1ull << VIRTIO_NET_F_STATUS));
+	vd->ops->config_read(vd, 0, c, sizeof(c));
+	ck_assert_mem_eq(c, ((uint8_t[]){ 0x52, 0x54, 0, 1, 2, 3 }), 6);
+	ck_assert_uint_eq(c[6] | c[7] << 8, VIRTIO_NET_S_LINK_UP);
+	vd->ops->config_write(vd, 0, "\xff", 1); /* read-only */
+	vd->ops->config_read(vd, 0, c, 1);
+	ck_assert_uint_eq(c[0], 0x52);
+}
+END_TEST
+
+START_TEST(tx_gather)
+{
+	/* header (12) + 20 frame bytes in desc 0, 80 more in desc 1 */
+	uint8_t *f = ram + BUF + 12;
+	frame(f, 100, 3);
+	desc(NET_TXQ, 0, BUF, 32, VRING_DESC_F_NEXT, 1);
+	memmove(ram + BUF + 0x1000, f + 20, 80);
+	desc(NET_TXQ, 1, BUF + 0x1000, 80, 0, 0);
+	avail(NET_TXQ, 0);
+	vd->ops->queue_notify(vd, NET_TXQ);
+	ck_assert_int_eq(be.frames, 1);
+	ck_assert_uint_eq(be.len, 100);
+	uint8_t want[100];
+	frame(want, 100, 3);
+	ck_assert_mem_eq(be.data, want, 100);
+	ck_assert_uint_eq(used_idx(NET_TXQ), 1);
+	ck_assert_uint_eq(used_len(NET_TXQ, 0), 0);
+	ck_assert_int_ge(tp.notified[NET_TXQ], 1);
+	ck_assert_uint_eq(stats().tx_frames, 1);
+}
+END_TEST
+
+START_TEST(tx_oversize_and_runt_dropped)
+{
+	/* 12 + NET_MAX_FRAME + 1 bytes: dropped, buffer still returned */
+	desc(NET_TXQ, 0, BUF, NET_HDR_SIZE + NET_MAX_FRAME + 1, 0, 0);
+	avail(NET_TXQ, 0);
+	/* header + 13 bytes: no Ethernet header */
+	desc(NET_TXQ, 1, BUF, NET_HDR_SIZE + 13, 0, 0);
+	avail(NET_TXQ, 1);
+	/* exactly the maximum: sent */
+	desc(NET_TXQ, 2, BUF, NET_HDR_SIZE + NET_MAX_FRAME, 0, 0);
+	avail(NET_TXQ, 2);
+	vd->ops->queue_notify(vd, NET_TXQ);
+	ck_assert_uint_eq(used_idx(NET_TXQ), 3);
+	ck_assert_int_eq(be.frames, 1);
+	ck_assert_uint_eq(be.len, NET_MAX_FRAME);
+	ck_assert_uint_eq(stats().tx_dropped, 2);
+	ck_assert(!vd->broken);
+}
+END_TEST
+
+START_TEST(rx_copy)
+{
+	uint8_t f[60], hdr[NET_HDR_SIZE];
+	frame(f, sizeof(f), 9);
+	/* header split across two writable descriptors */
+	desc(NET_RXQ, 0, BUF, 8, VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, 1);
+	desc(NET_RXQ, 1, BUF + 0x1000, 1600, VRING_DESC_F_WRITE, 0);
+	memset(ram + BUF, 0xee, 8);
+	memset(ram + BUF + 0x1000, 0xee, 1600);
+	avail(NET_RXQ, 0);
+	vd->ops->queue_notify(vd, NET_RXQ);
+	ck_assert_int_eq(virtio_net_receive(vd, f, sizeof(f)), 0);
+	virtio_net_poll(vd);
+	ck_assert_uint_eq(used_idx(NET_RXQ), 1);
+	ck_assert_uint_eq(used_len(NET_RXQ, 0), NET_HDR_SIZE + sizeof(f));
+	memcpy(hdr, ram + BUF, 8);
+	memcpy(hdr + 8, ram + BUF + 0x1000, 4);
+	ck_assert_mem_eq(hdr, ((uint8_t[NET_HDR_SIZE]){ [10] = 1 }), NET_HDR_SIZE);
+	ck_assert_mem_eq(ram + BUF + 0x1000 + 4, f, sizeof(f));
+	ck_assert_uint_eq(ram[BUF + 0x1000 + 4 + sizeof(f)], 0xee);
+	ck_assert_int_ge(tp.notified[NET_RXQ], 1);
+	ck_assert_uint_eq(stats().rx_frames, 1);
+}
+END_TEST
+
+START_TEST(rx_backlog_bounded)
+{
+	uint8_t f[64];
+	frame(f, sizeof(f), 1);
+	/* no rx buffers: the first NET_RX_BACKLOG wait, the rest are dropped */
+	for (unsigned i = 0; i < NET_RX_BACKLOG + 10; i++)
+		ck_assert_int_eq(virtio_net_receive(vd, f, sizeof(f)),
+				 i < NET_RX_BACKLOG ? 0 : -ENOBUFS);
+	virtio_net_poll(vd);
+	struct virtio_net_stats st = stats();
+	ck_assert_uint_eq(st.rx_queued, NET_RX_BACKLOG);
+	ck_assert_uint_eq(st.rx_dropped, 10);
+	ck_assert_uint_eq(used_idx(NET_RXQ), 0);
+	/* the driver adds 16 buffers and kicks: 16 delivered, in order */
+	for (unsigned i = 0; i < QSZ; i++) {
+		desc(NET_RXQ, i, BUF + 0x800 * i, 0x800, VRING_DESC_F_WRITE, 0);
+		avail(NET_RXQ, (uint16_t)i);
+	}
+	vd->ops->queue_notify(vd, NET_RXQ);
+	ck_assert_uint_eq(used_idx(NET_RXQ), QSZ);
+	st = stats();
+	ck_assert_uint_eq(st.rx_frames, QSZ);
+	ck_assert_uint_eq(st.rx_queued, NET_RX_BACKLOG - QSZ);
+	/* size limits */
+	ck_assert_int_eq(virtio_net_receive(vd, f, 13), -EMSGSIZE);
+	ck_assert_int_eq(virtio_net_receive(vd, ram, NET_MAX_FRAME + 1), -EMSGSIZE);
+	/* a reset drops the backlog and closes the device to the backend */
+	vd->ops->reset(vd);
+	ck_assert_uint_eq(stats().rx_queued, 0);
+	ck_assert_int_eq(virtio_net_receive(vd, f, sizeof(f)), -ENETDOWN);
+}
+END_TEST
+
+START_TEST(rx_buffer_too_small)
+{
+	uint8_t f[200];
+	frame(f, sizeof(f), 5);
+	desc(NET_RXQ, 0, BUF, NET_HDR_SIZE + 100, VRING_DESC_F_WRITE, 0);
+	avail(NET_RXQ, 0);
+	desc(NET_RXQ, 1, BUF + 0x1000, 2048, VRING_DESC_F_WRITE, 0);
+	avail(NET_RXQ, 1);
+	ck_assert_int_eq(virtio_net_receive(vd, f, sizeof(f)), 0);
+	ck_assert_int_eq(virtio_net_receive(vd, f, sizeof(f)), 0);
+	virtio_net_poll(vd);
+	ck_assert_uint_eq(used_idx(NET_RXQ), 2);
+	ck_assert_uint_eq(used_len(NET_RXQ, 0), 0);                /* dropped */
+	ck_assert_uint_eq(used_len(NET_RXQ, 1), NET_HDR_SIZE + 200); /* next one fits */
+	ck_assert_uint_eq(stats().rx_dropped, 1);
+	ck_assert(!vd->broken);
+}
+END_TEST
+
+START_TEST(tx_loop_needs_reset)
+{
+	desc(NET_TXQ, 0, BUF, 64, VRING_DESC_F_NEXT, 1);
+	desc(NET_TXQ, 1, BUF, 64, VRING_DESC_F_NEXT, 0);   /* 0 -> 1 -> 0 */
+	avail(NET_TXQ, 0);
+	vd->ops->queue_notify(vd, NET_TXQ);
+	ck_assert_int_eq(tp.reset, 1);
+	ck_assert(vd->broken);
+	ck_assert_int_eq(be.frames, 0);
+	/* frames for a broken device are refused, nothing is written */
+	ck_assert_int_ne(virtio_net_receive(vd, ram, 64), 0);
+}
+END_TEST
+
+START_TEST(rx_bad_avail_needs_reset)
+{
+	uint16_t idx = 100;                    /* more than QSZ ahead (2.7.13) */
+	memcpy(ram + AVAIL(NET_RXQ) + 2, &idx, 2);
+	ck_assert_int_eq(virtio_net_receive(vd, ram + BUF, 64), 0);
+	virtio_net_poll(vd);
+	ck_assert_int_eq(tp.reset, 1);
+	ck_assert(vd->broken);
+	ck_assert_uint_eq(used_idx(NET_RXQ), 0);
+	ck_assert_uint_eq(stats().rx_queued, 0);
+	/* rx buffer outside guest RAM */
+	teardown();
+	setup();
+	desc(NET_RXQ, 0, RAM_SIZE - 16, 2048, VRING_DESC_F_WRITE, 0);
+	avail(NET_RXQ, 0);
+	ck_assert_int_eq(virtio_net_receive(vd, ram + BUF, 64), 0);
+	virtio_net_poll(vd);
+	ck_assert_int_eq(tp.reset, 1);
+}
+END_TEST
+
+START_TEST(inactive_refuses)
+{
+	vd->ops->reset(vd);
+	ck_assert_int_eq(virtio_net_receive(vd, ram, 64), -ENETDOWN);
+	/* activate with only one queue ready fails */
+	vq_reset(&vd->vq[NET_TXQ]);
+	ck_assert_int_lt(vd->ops->activate(vd), 0);
+}
+END_TEST
+
+/* ---- --net parsing ---- */
+
+START_TEST(parse_net_good)
+{
+	struct net_config n;
+	char err[CONFIG_ERR_LEN];
+
+	ck_assert_int_eq(parse_net("none", &n, err), 0);
+	ck_assert_int_eq(n.kind, NET_NONE);
+#ifdef HAVE_SLIRP
+	ck_assert_int_eq(parse_net("user", &n, err), 0);
+	ck_assert_int_eq(n.kind, NET_USER);
+	ck_assert_uint_eq(n.nfwd, 0);
+	ck_assert_mem_eq(n.mac, ((uint8_t[]){ 0x52, 0x54, 0, 0x12, 0x34, 0x56 }), 6);
+	ck_assert_int_eq(parse_net("user,hostfwd=udp:127.0.0.1:5555-:7,hostfwd=tcp::2222-10.0.2.15:22,"
+				   "hostfwd=::8080-:80,mac=02:aa:bb:cc:dd:ee", &n, err), 0);
+	ck_assert_uint_eq(n.nfwd, 3);
+	ck_assert(n.fwd[0].udp);
+	ck_assert_uint_eq(n.fwd[0].host_port, 5555);
+	ck_assert_uint_eq(n.fwd[0].guest_port, 7);
+	ck_assert_uint_eq(ntohl(n.fwd[0].host_addr), 0x7f000001);
+	ck_assert_uint_eq(ntohl(n.fwd[0].guest_addr), NET_USER_GUEST);
+	ck_assert(!n.fwd[1].udp);
+	ck_assert_uint_eq(ntohl(n.fwd[1].host_addr), 0x7f000001);  /* default bind */
+	ck_assert_uint_eq(n.fwd[1].guest_port, 22);
+	ck_assert(!n.fwd[2].udp);                                   /* protocol omitted: tcp */
+	ck_assert_mem_eq(n.mac, ((uint8_t[]){ 2, 0xaa, 0xbb, 0xcc, 0xdd, 0xee }), 6);
+
+	struct vm_config c;
+	config_init(&c);
+	ck_assert_int_eq(c.net.kind, NET_NONE);                     /* default none */
+	ck_assert_int_eq(config_set(&c, "net", "user,hostfwd=tcp::2222-:22", err), 0);
+	ck_assert_int_eq(c.net.kind, NET_USER);
+	ck_assert_int_eq(config_set(&c, "net", "none", err), 0);
+	ck_assert_int_eq(c.net.kind, NET_NONE);
+	config_free(&c);
+#else
+	ck_assert_int_ne(parse_net("user", &n, err), 0);
+	ck_assert_ptr_nonnull(strstr(err, "libslirp"));
+#endif
+}
+END_TEST
+
+START_TEST(parse_net_bad)
+{
+	static const char *bad[] = {
+		"", "tap", "user,hostfwd=", "user,hostfwd=icmp::1-:2", "user,hostfwd=tcp:1-:2",
+		"user,hostfwd=tcp::0-:22", "user,hostfwd=tcp::70000-:22", "user,hostfwd=tcp::22-:",
+		"user,hostfwd=tcp::22-:x", "user,hostfwd=tcp:300.1.1.1:22-:22",
+		"user,hostfwd=tcp::22-192.168.1.5:22", "user,hostfwd=tcp::22:22",
+		"user,hostfwd=tcp::22-:22:1", "user,hostfwd=tcp::2222-:22,hostfwd=tcp::2222-:23",
+		"user,mac=01:00:00:00:00:01", "user,mac=52:54:00:12:34", "user,mac=52:54:00:12:34:5g",
+		"user,frob=1", "none,hostfwd=tcp::1-:2",
+	};
+	struct net_config n = { .kind = NET_NONE };
+	char err[CONFIG_ERR_LEN];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = 0;
+		ck_assert_msg(parse_net(bad[i], &n, err) == -EINVAL, "accepted '%s'", bad[i]);
+		ck_assert_msg(strstr(err, "--net"), "no message for '%s'", bad[i]);
+		ck_assert_int_eq(n.kind, NET_NONE);                 /* untouched on error */
+	}
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("virtio_net");
+	TCase *d = tcase_create("device");
+	tcase_add_checked_fixture(d, setup, teardown);
+	tcase_add_test(d, config_space);
+	tcase_add_test(d, tx_gather);
+	tcase_add_test(d, tx_oversize_and_runt_dropped);
+	tcase_add_test(d, rx_copy);
+	tcase_add_test(d, rx_backlog_bounded);
+	tcase_add_test(d, rx_buffer_too_small);
+	tcase_add_test(d, tx_loop_needs_reset);
+	tcase_add_test(d, rx_bad_avail_needs_reset);
+	tcase_add_test(d, inactive_refuses);
+	suite_add_tcase(s, d);
+	TCase *p = tcase_create("parse");
+	tcase_add_test(p, parse_net_good);
+	tcase_add_test(p, parse_net_bad);
+	suite_add_tcase(s, p);
+	return run_suite(s);
+}
