@@ -27,6 +27,7 @@ struct sdl_ui {
 	bool dirty;                /* present needed */
 	bool grabbed;
 	bool closing;              /* power button sent; next close quits */
+	uint32_t close_ms;         /* when the last window close was handled */
 	unsigned buttons;
 	uint64_t presents, updates, rows;
 	uint32_t t_start;
@@ -89,6 +90,9 @@ static int create(const struct display_params *p, const struct display_host *h, 
 	/* Our signals are read through a signalfd; SDL must not take them. */
 	ui->sdl->SetHint(SDL_HINT_NO_SIGNAL_HANDLERS, "1");
 	ui->sdl->SetHint(SDL_HINT_RENDER_SCALE_QUALITY, "linear");
+	/* The window's close button is the power button, not "quit" (SDL >= 2.0.22
+	 * reads this; older ones send SDL_QUIT, which handle() de-duplicates). */
+	ui->sdl->SetHint("SDL_QUIT_ON_LAST_WINDOW_CLOSE", "0");
 	if (ui->sdl->Init(SDL_INIT_VIDEO) < 0) {
 		snprintf(err, DISPLAY_ERR_LEN, "--display sdl: cannot open a window: %s; is $DISPLAY "
 			 "right? (or use --display none)", ui->sdl->GetError());
@@ -179,6 +183,7 @@ static void set_grab(struct sdl_ui *ui, bool on)
 
 static void on_close(struct sdl_ui *ui)
 {
+	ui->close_ms = ui->sdl->GetTicks();
 	if (!ui->closing) {
 		ui->closing = true;
 		set_title(ui);
@@ -204,7 +209,10 @@ static void handle(struct sdl_ui *ui, const SDL_Event *ev)
 
 	switch (ev->type) {
 	case SDL_QUIT:
-		on_close(ui);
+		/* SDL follows a close of its last window with SDL_QUIT: that is
+		 * the same request, not a second one. */
+		if (!ui->close_ms || ui->sdl->GetTicks() - ui->close_ms > 500)
+			on_close(ui);
 		break;
 	case SDL_WINDOWEVENT:
 		if (ev->window.event == SDL_WINDOWEVENT_CLOSE)

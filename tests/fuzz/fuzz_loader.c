@@ -69,6 +69,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			k[0x1ff] = 0xaa;
 			put32(k + 0x202, 0x53726448u);
 		}
+		/* sel bit 3: also a 2.15 header with a 64-bit entry and a
+		 * syssize that matches the file, so placement gets exercised */
+		if ((sel & 8) && klen >= 0x240) {
+			unsigned ss = k[0x1f1] % 8;
+			size_t setup = (size_t)((ss ? ss : 4) + 1) * 512;
+			k[0x1f1] = (uint8_t)ss;
+			k[0x206] = 0x0f;
+			k[0x207] = 0x02;
+			k[0x236] |= 1;
+			if (klen > setup)
+				put32(k + 0x1f4, (uint32_t)((klen - setup) / 16));
+		}
 		break;
 	case 2: /* ELF magic */
 		if (klen >= 4)

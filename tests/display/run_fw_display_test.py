@@ -1,0 +1,111 @@
+#!/usr/bin/env python3
+"""Firmware boot with --display sdl under Xvfb: SeaBIOS runs SeaVGABIOS (the
+bochs-display's expansion ROM), whose text console draws into the window.
+
+Boots the GRUB disk (scripts/mkgrubdisk.sh, tk=info) from IDE, captures the
+window until the first three text lines are there (SeaBIOS banner, "Booting
+from Hard Disk...", GRUB's "GRUB loading"), then checks the test kernel still
+reaches PASS (exit status 1: debug-exit 0). One boot takes about a minute on
+PVM hosts. Needs Xvfb, xdotool, xwd (x11-apps), convert, grub-pc-bin, seabios.
+
+usage: run_fw_display_test.py MYVMM TESTKERNEL_MB MKGRUBDISK [--screenshot OUT.png]
+"""
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from run_display_test import Guest, capture, run  # noqa: E402
+
+LINE_H = 16                      # SeaVGABIOS's 8x16 font in the framebuffer
+
+
+def text_pixels(img, y0, y1):
+    """Lit pixels (any channel > 0x40) in rows [y0, y1)."""
+    w, h, data = img
+    n = 0
+    for y in range(y0, min(y1, h)):
+        row = data[y * w * 3:(y + 1) * w * 3]
+        n += sum(1 for x in range(0, len(row), 3) if max(row[x:x + 3]) > 0x40)
+    return n
+
+
+def main():
+    if len(sys.argv) < 4:
+        print(__doc__)
+        return 2
+    myvmm, kernel, mkdisk = sys.argv[1:4]
+    shot = sys.argv[5] if len(sys.argv) > 5 and sys.argv[4] == "--screenshot" else None
+    for tool in ("Xvfb", "xdotool", "xwd", "convert"):
+        if not shutil.which(tool):
+            print("FAIL: %s not installed (apt-get install xvfb xdotool x11-apps imagemagick)" % tool)
+            return 1
+    if not os.access("/dev/kvm", os.R_OK | os.W_OK):
+        print("FAIL: /dev/kvm is missing or not accessible; this test needs KVM")
+        return 1
+    if not os.path.exists("/usr/share/seabios/vgabios-bochs-display.bin"):
+        print("FAIL: /usr/share/seabios/vgabios-bochs-display.bin missing (apt-get install seabios)")
+        return 1
+    work = tempfile.mkdtemp(prefix="fwdisp.")
+    disk, out = os.path.join(work, "disk.img"), os.path.join(work, "out")
+    subprocess.run(["sh", mkdisk, kernel, disk, "tk=info"], check=True)
+    disp = ":%d" % (300 + os.getpid() % 600)
+    xvfb = subprocess.Popen(["Xvfb", disp, "-screen", "0", "1280x1024x24", "-nolisten", "tcp"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = dict(os.environ, DISPLAY=disp)
+    g = None
+    t0 = time.time()
+    try:
+        for _ in range(100):
+            if subprocess.run(["xdotool", "getmouselocation"], env=env,
+                              capture_output=True).returncode == 0:
+                break
+            time.sleep(0.05)
+        g = Guest([myvmm, "--disk", disk + ",if=ide", "--display", "sdl", "--name", "fwdisp",
+                   "--console", "file:" + out, "--timeout", "240"], env)
+        win = run(["xdotool", "search", "--sync", "--name", "^myvmm: fwdisp"], env).split()[0]
+        lit, img = [0, 0, 0], None
+        while time.time() - t0 < 200 and g.p.poll() is None:
+            img = capture(win, env)
+            lit = [text_pixels(img, i * LINE_H, (i + 1) * LINE_H) for i in range(3)]
+            if all(n > 100 for n in lit):
+                break
+            time.sleep(1)
+        if shot and img:
+            capture(win, env, shot)
+        assert img and img[0] >= 640 and img[1] >= 400, "window %s" % (img[:2] if img else None)
+        assert all(n > 100 for n in lit), \
+            "text lines 1-3 have %s lit pixels (want > 100 each: BIOS banner, boot line, GRUB)" % lit
+        below = text_pixels(img, 8 * LINE_H, img[1])
+        assert below < 100, "%d lit pixels below line 8: garbage on screen" % below
+        print("ok: SeaBIOS/GRUB text in a %dx%d window after %.1f s (lit %s)"
+              % (img[0], img[1], time.time() - t0, lit))
+        rc = g.p.wait(timeout=max(10, 230 - (time.time() - t0)))
+        with open(out, "rb") as f:
+            console = f.read().decode("latin-1").replace("\r", "")
+        assert "TK: PASS info" in console, "no 'TK: PASS info'; console:\n" + console[-2000:]
+        assert rc == 1, "exit status %d, want 1 (debug-exit 0)" % rc
+        print("ok: test kernel PASS info, exit 1 after %.1f s" % (time.time() - t0))
+        print("PASS firmware display")
+        return 0
+    finally:
+        if g and g.p.poll() is None:
+            g.p.terminate()
+            try:
+                g.p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                g.p.kill()
+        xvfb.terminate()
+        xvfb.wait()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except AssertionError as e:
+        print("FAIL:", e)
+        sys.exit(1)
