@@ -156,43 +156,48 @@ static int h_timeout(struct vm_config *c, const char *v, char *err)
 }
 
 /* Splits the next comma-separated field off *p into out (",," is a literal
- * comma, as in QEMU). Returns false at the end of the string. */
-static bool next_field(const char **p, char *out, size_t cap)
+ * comma, as in QEMU). Returns 0, 1 at the end of the string, or -1 when the
+ * field does not fit in out. */
+static int next_field(const char **p, char *out, size_t cap)
 {
 	size_t n = 0;
 	const char *s = *p;
 
 	if (!s)
-		return false;
+		return 1;
 	while (*s) {
 		if (*s == ',') {
 			if (s[1] != ',')
 				break;
 			s++; /* ",," -> "," */
 		}
-		if (n + 1 < cap)
-			out[n++] = *s;
+		if (n + 1 >= cap)
+			return -1;
+		out[n++] = *s;
 		s++;
 	}
 	out[n] = 0;
 	*p = *s ? s + 1 : NULL;
-	return true;
+	return 0;
 }
 
 int parse_disk(const char *spec, struct disk_config *d, char err[CONFIG_ERR_LEN])
 {
 	char tok[4096];
 	const char *p = spec;
-	int ret = 0;
+	int ret = 0, f;
 
 	memset(d, 0, sizeof(*d));
 	/* The first field is always the path (it may contain '='). */
-	if (!next_field(&p, tok, sizeof(tok)) || !*tok)
-		return ERR("--disk %s: no image path; use --disk PATH[,ro][,cache=none][,serial=ID]", spec);
+	f = next_field(&p, tok, sizeof(tok));
+	if (f < 0)
+		return ERR("--disk: the image path is longer than %zu bytes", sizeof(tok) - 1);
+	if (f > 0 || !*tok)
+		return ERR("--disk %.200s: no image path; use --disk PATH[,ro][,cache=none][,serial=ID]", spec);
 	d->path = strdup(tok);
 	if (!d->path)
 		return -ENOMEM;
-	while (next_field(&p, tok, sizeof(tok))) {
+	while ((f = next_field(&p, tok, sizeof(tok))) == 0) {
 		if (!strcmp(tok, "ro"))
 			d->ro = true;
 		else if (!strcmp(tok, "rw"))
@@ -217,6 +222,8 @@ int parse_disk(const char *spec, struct disk_config *d, char err[CONFIG_ERR_LEN]
 			goto out;
 		}
 	}
+	if (f < 0)
+		ret = ERR("--disk %.200s: an option is too long", spec);
 out:
 	if (ret) {
 		free(d->path);
@@ -527,8 +534,11 @@ int config_parse_args(struct vm_config *c, int argc, char **argv, char err[CONFI
 			c->show_help = true;
 			continue;
 		}
-		if (ch == '?')
+		if (ch == '?') {
+			if (optopt && optopt < 0x100) /* a short option, maybe in a cluster */
+				return ERR("unknown option '-%c'; see myvmm --help", optopt);
 			return ERR("unknown option '%s'; see myvmm --help", argv[optind - 1]);
+		}
 		if (ch == ':')
 			return ERR("option '%s' needs a value; see myvmm --help", argv[optind - 1]);
 		int r = config_set(c, opts[ch - 0x100].name, optarg, err);

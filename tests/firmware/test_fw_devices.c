@@ -1,5 +1,6 @@
 /* Unit tests for the firmware-mode pieces: PCI multi-function config access
- * (PIIX at 00:01.x) and the 8237 DMA port stubs. */
+ * (PIIX at 00:01.x), the expansion ROM BAR (the display's VGA BIOS) and the
+ * 8237 DMA port stubs. */
 #include <check.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -49,6 +50,65 @@ START_TEST(multifunction_visible_behind_fn0)
 }
 END_TEST
 
+START_TEST(expansion_rom_bar)
+{
+	struct pci_bus b;
+	struct bus pio, mmio;
+	struct vmctl ctl = { .stop = no_stop };
+	struct pci_dev d;
+	uint8_t rom[3000], out[4];
+	const uint8_t devfn = PCI_DEVFN(4, 0);
+
+	for (unsigned i = 0; i < sizeof(rom); i++)
+		rom[i] = (uint8_t)(i * 7);
+	rom[0] = 0x55;
+	rom[1] = 0xaa;
+	bus_init(&pio, "pio");
+	bus_init(&mmio, "mmio");
+	pci_bus_init(&b, &ctl);
+	pci_bus_attach(&b, &pio, &mmio, 0xc0000000u, 0xfec00000u, NULL);
+	pci_dev_init(&d, 0x1234, 0x1111, 0x038000, 2);
+	ck_assert_int_eq(pci_dev_set_rom(&d, rom, 0, "rom"), -EINVAL);
+	ck_assert_int_eq(pci_dev_set_rom(&d, rom, sizeof(rom), "rom"), 0);
+	ck_assert_int_eq(pci_bus_add(&b, 4, &d), 0);
+	/* Sizing (PCI 3.0 6.2.5.2): 3000 bytes -> 4 KiB, enable bit writable. */
+	ck_assert_uint_eq(pci_bus_cfg_read(&b, devfn, PCI_ROM_ADDRESS, 4), 0);
+	pci_bus_cfg_write(&b, devfn, PCI_ROM_ADDRESS, 4, 0xfffffffeu);
+	ck_assert_uint_eq(pci_bus_cfg_read(&b, devfn, PCI_ROM_ADDRESS, 4), 0xfffff000u);
+	ck_assert_int_eq(bus_access(&mmio, 0xfffff000u, out, 4, false), -ENOENT);
+	/* Address without the enable bit: not decoded. */
+	pci_bus_cfg_write(&b, devfn, PCI_ROM_ADDRESS, 4, 0xfeb00000u);
+	ck_assert_int_ne(bus_access(&mmio, 0xfeb00000u, out, 4, false), 0);
+	/* Enabled with memory decoding: reads return the image, 0xff past it. */
+	pci_bus_cfg_write(&b, devfn, PCI_COMMAND, 2, PCI_COMMAND_MEMORY);
+	pci_bus_cfg_write(&b, devfn, PCI_ROM_ADDRESS, 4, 0xfeb00000u | PCI_ROM_ENABLE);
+	ck_assert_int_eq(bus_access(&mmio, 0xfeb00000u, out, 4, false), 0);
+	ck_assert_uint_eq(out[0], 0x55);
+	ck_assert_uint_eq(out[1], 0xaa);
+	ck_assert_uint_eq(out[2], rom[2]);
+	ck_assert_int_eq(bus_access(&mmio, 0xfeb00000u + 2998, out, 4, false), 0);
+	ck_assert_uint_eq(out[0], rom[2998]);
+	ck_assert_uint_eq(out[1], rom[2999]);
+	ck_assert_uint_eq(out[2], 0xff);
+	ck_assert_uint_eq(out[3], 0xff);
+	/* Writes are dropped. */
+	uint8_t v = 0;
+	ck_assert_int_eq(bus_access(&mmio, 0xfeb00000u, &v, 1, true), 0);
+	ck_assert_int_eq(bus_access(&mmio, 0xfeb00000u, out, 1, false), 0);
+	ck_assert_uint_eq(out[0], 0x55);
+	/* Memory decoding off: gone; unmap_dev leaves nothing behind. */
+	pci_bus_cfg_write(&b, devfn, PCI_COMMAND, 2, 0);
+	ck_assert_int_ne(bus_access(&mmio, 0xfeb00000u, out, 1, false), 0);
+	pci_bus_cfg_write(&b, devfn, PCI_COMMAND, 2, PCI_COMMAND_MEMORY);
+	ck_assert_int_eq(bus_access(&mmio, 0xfeb00000u, out, 1, false), 0);
+	pci_bus_unmap_dev(&b, &d);
+	ck_assert_int_ne(bus_access(&mmio, 0xfeb00000u, out, 1, false), 0);
+	pci_bus_destroy(&b);
+	bus_destroy(&mmio);
+	bus_destroy(&pio);
+}
+END_TEST
+
 START_TEST(dma_ports_accept_and_read_back)
 {
 	struct bus pio;
@@ -79,6 +139,7 @@ int main(void)
 	Suite *s = suite_create("fw_devices");
 	TCase *tc = tcase_create("core");
 	tcase_add_test(tc, multifunction_visible_behind_fn0);
+	tcase_add_test(tc, expansion_rom_bar);
 	tcase_add_test(tc, dma_ports_accept_and_read_back);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);

@@ -1,5 +1,5 @@
 /* libFuzzer: user-supplied configuration text. Byte 0 picks the entry point:
- * config_load_text (an INI file), parse_size, parse_duration_ms, parse_disk,
+ * config_load_text (an INI file), parse_size, parse_duration_ms, parse_disk, parse_net,
  * or config_parse_args on NUL-separated argv words. Nested `config = FILE`
  * keys are refused by starting at the maximum nesting depth, so no host file
  * is ever opened. Checks: failures are -errno with a non-empty error line,
@@ -36,7 +36,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	config_init(&c);
 	c.config_depth = 4; /* CONFIG_MAX_DEPTH: "config = x" fails without opening x */
 	err[0] = 0;
-	switch (data[0] % 5) {
+	switch (data[0] % 6) {
 	case 0:
 		ret = config_load_text(&c, s, "fuzz.conf", (data[0] & 0x80) ? "/nonexistent" : NULL, err);
 		check_ret(ret, err);
@@ -61,6 +61,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		free(d.path);
 		break;
+	case 5: {
+		struct net_config n;
+		memset(&n, 0, sizeof(n));
+		ret = parse_net(s, &n, err);
+		check_ret(ret, err);
+		if (ret == 0 && n.nfwd > CONFIG_MAX_HOSTFWD)
+			abort();
+		break;
+	}
 	case 4: {
 		/* argv: "myvmm" then the NUL-separated words of s */
 		char *argv[34];

@@ -85,6 +85,38 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case 2: /* ELF magic */
 		if (klen >= 4)
 			memcpy(k, "\x7f" "ELF", 4);
+		/* sel bit 3: an ELF64 x86-64 header with a PT_LOAD (at 1 MiB +
+		 * fuzzed bits) and a PT_NOTE holding a Xen PVH entry note, so the
+		 * PVH path gets exercised; other fields stay fuzzed */
+		if ((sel & 8) && klen >= 0x100) {
+			static const uint8_t eh[] = { 0x7f, 'E', 'L', 'F', 2, 1, 1 };
+			memcpy(k, eh, sizeof(eh));
+			k[0x10] = 2; k[0x11] = 0;           /* ET_EXEC */
+			k[0x12] = 62; k[0x13] = 0;          /* EM_X86_64 */
+			put32(k + 0x14, 1);
+			memcpy(k + 0x20, "\x40\0\0\0\0\0\0\0", 8); /* e_phoff */
+			k[0x36] = 56; k[0x37] = 0;          /* e_phentsize */
+			k[0x38] = 2; k[0x39] = 0;           /* e_phnum */
+			uint8_t *ph = k + 0x40;             /* PT_LOAD */
+			put32(ph, 1);
+			uint64_t v = 0xb0, pa = 0x100000 + (k[0xf0] << 12), fs = klen - 0xb0;
+			memcpy(ph + 8, &v, 8);              /* p_offset */
+			memcpy(ph + 16, &pa, 8);            /* p_vaddr */
+			memcpy(ph + 24, &pa, 8);            /* p_paddr */
+			memcpy(ph + 32, &fs, 8);            /* p_filesz */
+			fs += k[0xf1] << 8;
+			memcpy(ph + 40, &fs, 8);            /* p_memsz */
+			ph += 56;                           /* PT_NOTE at 0xb0, 24 bytes */
+			put32(ph, 4);
+			v = 0xb0;
+			memcpy(ph + 8, &v, 8);
+			v = 24;
+			memcpy(ph + 32, &v, 8);
+			memcpy(ph + 40, &v, 8);
+			put32(k + 0xb0, 4); put32(k + 0xb4, 4); put32(k + 0xb8, 18);
+			memcpy(k + 0xbc, "Xen", 4);
+			put32(k + 0xc0, 0x100000 + k[0xf2]);
+		}
 		break;
 	case 3: /* multiboot header at a 4-aligned offset with a valid checksum */
 		if (klen >= 12) {

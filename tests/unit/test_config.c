@@ -165,6 +165,12 @@ START_TEST(disks)
 	ck_assert_str_eq(d.serial, "S");
 	free(d.path);
 	ck_assert_int_ne(parse_disk(",ro", &d, err), 0);
+	/* Too long is an error, never a silently shortened path. */
+	char longp[5000];
+	memset(longp, 'a', sizeof(longp) - 1);
+	longp[sizeof(longp) - 1] = 0;
+	ck_assert_int_ne(parse_disk(longp, &d, err), 0);
+	ck_assert_ptr_nonnull(strstr(err, "longer than"));
 	ck_assert_int_ne(parse_disk("a.img,cache=weird", &d, err), 0);
 	ck_assert_ptr_nonnull(strstr(err, "cache=weird"));
 	ck_assert_int_ne(parse_disk("a.img,serial=123456789012345678901", &d, err), 0);
