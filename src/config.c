@@ -328,6 +328,7 @@ int parse_net(const char *spec, struct net_config *n, char err[CONFIG_ERR_LEN])
 	struct net_config t = { .kind = NET_USER };
 	char tok[256];
 	const char *p = spec;
+	int nf;
 
 	memcpy(t.mac, default_mac, 6);
 	if (!strcmp(spec, "none")) {
@@ -335,9 +336,9 @@ int parse_net(const char *spec, struct net_config *n, char err[CONFIG_ERR_LEN])
 		*n = t;
 		return 0;
 	}
-	if (!next_field(&p, tok, sizeof(tok)) || strcmp(tok, "user"))
+	if (next_field(&p, tok, sizeof(tok)) != 0 || strcmp(tok, "user"))
 		return ERR("--net %.200s: unknown network; use user[,hostfwd=...][,mac=...] or none", spec);
-	while (next_field(&p, tok, sizeof(tok))) {
+	while ((nf = next_field(&p, tok, sizeof(tok))) == 0) {
 		if (!strncmp(tok, "hostfwd=", 8)) {
 			if (t.nfwd >= CONFIG_MAX_HOSTFWD)
 				return ERR("--net %.200s: at most %d hostfwd rules", spec, CONFIG_MAX_HOSTFWD);
@@ -363,6 +364,8 @@ int parse_net(const char *spec, struct net_config *n, char err[CONFIG_ERR_LEN])
 				   spec, tok);
 		}
 	}
+	if (nf < 0)
+		return ERR("--net %.200s: an option is too long", spec);
 #ifndef HAVE_SLIRP
 	return ERR("--net user: this myvmm was built without libslirp (install libslirp-dev and "
 		   "rebuild); use --net none");
