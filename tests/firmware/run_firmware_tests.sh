@@ -57,6 +57,26 @@ reset)
 	expect "TK: rebooted"
 	[ "$(grep -c "SeaBIOS (version" "$work/out")" -ge 2 ] || fail "the BIOS did not run twice"
 	;;
+qemu_reference)
+	# The same GRUB image on QEMU's pc machine: its SeaBIOS, GRUB and the
+	# test kernel's expectations agree with what myvmm gives (ide_info).
+	command -v qemu-system-x86_64 >/dev/null ||
+		fail "qemu-system-x86_64 missing (apt-get install qemu-system-x86)"
+	mkdisk tk=info
+	printf '\370\003' >"$work/sercon" # etc/sercon-port = 0x3f8: BIOS text on serial
+	timeout 300 qemu-system-x86_64 -M pc -enable-kvm -cpu host,-arch-capabilities -m 512 \
+		-nodefaults -no-user-config -display none -serial "file:$work/out" \
+		-drive "file=$work/disk.img,format=raw,if=ide" \
+		-fw_cfg "name=etc/sercon-port,file=$work/sercon" \
+		-device isa-debug-exit,iobase=0xf4,iosize=4 </dev/null >/dev/null 2>"$work/err"
+	rc=$?
+	[ "$rc" = 1 ] || fail "QEMU exit status $rc, expected 1 ($(cat "$work/err"))"
+	expect "SeaBIOS"
+	expect "TK: myvmm test kernel (multiboot)"
+	expect "TK: e820 .* 1$"
+	expect "TK: rsdp 0x.* ok"
+	expect "TK: PASS info"
+	;;
 *)
 	fail "unknown test"
 	;;
