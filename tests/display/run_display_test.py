@@ -120,7 +120,14 @@ def main():
             got = pixel(img, int((i + 0.5) * w / 8), h // 4)
             assert got == want, "bar %d at (%d,%d): %s, want %s" % (i, int((i + 0.5) * w / 8), h // 4, got, want)
         assert pixel(img, w // 2, h * 7 // 8) == (0x40, 0x40, 0x40), pixel(img, w // 2, h * 7 // 8)
-        print("ok: 8 colour bars in a %dx%d window" % (w, h))
+        # Caption "MYVMM TEST PATTERN" (5x7 font at 4x from x=296, y=560):
+        # the first M's left stroke is lit on every row, the gap after it is not.
+        for y in (562, 573, 585):
+            got = pixel(img, int(297 * w / 1024), int(y * h / 768))
+            assert got == (0xff, 0xff, 0xff), "caption M stroke at y=%d: %s" % (y, got)
+        got = pixel(img, int(317 * w / 1024), int(573 * h / 768))
+        assert got == (0x40, 0x40, 0x40), "caption gap: %s" % (got,)
+        print("ok: 8 colour bars and the caption in a %dx%d window" % (w, h))
 
         run(["xdotool", "windowfocus", "--sync", win], env)
         mark = guest.count()

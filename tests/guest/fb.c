@@ -1,7 +1,7 @@
 /* Display scenarios: the bochs-display (PCI 1234:1111) framebuffer and the
  * PS/2 keyboard and mouse, polled.
  *   fb       set 1024x768x32 through DISPI, draw 8 colour bars (top half) and
- *            a row of white blocks on grey (bottom half); `TK: fb 1024x768
+ *            the caption MYVMM TEST PATTERN in white on grey (bottom half); `TK: fb 1024x768
  *            drawn`; with tk.hold=<s> wait that long, then PASS.
  *   input    fb, then enable the aux port and mouse streaming and print
  *            `TK: kbd <hex>` per keyboard byte (set 1: translation on) and
@@ -72,16 +72,49 @@ static uint32_t *fb_setup(void)
 	return phys(d->bar[0]);
 }
 
+/* A 5x7 font for the caption: one byte per row, bit 4 = leftmost column. */
+static const struct glyph {
+	char c;
+	uint8_t row[7];
+} font[] = {
+	{ 'A', { 0x0e, 0x11, 0x11, 0x1f, 0x11, 0x11, 0x11 } },
+	{ 'E', { 0x1f, 0x10, 0x10, 0x1e, 0x10, 0x10, 0x1f } },
+	{ 'M', { 0x11, 0x1b, 0x15, 0x15, 0x11, 0x11, 0x11 } },
+	{ 'N', { 0x11, 0x19, 0x15, 0x13, 0x11, 0x11, 0x11 } },
+	{ 'P', { 0x1e, 0x11, 0x11, 0x1e, 0x10, 0x10, 0x10 } },
+	{ 'R', { 0x1e, 0x11, 0x11, 0x1e, 0x14, 0x12, 0x11 } },
+	{ 'S', { 0x0f, 0x10, 0x10, 0x0e, 0x01, 0x01, 0x1e } },
+	{ 'T', { 0x1f, 0x04, 0x04, 0x04, 0x04, 0x04, 0x04 } },
+	{ 'V', { 0x11, 0x11, 0x11, 0x11, 0x11, 0x0a, 0x04 } },
+	{ 'Y', { 0x11, 0x11, 0x0a, 0x04, 0x04, 0x04, 0x04 } },
+};
+
+/* Draws text in white, each font pixel as a scale x scale square. */
+static void draw_text(uint32_t *fb, int x, int y, const char *t, int scale)
+{
+	for (; *t; t++, x += 6 * scale) {
+		const struct glyph *g = NULL;
+		for (unsigned i = 0; i < sizeof(font) / sizeof(font[0]); i++)
+			if (font[i].c == *t)
+				g = &font[i];
+		if (!g)
+			continue; /* space */
+		for (int r = 0; r < 7 * scale; r++)
+			for (int c = 0; c < 5; c++)
+				if (g->row[r / scale] & (0x10 >> c))
+					fill(fb + (y + r) * FB_W + x + c * scale, 0xffffff, (uint32_t)scale);
+	}
+}
+
 static void fb_draw(uint32_t *fb)
 {
 	for (int y = 0; y < FB_H / 2; y++)
 		for (int b = 0; b < 8; b++)
 			fill(fb + y * FB_W + b * (FB_W / 8), bars[b], FB_W / 8);
 	fill(fb + (FB_H / 2) * FB_W, 0x404040, (FB_H / 2) * FB_W);
-	/* "text": 16 white 24x24 blocks with 8-pixel gaps at y = 560 */
-	for (int y = 560; y < 584; y++)
-		for (int i = 0; i < 16; i++)
-			fill(fb + y * FB_W + 256 + i * 32, 0xffffff, 24);
+	/* 18 characters x 24 px, centred, rows 560-587 (clear of the test's
+	 * grey sample at y = 672). */
+	draw_text(fb, (FB_W - 18 * 24) / 2, 560, "MYVMM TEST PATTERN", 4);
 }
 
 static uint32_t arg_u32(const struct bootinfo *bi, const char *key, uint32_t dflt)
