@@ -6,11 +6,9 @@
 #include <sys/sysinfo.h>
 #include <unistd.h>
 
-#ifdef HAVE_SLIRP
-#include <libslirp.h>
-#endif
 
 #include "mem/layout.h"
+#include "net_slirp.h"
 #include "vcpu/kvm_host.h"
 
 static const struct {
@@ -59,12 +57,13 @@ int host_check_report(FILE *out)
 #else
 	fprintf(out, "  SDL display:  not built (install libsdl2-dev and rebuild)\n");
 #endif
-#ifdef HAVE_SLIRP
-	fprintf(out, "  user network: available (--net user: libslirp %s, virtio-net)\n",
-		slirp_version_string());
-#else
-	fprintf(out, "  user network: not available in this build (install libslirp-dev and rebuild)\n");
-#endif
+	if (!net_slirp_available())
+		fprintf(out, "  user network: not available in this build (install libslirp-dev and rebuild)\n");
+	else if (net_slirp_version())
+		fprintf(out, "  user network: available (--net user: libslirp %s, virtio-net)\n",
+			net_slirp_version());
+	else
+		fprintf(out, "  user network: not available: libslirp.so.0 cannot be loaded (install libslirp0)\n");
 	fprintf(out, "result: this host can run VMs\n");
 	kvm_host_close(&h);
 	return 0;

@@ -22,6 +22,8 @@ typedef void (*net_slirp_rx_fn)(void *opaque, const uint8_t *frame, size_t len);
 
 /* True when this myvmm was built with libslirp. */
 bool net_slirp_available(void);
+/* libslirp's version if the library can be loaded now, else NULL. */
+const char *net_slirp_version(void);
 /* Builds the stack, installs cfg's host forwards and starts the thread.
  * Returns 0, -ENOTSUP (built without libslirp) or -errno with one line in
  * err (e.g. a host port already in use). */

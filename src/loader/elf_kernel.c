@@ -214,7 +214,7 @@ int elf_load_segments(struct guest_mem *m, const uint8_t *buf, const struct elf_
 		}
 		dst = gmem_ptr(m, s->paddr, s->memsz);
 		memcpy(dst, buf + s->offset, s->filesz);
-		memset(dst + s->filesz, 0, s->memsz - s->filesz);
+		gmem_zero(dst + s->filesz, s->memsz - s->filesz); /* .bss */
 	}
 	return 0;
 }

@@ -111,7 +111,7 @@ static int load_aout(struct guest_mem *m, const uint8_t *buf, const struct mb_he
 	}
 	dst = gmem_ptr(m, h->load_addr, h->mem_size);
 	memcpy(dst, buf + h->load_offset, h->load_size);
-	memset(dst + h->load_size, 0, h->mem_size - h->load_size);
+	gmem_zero(dst + h->load_size, h->mem_size - h->load_size); /* .bss */
 	*r = (struct gpa_range){ h->load_addr, h->load_addr + h->mem_size };
 	return 0;
 }

@@ -48,6 +48,10 @@ void gmem_free(struct guest_mem *m);
 /* Host pointer for [gpa, gpa+len) if it lies wholly in one region, else NULL.
  * len 0 is treated as 1. */
 void *gmem_ptr(const struct guest_mem *m, uint64_t gpa, uint64_t len);
+/* Zeroes [hva, hva+len) of guest RAM, writing only the 4 KiB chunks that are
+ * not zero already: fresh guest RAM stays unbacked (a kernel's large .bss
+ * costs no host memory until the guest touches it). */
+void gmem_zero(void *hva, uint64_t len);
 /* Copy helpers: -EFAULT if the range is not wholly in RAM. */
 int gmem_write(const struct guest_mem *m, uint64_t gpa, const void *src, uint64_t len);
 int gmem_read(const struct guest_mem *m, uint64_t gpa, void *dst, uint64_t len);

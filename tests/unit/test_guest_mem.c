@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "check_util.h"
@@ -98,6 +99,25 @@ START_TEST(ptr_bounds)
 }
 END_TEST
 
+START_TEST(zero_only_where_needed)
+{
+	uint8_t *b = malloc(3 * 4096 + 100);
+	memset(b, 0, 3 * 4096 + 100);
+	b[5000] = 7;
+	b[3 * 4096 + 99] = 9;
+	gmem_zero(b + 1, 3 * 4096 + 99);
+	for (int i = 0; i < 3 * 4096 + 100; i++)
+		ck_assert_uint_eq(b[i], 0);
+	memset(b, 0xaa, 64);
+	gmem_zero(b + 10, 20); /* a range inside one chunk */
+	ck_assert_uint_eq(b[9], 0xaa);
+	ck_assert_uint_eq(b[10], 0);
+	ck_assert_uint_eq(b[29], 0);
+	ck_assert_uint_eq(b[30], 0xaa);
+	free(b);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("guest_mem");
@@ -108,6 +128,7 @@ int main(void)
 	tcase_add_test(tc, e820_8g);
 	tcase_add_test(tc, plan_rejects);
 	tcase_add_test(tc, ptr_bounds);
+	tcase_add_test(tc, zero_only_where_needed);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }
