@@ -76,6 +76,15 @@ static const struct fw_item *lookup(const struct fw_cfg *fc, uint16_t sel)
 	return NULL;
 }
 
+/* A private copy of an item's contents (never NULL for len 0). */
+static uint8_t *blob_dup(const void *data, uint32_t len)
+{
+	uint8_t *copy = malloc(len ? len : 1);
+	if (copy && len)
+		memcpy(copy, data, len);
+	return copy;
+}
+
 static int set_num(struct fw_cfg *fc, uint16_t key, const void *data, uint32_t len)
 {
 	struct fw_item *it = NULL;
@@ -83,11 +92,9 @@ static int set_num(struct fw_cfg *fc, uint16_t key, const void *data, uint32_t l
 
 	if (len > FW_CFG_MAX_ITEM || (len && !data))
 		return -EINVAL;
-	copy = malloc(len ? len : 1);
+	copy = blob_dup(data, len);
 	if (!copy)
 		return -ENOMEM;
-	if (len)
-		memcpy(copy, data, len);
 	for (unsigned i = 0; i < fc->nnums; i++)
 		if (fc->nums[i].key == key)
 			it = &fc->nums[i];
@@ -204,11 +211,9 @@ int fw_cfg_add_file(struct fw_cfg *fc, const char *name, const void *data, uint3
 	if (!fc || nlen == 0 || nlen >= FW_CFG_NAME_LEN || len > FW_CFG_MAX_ITEM ||
 	    (len && !data))
 		return -EINVAL;
-	copy = malloc(len ? len : 1);
+	copy = blob_dup(data, len);
 	if (!copy)
 		return -ENOMEM;
-	if (len)
-		memcpy(copy, data, len);
 	pthread_mutex_lock(&fc->lock);
 	for (pos = 0; pos < fc->nfiles; pos++) {
 		int c = strcmp(name, fc->files[pos].name);

@@ -240,6 +240,17 @@ static void broken(struct net_dev *d, int err)
 	pthread_mutex_unlock(&d->bl_lock);
 }
 
+/* Drops the device lock, then reports a broken queue to the transport
+ * (which must not be called with the device lock held). */
+static void unlock_check(struct net_dev *d, int r)
+{
+	if (r)
+		broken(d, r);
+	pthread_mutex_unlock(&d->lock);
+	if (r)
+		virtio_needs_reset(&d->vd);
+}
+
 static void net_queue_notify(struct virtio_dev *vd, unsigned qi)
 {
 	struct net_dev *d = to_net(vd);
@@ -252,11 +263,7 @@ static void net_queue_notify(struct virtio_dev *vd, unsigned qi)
 	 * driver added rx buffers. */
 	if (!r)
 		r = rx_deliver(d);
-	if (r)
-		broken(d, r);
-	pthread_mutex_unlock(&d->lock);
-	if (r)
-		virtio_needs_reset(vd);
+	unlock_check(d, r);
 }
 
 void virtio_net_poll(struct virtio_dev *vd)
@@ -268,11 +275,7 @@ void virtio_net_poll(struct virtio_dev *vd)
 	if (read(d->efd, &n, sizeof(n)) < 0) { /* nothing pending */ }
 	pthread_mutex_lock(&d->lock);
 	r = rx_deliver(d);
-	if (r)
-		broken(d, r);
-	pthread_mutex_unlock(&d->lock);
-	if (r)
-		virtio_needs_reset(vd);
+	unlock_check(d, r);
 }
 
 static void net_event(void *opaque, int fd, uint32_t events)
