@@ -15,14 +15,12 @@ usage: run_close_test.py MYVMM TESTKERNEL
 import ctypes
 import ctypes.util
 import os
-import shutil
-import subprocess
 import sys
 import time
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from run_display_test import Guest, run  # noqa: E402
+from run_display_test import Guest, Xvfb, missing_prereq, run, stop_guest  # noqa: E402
 
 CLIENT_MESSAGE = 33
 
@@ -89,38 +87,19 @@ def start(myvmm, kernel, scen, name, env):
     return g, win
 
 
-def stop(g):
-    if g and g.p.poll() is None:
-        g.p.terminate()
-        try:
-            g.p.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            g.p.kill()
-
-
 def main():
     if len(sys.argv) < 3:
         print(__doc__)
         return 2
     myvmm, kernel = sys.argv[1], sys.argv[2]
-    for tool in ("Xvfb", "xdotool"):
-        if not shutil.which(tool):
-            print("FAIL: %s not installed (apt-get install xvfb xdotool)" % tool)
-            return 1
-    if not os.access("/dev/kvm", os.R_OK | os.W_OK):
-        print("FAIL: /dev/kvm is missing or not accessible; this test needs KVM")
+    why = missing_prereq(("Xvfb", "xdotool"), "xvfb xdotool")
+    if why:
+        print("FAIL: " + why)
         return 1
-    disp = ":%d" % (100 + os.getpid() % 800)
-    xvfb = subprocess.Popen(["Xvfb", disp, "-screen", "0", "1280x1024x24", "-nolisten", "tcp"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    env = dict(os.environ, DISPLAY=disp)
+    xvfb = Xvfb()
+    env, disp = xvfb.env, xvfb.disp
     g = None
     try:
-        for _ in range(100):
-            if subprocess.run(["xdotool", "getmouselocation"], env=env,
-                              capture_output=True).returncode == 0:
-                break
-            time.sleep(0.05)
         # 1. The guest handles the button and powers off.
         g, win = start(myvmm, kernel, "pwrbtn", "closetest", env)
         g.wait_for(r"TK: pwrbtn armed")
@@ -142,9 +121,8 @@ def main():
         print("PASS window close")
         return 0
     finally:
-        stop(g)
-        xvfb.terminate()
-        xvfb.wait()
+        stop_guest(g)
+        xvfb.close()
 
 
 if __name__ == "__main__":

@@ -14,7 +14,6 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
@@ -60,6 +59,49 @@ def run(cmd, env, **kw):
     return subprocess.run(cmd, env=env, check=True, capture_output=True, text=True, **kw).stdout
 
 
+def missing_prereq(tools, packages):
+    """The FAIL reason for the first missing tool, or a missing /dev/kvm; None if all are there."""
+    for tool in tools:
+        if not shutil.which(tool):
+            return "%s not installed (apt-get install %s)" % (tool, packages)
+    if not os.access("/dev/kvm", os.R_OK | os.W_OK):
+        return "/dev/kvm is missing or not accessible; this test needs KVM"
+    return None
+
+
+class Xvfb:
+    """A private X server on a display Xvfb picks itself (-displayfd), so
+    tests running in parallel never collide; env carries its DISPLAY."""
+
+    def __init__(self):
+        rfd, wfd = os.pipe()
+        self.p = subprocess.Popen(["Xvfb", "-displayfd", str(wfd), "-screen", "0", "1280x1024x24",
+                                   "-nolisten", "tcp"], pass_fds=(wfd,),
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        os.close(wfd)
+        with os.fdopen(rfd) as f:
+            num = f.readline().strip()
+        if not num:
+            self.close()
+            raise AssertionError("Xvfb did not start")
+        self.disp = ":" + num
+        self.env = dict(os.environ, DISPLAY=self.disp)
+
+    def close(self):
+        self.p.terminate()
+        self.p.wait()
+
+
+def stop_guest(g):
+    """Terminates a guest that is still running (kills it after 10 s)."""
+    if g and g.p.poll() is None:
+        g.p.terminate()
+        try:
+            g.p.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            g.p.kill()
+
+
 def capture(win, env, png=None):
     """Returns (w, h, rgb bytes) of the window."""
     xwd = subprocess.run(["xwd", "-silent", "-id", win], env=env, check=True,
@@ -87,24 +129,15 @@ def main():
         return 2
     myvmm, kernel = sys.argv[1], sys.argv[2]
     shot = sys.argv[4] if len(sys.argv) > 4 and sys.argv[3] == "--screenshot" else None
-    for tool in ("Xvfb", "xdotool", "xwd", "convert"):
-        if not shutil.which(tool):
-            print("FAIL: %s not installed (apt-get install xvfb xdotool x11-apps imagemagick)" % tool)
-            return 1
-    if not os.access("/dev/kvm", os.R_OK | os.W_OK):
-        print("FAIL: /dev/kvm is missing or not accessible; this test needs KVM")
+    why = missing_prereq(("Xvfb", "xdotool", "xwd", "convert"),
+                         "xvfb xdotool x11-apps imagemagick")
+    if why:
+        print("FAIL: " + why)
         return 1
-    disp = ":%d" % (90 + os.getpid() % 800)
-    xvfb = subprocess.Popen(["Xvfb", disp, "-screen", "0", "1280x1024x24", "-nolisten", "tcp"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    env = dict(os.environ, DISPLAY=disp)
+    xvfb = Xvfb()
+    env = xvfb.env
     guest = None
     try:
-        for _ in range(100):
-            if subprocess.run(["xdpyinfo"] if shutil.which("xdpyinfo") else ["xdotool", "getmouselocation"],
-                              env=env, capture_output=True).returncode == 0:
-                break
-            time.sleep(0.05)
         guest = Guest([myvmm, "--kernel", kernel, "--cmdline", "tk=input tk.timeout=60",
                        "--display", "sdl", "--name", "disptest", "--timeout", "90"], env)
         guest.wait_for(r"TK: fb 1024x768 drawn")
@@ -161,14 +194,8 @@ def main():
         print("PASS display end-to-end")
         return 0
     finally:
-        if guest and guest.p.poll() is None:
-            guest.p.terminate()
-            try:
-                guest.p.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                guest.p.kill()
-        xvfb.terminate()
-        xvfb.wait()
+        stop_guest(guest)
+        xvfb.close()
 
 
 if __name__ == "__main__":

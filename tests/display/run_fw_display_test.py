@@ -19,7 +19,7 @@ import time
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from run_display_test import Guest, capture, run  # noqa: E402
+from run_display_test import Guest, Xvfb, capture, missing_prereq, run, stop_guest  # noqa: E402
 
 LINE_H = 16                      # SeaVGABIOS's 8x16 font in the framebuffer
 
@@ -40,12 +40,10 @@ def main():
         return 2
     myvmm, kernel, mkdisk = sys.argv[1:4]
     shot = sys.argv[5] if len(sys.argv) > 5 and sys.argv[4] == "--screenshot" else None
-    for tool in ("Xvfb", "xdotool", "xwd", "convert"):
-        if not shutil.which(tool):
-            print("FAIL: %s not installed (apt-get install xvfb xdotool x11-apps imagemagick)" % tool)
-            return 1
-    if not os.access("/dev/kvm", os.R_OK | os.W_OK):
-        print("FAIL: /dev/kvm is missing or not accessible; this test needs KVM")
+    why = missing_prereq(("Xvfb", "xdotool", "xwd", "convert"),
+                         "xvfb xdotool x11-apps imagemagick")
+    if why:
+        print("FAIL: " + why)
         return 1
     if not os.path.exists("/usr/share/seabios/vgabios-bochs-display.bin"):
         print("FAIL: /usr/share/seabios/vgabios-bochs-display.bin missing (apt-get install seabios)")
@@ -53,18 +51,11 @@ def main():
     work = tempfile.mkdtemp(prefix="fwdisp.")
     disk, out = os.path.join(work, "disk.img"), os.path.join(work, "out")
     subprocess.run(["sh", mkdisk, kernel, disk, "tk=info"], check=True)
-    disp = ":%d" % (300 + os.getpid() % 600)
-    xvfb = subprocess.Popen(["Xvfb", disp, "-screen", "0", "1280x1024x24", "-nolisten", "tcp"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    env = dict(os.environ, DISPLAY=disp)
+    xvfb = Xvfb()
+    env = xvfb.env
     g = None
     t0 = time.time()
     try:
-        for _ in range(100):
-            if subprocess.run(["xdotool", "getmouselocation"], env=env,
-                              capture_output=True).returncode == 0:
-                break
-            time.sleep(0.05)
         g = Guest([myvmm, "--disk", disk + ",if=ide", "--display", "sdl", "--name", "fwdisp",
                    "--console", "file:" + out, "--timeout", "240"], env)
         win = run(["xdotool", "search", "--sync", "--name", "^myvmm: fwdisp"], env).split()[0]
@@ -93,14 +84,8 @@ def main():
         print("PASS firmware display")
         return 0
     finally:
-        if g and g.p.poll() is None:
-            g.p.terminate()
-            try:
-                g.p.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                g.p.kill()
-        xvfb.terminate()
-        xvfb.wait()
+        stop_guest(g)
+        xvfb.close()
         shutil.rmtree(work, ignore_errors=True)
 
 
