@@ -20,7 +20,7 @@ import time
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from run_display_test import Guest, Xvfb, missing_prereq, run, stop_guest  # noqa: E402
+from run_display_test import Guest, Xvfb, script_main, missing_prereq, run, stop_guest  # noqa: E402
 
 CLIENT_MESSAGE = 33
 
@@ -126,8 +126,4 @@ def main():
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except AssertionError as e:
-        print("FAIL:", e)
-        sys.exit(1)
+    script_main(main)

@@ -92,6 +92,15 @@ class Xvfb:
         self.p.wait()
 
 
+def script_main(main):
+    """Runs main(); a failed assertion is one FAIL line and exit status 1."""
+    try:
+        sys.exit(main())
+    except AssertionError as e:
+        print("FAIL:", e)
+        sys.exit(1)
+
+
 def stop_guest(g):
     """Terminates a guest that is still running (kills it after 10 s)."""
     if g and g.p.poll() is None:
@@ -199,8 +208,4 @@ def main():
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except AssertionError as e:
-        print("FAIL:", e)
-        sys.exit(1)
+    script_main(main)

@@ -19,7 +19,7 @@ import time
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from run_display_test import Guest, Xvfb, capture, missing_prereq, run, stop_guest  # noqa: E402
+from run_display_test import Guest, Xvfb, script_main, capture, missing_prereq, run, stop_guest  # noqa: E402
 
 LINE_H = 16                      # SeaVGABIOS's 8x16 font in the framebuffer
 
@@ -90,8 +90,4 @@ def main():
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except AssertionError as e:
-        print("FAIL:", e)
-        sys.exit(1)
+    script_main(main)

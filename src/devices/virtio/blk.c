@@ -343,34 +343,22 @@ static void blk_reset(struct virtio_dev *vd)
 	((1ull << VIRTIO_BLK_F_SIZE_MAX) | (1ull << VIRTIO_BLK_F_SEG_MAX) |                  \
 	 (1ull << VIRTIO_BLK_F_BLK_SIZE) | (1ull << VIRTIO_BLK_F_FLUSH))
 
-static const struct virtio_dev_ops blk_ops_rw = {
-	.name = "virtio-blk",
-	.device_id = VIRTIO_ID_BLOCK,
-	.features = BLK_FEATURES_COMMON | (1ull << VIRTIO_BLK_F_DISCARD) |
-		    (1ull << VIRTIO_BLK_F_WRITE_ZEROES),
-	.num_queues = 1,
-	.queue_max = BLK_QUEUE_SIZE,
-	.config_size = BLK_CONFIG_SIZE,
-	.config_read = blk_config_read,
-	.config_write = blk_config_write,
-	.activate = blk_activate,
-	.queue_notify = blk_queue_notify,
-	.reset = blk_reset,
-};
+/* The read-write and read-only devices differ only in the features they
+ * offer (5.2.3: RO, and no DISCARD/WRITE_ZEROES on a read-only disk). */
+#define BLK_OPS(feat)                                                                        \
+	{                                                                                    \
+		.name = "virtio-blk", .device_id = VIRTIO_ID_BLOCK, .features = (feat),      \
+		.num_queues = 1, .queue_max = BLK_QUEUE_SIZE, .config_size = BLK_CONFIG_SIZE, \
+		.config_read = blk_config_read, .config_write = blk_config_write,            \
+		.activate = blk_activate, .queue_notify = blk_queue_notify,                  \
+		.reset = blk_reset,                                                          \
+	}
 
-static const struct virtio_dev_ops blk_ops_ro = {
-	.name = "virtio-blk",
-	.device_id = VIRTIO_ID_BLOCK,
-	.features = BLK_FEATURES_COMMON | (1ull << VIRTIO_BLK_F_RO),
-	.num_queues = 1,
-	.queue_max = BLK_QUEUE_SIZE,
-	.config_size = BLK_CONFIG_SIZE,
-	.config_read = blk_config_read,
-	.config_write = blk_config_write,
-	.activate = blk_activate,
-	.queue_notify = blk_queue_notify,
-	.reset = blk_reset,
-};
+static const struct virtio_dev_ops blk_ops_rw =
+	BLK_OPS(BLK_FEATURES_COMMON | (1ull << VIRTIO_BLK_F_DISCARD) |
+		(1ull << VIRTIO_BLK_F_WRITE_ZEROES));
+static const struct virtio_dev_ops blk_ops_ro =
+	BLK_OPS(BLK_FEATURES_COMMON | (1ull << VIRTIO_BLK_F_RO));
 
 int virtio_blk_create(const struct disk_config *cfg, struct evloop *io_loop,
 		      struct virtio_dev **out, char err[256])
