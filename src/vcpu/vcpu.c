@@ -190,7 +190,10 @@ static void *vcpu_thread(void *arg)
 			vm_request_stop(vm, x.reason, x.value);
 			goto out;
 		case EXIT_ERROR:
-			/* Claim the stop first so only the first failing vCPU dumps. */
+			/* Dump while this vCPU's state is intact; the stop request
+			 * then wakes the main thread, which joins us before it
+			 * tears anything down. (Two vCPUs failing at once both dump;
+			 * the first request decides the exit status.) */
 			pr_err("vcpu%u: %s (exit reason %u)", v->id, x.what, v->run->exit_reason);
 			vcpu_dump(v);
 			vm_request_stop(vm, STOP_INTERNAL_ERROR, 0);
