@@ -12,23 +12,23 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "console.h"
+#include "cli/config.h"
+#include "host/console.h"
 #include "devices/i8042.h"
 #include "devices/pm.h"
 #include "devices/rtc.h"
 #include "devices/serial.h"
 #include "devices/virtio/console.h"
-#include "evloop.h"
-#include "hostcheck.h"
-#include "log.h"
-#include "status.h"
+#include "host/evloop.h"
+#include "cli/hostcheck.h"
+#include "host/log.h"
+#include "cli/status.h"
 #include "ui/display.h"
-#include "ui/term.h"
-#include "vcpu/kvm_host.h"
+#include "host/term.h"
+#include "kvm/kvm_host.h"
 #include "vcpu/vcpu.h"
-#include "vm.h"
-#include "vm_display.h"
+#include "machine/machine.h"
+#include "machine/display.h"
 
 #define EXIT_USAGE 2
 #define PENDING_MAX 4096

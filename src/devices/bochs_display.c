@@ -7,7 +7,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "log.h"
+#include "host/log.h"
 
 struct bochs_display {
 	struct pci_dev pci;

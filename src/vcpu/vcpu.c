@@ -10,10 +10,10 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "mem/layout.h"
+#include "host/log.h"
+#include "machine/pc_map.h"
 #include "vcpu/exit.h"
-#include "vm.h"
+#include "machine/machine.h"
 
 #define MSR_IA32_MISC_ENABLE 0x000001a0
 #define MISC_ENABLE_FAST_STRING 1ULL

@@ -11,9 +11,9 @@
 #include <unistd.h>
 
 #include "check_util.h"
-#include "config.h"
+#include "cli/config.h"
 #include "devices/virtio/blk.h"
-#include "devices/virtio/blk_backend.h"
+#include "host/blk_backend.h"
 
 /* ---- parsing ---- */
 

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "check_util.h"
-#include "config.h"
+#include "cli/config.h"
 #include "devices/virtio/net.h"
 
 #define RAM_SIZE (1u << 20)

@@ -16,10 +16,10 @@
 #include <string.h>
 #include <sys/epoll.h>
 
-#include "config.h"
-#include "devices/virtio/blk_backend.h"
-#include "evloop.h"
-#include "log.h"
+#include "cli/config.h"
+#include "host/blk_backend.h"
+#include "host/evloop.h"
+#include "host/log.h"
 
 /* ---- request parsing (pure) ---- */
 

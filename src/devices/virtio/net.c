@@ -12,8 +12,8 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "evloop.h"
-#include "log.h"
+#include "host/evloop.h"
+#include "host/log.h"
 
 struct rx_frame {
 	uint8_t *data;

@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "log.h"
+#include "host/log.h"
 
 struct vring_desc {
 	uint64_t addr;

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
+#include "cli/config.h"
 
 #define CONFIG_FILE_MAX (1 << 20)
 #define CONFIG_MAX_DEPTH 4

@@ -1,4 +1,4 @@
-#include "ui/term.h"
+#include "host/term.h"
 
 #include <errno.h>
 #include <signal.h>

@@ -1,5 +1,5 @@
 /* Display wiring: bochs-display device + VRAM memslot + dirty log. */
-#include "vm_display.h"
+#include "machine/display.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -14,10 +14,10 @@
 
 #include "devices/bochs_display.h"
 #include "loader/bootparam.h"
-#include "log.h"
-#include "mem/layout.h"
-#include "vm.h"
-#include "vm_firmware.h"
+#include "host/log.h"
+#include "machine/pc_map.h"
+#include "machine/machine.h"
+#include "machine/firmware.h"
 
 /* SeaVGABIOS built for the bochs-display (Debian's seabios package): with
  * firmware boot it is the device's expansion ROM, which SeaBIOS runs as the

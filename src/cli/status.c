@@ -1,4 +1,4 @@
-#include "status.h"
+#include "cli/status.h"
 
 #include <errno.h>
 

@@ -1,5 +1,5 @@
 /* Tiny AML writer: see aml.h. Opcode values from ACPI 6.x section 20.3. */
-#include "devices/aml.h"
+#include "acpi/aml.h"
 
 #include <errno.h>
 #include <string.h>

@@ -1,7 +1,7 @@
 /* Firmware boot wiring: BIOS ROM, PIIX/IDE/DMA/fw_cfg and CMOS for SeaBIOS.
  * Facts about what SeaBIOS reads come from its src/fw/paravirt.c (fw_cfg
  * items, CMOS 0x34/0x35/0x5b-0x5d/0x5f) and QEMU's pc CMOS layout. */
-#include "vm_firmware.h"
+#include "machine/firmware.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -15,17 +15,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "devices/acpi.h"
+#include "cli/config.h"
+#include "acpi/acpi.h"
 #include "devices/dma8237.h"
 #include "devices/fw_cfg.h"
 #include "devices/ide.h"
 #include "devices/piix.h"
 #include "devices/pm.h"
 #include "devices/rtc.h"
-#include "log.h"
-#include "mem/layout.h"
-#include "vm.h"
+#include "host/log.h"
+#include "machine/pc_map.h"
+#include "machine/machine.h"
 
 #define ERRF(...) snprintf(err, VM_ERR_LEN, __VA_ARGS__)
 #define IDE_MAX_DISKS 4
@@ -197,7 +197,7 @@ int vm_firmware_setup(struct vm *vm, char *err)
 	fw->vm = vm;
 	pthread_mutex_init(&fw->dbg_lock, NULL);
 	vm->fw = fw;
-	/* vm.c registered the PM block at PORT_PM_BASE; SeaBIOS writes the same
+	/* machine.c registered the PM block at PORT_PM_BASE; SeaBIOS writes the same
 	 * base into PMBA, and the PMBA callbacks move it from here on. */
 	fw->pm_base = PORT_PM_BASE;
 	fw->pm_mapped = true;

@@ -7,13 +7,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "config.h"
+#include "cli/config.h"
 #include "devices/bus.h"
 #include "devices/irq.h"
 #include "devices/vmctl.h"
 #include "loader/loader.h"
 #include "mem/guest_mem.h"
-#include "vcpu/kvm_host.h"
+#include "kvm/kvm_host.h"
 
 struct vcpu;
 struct serial;

@@ -1,4 +1,4 @@
-#include "evloop.h"
+#include "host/evloop.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-#include "hostcheck.h"
+#include "cli/hostcheck.h"
 
 #include <linux/kvm.h>
 #include <stdlib.h>
@@ -7,9 +7,9 @@
 #include <unistd.h>
 
 
-#include "mem/layout.h"
-#include "net_slirp.h"
-#include "vcpu/kvm_host.h"
+#include "machine/pc_map.h"
+#include "host/net_slirp.h"
+#include "kvm/kvm_host.h"
 
 static const struct {
 	long cap;

@@ -1,6 +1,6 @@
 /* ACPI table builder: see acpi.h. Layouts from ACPI 6.x chapter 5. */
-#include "devices/acpi.h"
-#include "devices/aml.h"
+#include "acpi/acpi.h"
+#include "acpi/aml.h"
 
 #include <errno.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /* VMM message log: stderr plus an optional timestamped file (--log). */
-#include "log.h"
+#include "host/log.h"
 
 #include <errno.h>
 #include <pthread.h>

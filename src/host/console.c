@@ -1,4 +1,4 @@
-#include "console.h"
+#include "host/console.h"
 
 #include <errno.h>
 #include <fcntl.h>

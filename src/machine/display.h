@@ -1,6 +1,6 @@
 /* The machine's display: a bochs-display PCI function whose VRAM is a KVM
  * memory slot with dirty logging, and the frame the UI reads from it.
- * Called from vm.c (setup/teardown/boot) and from main.c's UI glue. */
+ * Called from machine.c (setup/teardown/boot) and from main.c's UI glue. */
 #ifndef MYVMM_VM_DISPLAY_H
 #define MYVMM_VM_DISPLAY_H
 #include "ui/display.h"

@@ -1,6 +1,6 @@
 /* Command-line options: one table drives getopt_long, config_set() and --help. */
-#include "config.h"
-#include "mem/layout.h"
+#include "cli/config.h"
+#include "machine/pc_map.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>

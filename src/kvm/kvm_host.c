@@ -1,4 +1,4 @@
-#include "vcpu/kvm_host.h"
+#include "kvm/kvm_host.h"
 
 #include <errno.h>
 #include <fcntl.h>

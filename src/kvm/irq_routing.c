@@ -1,5 +1,5 @@
 /* KVM GSI routing, irqfd, ioeventfd and the per-vector MSI sink. */
-#include "vcpu/irq_routing.h"
+#include "kvm/irq_routing.h"
 
 #include <errno.h>
 #include <linux/kvm.h>
@@ -9,7 +9,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "log.h"
+#include "host/log.h"
 
 #define NDEFAULT (15 + 24) /* PIC pins 0-15 except 2, IOAPIC pins 0-23 */
 

@@ -3,7 +3,7 @@
  * Offsets come from requests already range-checked by blk_check_request; we
  * never write beyond the image size and never change it (no ftruncate; all
  * fallocate calls use KEEP_SIZE). */
-#include "devices/virtio/blk_backend.h"
+#include "host/blk_backend.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -19,8 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "log.h"
+#include "cli/config.h"
+#include "host/log.h"
 
 struct be_slot {
 	struct iocb iocb;

@@ -1,5 +1,5 @@
 /* Machine assembly: ordered build in vm_create(), reverse teardown. */
-#include "vm.h"
+#include "machine/machine.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -13,7 +13,7 @@
 #include <sys/sysinfo.h>
 #include <unistd.h>
 
-#include "devices/acpi.h"
+#include "acpi/acpi.h"
 #include "devices/i8042.h"
 #include "devices/pci.h"
 #include "devices/pm.h"
@@ -26,13 +26,13 @@
 #include "devices/rtc.h"
 #include "devices/serial.h"
 #include "devices/sysdevs.h"
-#include "log.h"
-#include "mem/layout.h"
-#include "net_slirp.h"
-#include "vcpu/irq_routing.h"
+#include "host/log.h"
+#include "machine/pc_map.h"
+#include "host/net_slirp.h"
+#include "kvm/irq_routing.h"
 #include "vcpu/vcpu.h"
-#include "vm_display.h"
-#include "vm_firmware.h"
+#include "machine/display.h"
+#include "machine/firmware.h"
 
 #define ERRF(...) snprintf(err, VM_ERR_LEN, __VA_ARGS__)
 

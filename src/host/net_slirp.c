@@ -4,13 +4,13 @@
  * lets slirp handle the ready sockets and fires due timers. The I/O thread
  * feeds guest frames with slirp_input() under the same mutex and then wakes
  * the thread so it re-reads the socket set. */
-#include "net_slirp.h"
+#include "host/net_slirp.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "config.h"
+#include "cli/config.h"
 
 #ifndef HAVE_SLIRP
 
@@ -42,7 +42,7 @@ void net_slirp_destroy(struct net_slirp *ns) {}
 #include <dlfcn.h>
 #include <libslirp.h>
 
-#include "log.h"
+#include "host/log.h"
 
 /* libslirp (and the glib it needs) is loaded with dlopen() on the first
  * --net user, so VMs without networking never map it: linking it cost every
