@@ -323,8 +323,8 @@ static void blk_reset(struct virtio_dev *vd)
 	/* No DMA into guest RAM after the reset completes (2.4.1): wait for
 	 * the old requests, without vd.lock (the I/O thread keeps running). */
 	if (blk_backend_drain(d->be, BLK_RESET_DRAIN_MS))
-		pr_warn("virtio-blk: in-flight I/O did not finish within %u ms of reset",
-			BLK_RESET_DRAIN_MS);
+		pr_warn_rl("virtio-blk: in-flight I/O did not finish within %u ms of reset",
+			   BLK_RESET_DRAIN_MS);
 }
 
 static void blk_destroy(struct virtio_dev *vd);
