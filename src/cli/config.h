@@ -31,6 +31,7 @@ struct disk_config {
 	enum disk_cache cache;
 	enum disk_if iface;
 	char serial[21];         /* VIRTIO_BLK_ID_BYTES (20) + NUL */
+	int format;              /* enum disk_format: 0 = probe by magic (host/disk_format.h) */
 };
 
 /* --net user: the libslirp network (addresses in host byte order). */

@@ -3,6 +3,7 @@
  * property outside the subset is an error that names it: a boot that
  * silently drops an option would test something else than was asked. */
 #include "cli/qemu_args.h"
+#include "host/disk_format.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -339,6 +340,7 @@ static int q_drive(struct qstate *q, const char *o, const char *v, char *err)
 					   "qemu-img convert -O raw IMG.qcow2 IMG.raw and use format=raw", v);
 			if (strcmp(val, "raw"))
 				return ERR("-drive %.200s: format '%.100s' is not supported; use format=raw", v, val);
+			dr->d.format = DISK_FMT_RAW; /* as declared: no probe */
 		} else if (!strcmp(key, "if")) {
 			dr->none = !strcmp(val, "none");
 			if (!strcmp(val, "virtio"))
