@@ -3,6 +3,7 @@
 #include "cli/config.h"
 #include "cli/options.h"
 #include "machine/pc_map.h"
+#include "gdb/spec.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -45,6 +46,14 @@ static int set_flag(bool *dst, const char *name, const char *v, char *err)
 static int h_no_reboot(struct vm_config *c, const char *v, char *err) { return set_flag(&c->no_reboot, "no-reboot", v, err); }
 static int h_no_pit(struct vm_config *c, const char *v, char *err) { return set_flag(&c->no_pit, "no-pit", v, err); }
 static int h_debug(struct vm_config *c, const char *v, char *err) { return set_flag(&c->debug, "debug", v, err); }
+static int h_gdb_wait(struct vm_config *c, const char *v, char *err) { return set_flag(&c->gdb_wait, "gdb-wait", v, err); }
+static int h_gdb(struct vm_config *c, const char *v, char *err)
+{
+	struct gdb_spec sp;
+	if (gdb_spec_parse(v, &sp, err, CONFIG_ERR_LEN))
+		return -EINVAL;
+	return set_str(&c->gdb, v);
+}
 static int h_config(struct vm_config *c, const char *v, char *err) { return config_load_file(c, v, err); }
 static int h_help(struct vm_config *c, const char *v, char *err) { c->show_help = true; return 0; }
 static int h_version(struct vm_config *c, const char *v, char *err) { c->show_version = true; return 0; }
@@ -209,6 +218,8 @@ static const struct opt_desc opts[] = {
 	{ "expect", OPT_VALUE, "REGEX", "exit 0 when a console line matches REGEX", h_expect, .values = NULL },
 	{ "expect-fail", OPT_VALUE, "REGEX", "exit 5 when a console line matches REGEX", h_expect_fail, .values = NULL },
 	{ "status-file", OPT_VALUE, "PATH", "write a JSON exit report to PATH", h_status, .path = true },
+	{ "gdb", OPT_VALUE, "SPEC", "tcp:[HOST]:PORT | unix:PATH: serve the GDB remote protocol there (HOST default 127.0.0.1; PORT 0 picks one)", h_gdb, .values = NULL },
+	{ "gdb-wait", OPT_FLAG, NULL, "with --gdb: stop before the first instruction until gdb continues", h_gdb_wait, .values = NULL },
 	{ "check", OPT_FLAG, NULL, "report whether this host can run VMs, then exit", h_check, .action = true },
 	{ "version", OPT_FLAG, NULL, "print the version and exit", h_version, .action = true },
 	{ "help", OPT_FLAG, NULL, "show this help and exit", h_help, .action = true },
@@ -232,7 +243,7 @@ void config_free(struct vm_config *c)
 {
 	free(c->kernel); free(c->initrd); free(c->cmdline); free(c->console_path);
 	free(c->name); free(c->log_path); free(c->expect); free(c->expect_fail);
-	free(c->status_file); free(c->bios); free(c->pidfile);
+	free(c->status_file); free(c->bios); free(c->pidfile); free(c->gdb);
 	for (unsigned i = 0; i < c->ndisks; i++)
 		free(c->disks[i].path);
 	config_init(c);
@@ -275,6 +286,8 @@ int config_validate(const struct vm_config *c, char err[CONFIG_ERR_LEN])
 {
 	if (c->show_help || c->show_version || c->check_host || c->print_doc)
 		return 0;
+	if (c->gdb_wait && !c->gdb)
+		return ERR("--gdb-wait needs --gdb; add e.g. --gdb tcp::1234");
 	if (c->boot == CFG_BOOT_KERNEL && !c->kernel)
 		return ERR("--boot kernel needs a kernel; use --kernel PATH (e.g. --kernel bzImage)");
 	if (c->boot == CFG_BOOT_DISK && (c->kernel || c->initrd))

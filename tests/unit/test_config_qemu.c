@@ -188,10 +188,15 @@ START_TEST(gdb_options)
 	struct vm_config c;
 	char err[CONFIG_ERR_LEN];
 	char *a[] = { "-kernel", "k", "-s", "-S", NULL };
-	int r = qparse(&c, err, a);
-	/* Mapped onto --gdb/--gdb-wait: an error naming the stub until it is built. */
-	if (r)
-		ck_assert_msg(strstr(err, "not built") || strstr(err, "gdb"), "%s", err);
+	/* -s -S are --gdb tcp::1234 --gdb-wait */
+	ck_assert_msg(qparse(&c, err, a) == 0, "%s", err);
+	ck_assert_str_eq(c.gdb, "tcp::1234");
+	ck_assert(c.gdb_wait);
+	config_free(&c);
+	char *u[] = { "-kernel", "k", "-gdb", "unix:/tmp/g.sock,server,nowait", NULL };
+	ck_assert_msg(qparse(&c, err, u) == 0, "%s", err);
+	ck_assert_str_eq(c.gdb, "unix:/tmp/g.sock");
+	ck_assert(!c.gdb_wait);
 	config_free(&c);
 	char *b[] = { "-kernel", "k", "-gdb", "udp::1", NULL };
 	ck_assert_int_ne(qparse(&c, err, b), 0);
