@@ -36,7 +36,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cli/config.h"
 #include "devices/virtio/blk.h"
 #include "host/blk_backend.h"
 #include "host/disk_format.h"
@@ -132,8 +131,7 @@ static void apply_done(struct img *m, struct pending *p)
 
 static int open_img(struct img *m, bool direct, uint8_t fill)
 {
-	struct disk_config cfg = { .cache = direct ? DISK_CACHE_NONE : DISK_CACHE_WRITEBACK,
-				   .format = DISK_FMT_RAW };
+	struct blk_params cfg = { .direct = direct, .format = DISK_FMT_RAW };
 	char err[256];
 	int fd;
 

@@ -31,7 +31,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cli/config.h"
 #include "devices/virtio/blk.h"
 #include "devices/virtio/console.h"
 #include "devices/virtio/net.h"
@@ -156,8 +155,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	for (unsigned i = 0; i < IMG_SIZE; i++)
 		pattern[i] = (uint8_t)(i * 5);
 	for (unsigned k = 0; k < 2; k++) {
-		struct disk_config dc = { .path = img_path[k], .format = DISK_FMT_RAW,
-					  .cache = k ? DISK_CACHE_NONE : DISK_CACHE_WRITEBACK };
+		struct blk_params dc = { .path = img_path[k], .format = DISK_FMT_RAW, .direct = k };
 		strcpy(img_path[k], "/tmp/myvmm-fuzz-vpblk-XXXXXX");
 		int fd = mkstemp(img_path[k]);
 		if (fd < 0 || pwrite(fd, pattern, IMG_SIZE, 0) != IMG_SIZE)
@@ -245,22 +243,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 
 	if (kind == DEV_BLK) {
-		/* what the driver's status 0 does: in-flight I/O drained */
-		vd->ops->reset(vd);
-		vd->driver_features = 0;
-		vd->broken = false;
+		/* the driver's reset (device_status 0) drains in-flight I/O and
+		 * leaves the device as new for the next input */
+		uint8_t zero = 0;
+		virtio_pci_bar0_ops.write(c.vp, VP_COMMON_OFF + 0x14, &zero, 1);
 	}
 	virtio_pci_destroy(c.vp);
-	switch (kind) {
-	case DEV_CONSOLE: virtio_console_destroy(vd); break;
-	case DEV_RNG: virtio_rng_destroy(vd); break;
-	case DEV_BLK: {
+	if (kind == DEV_BLK) {
 		struct stat st;
 		if (stat(img_path[which], &st) || st.st_size != IMG_SIZE)
 			abort(); /* the guest grew or shrank the image */
-		break;
-	}
-	case DEV_NET: virtio_net_destroy(vd); break;
+	} else {
+		virtio_dev_destroy(vd);
 	}
 	pci_bus_destroy(&c.pb);
 	bus_destroy(&c.pio);
