@@ -4,6 +4,7 @@
  * never write beyond the image size and never change it (no ftruncate; all
  * fallocate calls use KEEP_SIZE). */
 #include "host/blk_backend.h"
+#include "host/disk_format.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -117,6 +118,8 @@ int blk_backend_open(const struct disk_config *cfg, unsigned max_inflight, blk_d
 			ERR("disk %s: %s", path, strerror(errno));
 		goto fail;
 	}
+	if ((r = disk_format_check_raw(b->fd, path, cfg->format, err, 256)))
+		goto fail;
 	if (S_ISBLK(st.st_mode)) {
 		if (ioctl(b->fd, BLKGETSIZE64, &b->size) < 0) {
 			r = -errno;

@@ -2,6 +2,7 @@
  * Facts about what SeaBIOS reads come from its src/fw/paravirt.c (fw_cfg
  * items, CMOS 0x34/0x35/0x5b-0x5d/0x5f) and QEMU's pc CMOS layout. */
 #include "machine/firmware.h"
+#include "host/disk_format.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -162,6 +163,11 @@ static int setup_ide(struct vm_firmware *fw, struct vm *vm, char *err)
 			return r;
 		}
 		fw->ide_fd[fw->nide] = fd;
+		char ferr[256];
+		if ((r = disk_format_check_raw(fd, d->path, d->format, ferr, sizeof(ferr)))) {
+			ERRF("--%s", ferr);
+			return r;
+		}
 		off_t size = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? st.st_size :
 			     lseek(fd, 0, SEEK_END);
 		unsigned ch = fw->nide / 2, unit = fw->nide % 2;

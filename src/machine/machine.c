@@ -408,6 +408,7 @@ int vm_create(const struct vm_config *cfg, struct vm_host_ctx *host, struct vm *
 	vm->ncpus = cfg->cpus;
 	vm->fd = -1;
 	pthread_mutex_init(&vm->stop_lock, NULL);
+	vcpu_gate_init(&vm->gate, &vm->stopping);
 	vm->ctl = (struct vmctl){ .stop = vm_ctl_stop, .opaque = vm };
 	vm->stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	bus_init(&vm->pio, "pio");
@@ -471,6 +472,7 @@ void vm_stop_vcpus(struct vm *vm)
 	if (!vm->vcpus)
 		return;
 	__atomic_store_n(&vm->stopping, 1, __ATOMIC_RELEASE);
+	vcpu_gate_wake(&vm->gate); /* parked vCPUs see stopping */
 	for (unsigned i = 0; i < vm->ncpus; i++)
 		if (vm->vcpus[i])
 			vcpu_kick(vm->vcpus[i]);
@@ -515,5 +517,6 @@ void vm_destroy(struct vm *vm)
 	if (vm->stop_efd >= 0)
 		close(vm->stop_efd);
 	pthread_mutex_destroy(&vm->stop_lock);
+	vcpu_gate_destroy(&vm->gate);
 	free(vm);
 }

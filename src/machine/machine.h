@@ -14,6 +14,7 @@
 #include "loader/loader.h"
 #include "mem/guest_mem.h"
 #include "kvm/kvm_host.h"
+#include "vcpu/pause.h"
 
 struct vcpu;
 struct serial;
@@ -64,6 +65,7 @@ struct vm {
 
 	unsigned ncpus;
 	struct vcpu **vcpus;
+	struct vcpu_gate gate;        /* pause/resume of the vCPU threads (gdb) */
 
 	/* Stop state: written once by vm_request_stop(), read by the loop. */
 	pthread_mutex_t stop_lock;

@@ -1,4 +1,7 @@
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -118,5 +121,36 @@ START_TEST(zero_only_where_needed)
 }
 END_TEST
 
+/* Shared RAM: one sealed memfd behind both regions; another mapping of the
+ * fd at a region's fd_offset (what a vhost-user back-end does) sees the
+ * guest's bytes, and the file cannot be shrunk or grown. */
+START_TEST(shared_ram)
+{
+	struct guest_mem m;
+	ck_assert_int_eq(gmem_alloc_shared(&m, 5 * GiB), 0);
+	ck_assert_int_eq(m.nr, 2);
+	ck_assert_int_ge(m.fd, 0);
+	ck_assert_uint_eq(m.fd_offset[0], 0);
+	ck_assert_uint_eq(m.fd_offset[1], m.r[0].size);
+	ck_assert_uint_eq((uintptr_t)m.r[1].hva % (2 * MiB), 0);
+	ck_assert_int_eq(gmem_write(&m, 4 * GiB + 4096, "peer", 4), 0);
+	uint8_t *peer = mmap(NULL, 8192, PROT_READ, MAP_SHARED, m.fd,
+			     (off_t)(m.fd_offset[1]));
+	ck_assert_ptr_ne(peer, MAP_FAILED);
+	ck_assert_mem_eq(peer + 4096, "peer", 4);
+	munmap(peer, 8192);
+	ck_assert_int_ne(ftruncate(m.fd, 4096), 0);
+	ck_assert_int_ne(ftruncate(m.fd, 6 * GiB), 0);
+	int fd = m.fd;
+	gmem_free(&m);
+	ck_assert_int_eq(m.fd, -1);
+	ck_assert_int_lt(fcntl(fd, F_GETFD), 0); /* closed */
+	/* Anonymous RAM has no fd. */
+	ck_assert_int_eq(gmem_alloc(&m, 64 * MiB), 0);
+	ck_assert_int_eq(m.fd, -1);
+	gmem_free(&m);
+}
+END_TEST
+
 CHECK_MAIN("guest_mem", e820_128m, e820_3g, e820_5g, e820_8g, plan_rejects, ptr_bounds,
-	zero_only_where_needed)
+	zero_only_where_needed, shared_ram)
