@@ -41,7 +41,7 @@ static void vm_irq_set(void *opaque, uint32_t gsi, int level)
 	struct vm *vm = opaque;
 	struct kvm_irq_level l = { .irq = gsi, .level = level };
 	if (ioctl(vm->fd, KVM_IRQ_LINE, &l) < 0)
-		pr_warn("KVM_IRQ_LINE gsi %u: %s", gsi, strerror(errno));
+		pr_warn_rl("KVM_IRQ_LINE gsi %u: %s", gsi, strerror(errno));
 }
 
 static void vm_ctl_stop(void *opaque, enum stop_reason why, int value)
