@@ -149,7 +149,7 @@ def batch_session(ctx, kernel, symbols, arch, pcreg):
         check(len(pcs) == 4 and int(pcs[3], 16) != int(pcs[2], 16) and 0 < int(pcs[3], 16) - int(pcs[2], 16) < 16,
               "stepi did not move the pc by one instruction: %s%s" % (pcs, ctxt))
         check(re.search(r"Breakpoint 3, scen_exit", out), "break scen_exit did not stop there" + ctxt)
-        check(re.search(r'\$2 = 0x[0-9a-f]+ "tk=exit tk.code=5"', out),
+        check(re.search(r'\$2 = 0x[0-9a-f]+ "tk=exit tk.code=5[^"]*"', out),
               "bi->cmdline did not read (memory through the guest's mappings)" + ctxt)
         check("exited with code 013" in out, "gdb did not see the exit status" + ctxt)
         check(rc == 11, "myvmm exited %s, expected 11 (tk.code=5)%s" % (rc, ctxt))
