@@ -373,12 +373,18 @@ int parse_net(const char *spec, struct net_config *n, char err[CONFIG_ERR_LEN])
 					return ERR("--net %.200s: host port %u forwarded twice", spec,
 						   f->host_port);
 			t.nfwd++;
+		} else if (!strcmp(tok, "host-loopback=on") || !strcmp(tok, "host-loopback=off")) {
+			t.host_loopback = tok[15] == 'n';
+		} else if (!strncmp(tok, "host-loopback=", 14)) {
+			return ERR("--net %.200s: bad '%.100s'; use host-loopback=on (the guest may reach "
+				   "the host's 127.0.0.1 via 10.0.2.2) or host-loopback=off (default)",
+				   spec, tok);
 		} else if (!strncmp(tok, "mac=", 4)) {
 			if (!parse_mac(tok + 4, t.mac) || (t.mac[0] & 1))
 				return ERR("--net %.200s: bad '%.100s'; give a unicast MAC like "
 					   "mac=52:54:00:12:34:56", spec, tok);
 		} else {
-			return ERR("--net %.200s: unknown option '%.100s'; use hostfwd=... or mac=...",
+			return ERR("--net %.200s: unknown option '%.100s'; use hostfwd=..., mac=... or host-loopback=on|off",
 				   spec, tok);
 		}
 	}
@@ -478,7 +484,7 @@ static const struct opt_desc opts[] = {
 	{ "timeout", required_argument, "SECONDS", "stop the VM and exit 124 after this long (default: none)", h_timeout },
 	{ "console", required_argument, "KIND", "stdio | virtio (hvc0) | file:PATH | none (default stdio)", h_console },
 	{ "disk", required_argument, "SPEC", "PATH[,ro][,cache=none|writeback][,serial=ID][,if=virtio|ide]: a disk (repeatable: vda, vdb, ...; IDE: hda..hdd)", h_disk },
-	{ "net", required_argument, "SPEC", "user[,hostfwd=tcp|udp:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT]...[,mac=MAC]: virtio-net on a user-mode (libslirp) network 10.0.2.0/24, forwards bind 127.0.0.1 unless HOSTADDR is given | none (default none)", h_net },
+	{ "net", required_argument, "SPEC", "user[,hostfwd=tcp|udp:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT]...[,mac=MAC]: virtio-net on a user-mode (libslirp) network 10.0.2.0/24, forwards bind 127.0.0.1 unless HOSTADDR is given; host-loopback=on lets the guest reach the host's 127.0.0.1 via 10.0.2.2 (default off) | none (default none)", h_net },
 	{ "display", required_argument, "KIND", "sdl[,width=W,height=H] (a window, bochs-display) | none (default: sdl if $DISPLAY is set)", h_display },
 	{ "bios", required_argument, "PATH", "firmware for --boot disk (default /usr/share/seabios/bios-256k.bin, else bios.bin)", h_bios },
 	{ "boot", required_argument, "ORDER", "disk: run the BIOS and boot the first disk | kernel: direct kernel boot (default: kernel if --kernel is given, else disk)", h_boot },

@@ -140,6 +140,7 @@ int scen_msix(const struct bootinfo *bi, const struct acpi_info *ai);
 int scen_intx(const struct bootinfo *bi, const struct acpi_info *ai);
 int scen_net(const struct bootinfo *bi, const struct acpi_info *ai);
 int scen_net_echo(const struct bootinfo *bi, const struct acpi_info *ai);
+int scen_net_probe(const struct bootinfo *bi, const struct acpi_info *ai);
 
 struct scenario {
 	const char *name;
@@ -177,6 +178,7 @@ static const struct scenario scenarios[] = {
 	{ "intx", scen_intx, true },
 	{ "net", scen_net, true },          /* net.c */
 	{ "net-echo", scen_net_echo, true },
+	{ "net-probe", scen_net_probe, true },
 	{ "pwrbtn", scen_pwrbtn, true },     /* pwrbtn.c */
 };
 
