@@ -106,6 +106,9 @@ int parse_disk(const char *spec, struct disk_config *d, char err[CONFIG_ERR_LEN]
  * into n (replacing it). Pure. */
 int parse_net(const char *spec, struct net_config *n, char err[CONFIG_ERR_LEN]);
 
+/* 52:54:00:12:34:56, the default --net MAC (parse.c). */
+extern const uint8_t config_default_mac[6];
+
 /* "512M", "2G", "1048576K", "64" (MiB). Returns 0 or -EINVAL/-ERANGE. */
 int parse_size(const char *s, uint64_t *out);
 /* "30", "1.5", "500ms" -> milliseconds. */
