@@ -21,6 +21,7 @@
 #include "host/log.h"
 #include "host/term.h"
 #include "kvm/kvm_host.h"
+#include "gdb/stub.h"
 #include "machine/machine.h"
 #include "ui/display.h"
 #include "vcpu/vcpu.h"
@@ -34,6 +35,7 @@ struct runner {
 	struct console con;
 	struct vm_host_ctx host;
 	struct evloop *loop;
+	struct gdb_stub *gdb;           /* --gdb, NULL without */
 	struct vm *vm;                  /* the running VM, NULL between resets */
 	pthread_mutex_t vm_lock;        /* guards vm (the UI thread reads it) */
 	volatile int io_done;           /* the I/O thread's run_machine() returned */
@@ -248,6 +250,7 @@ static enum stop_reason run_machine(struct runner *r, int *value)
 			return STOP_NONE;
 		}
 		flush_pending(r);
+		gdb_stub_attach(r->gdb, r->vm);
 		evloop_add_fd(r->loop, vm_stop_fd(r->vm), EPOLLIN, on_stop_efd, r);
 		if (r->early_why != STOP_NONE)
 			vm_request_stop(r->vm, r->early_why, r->early_value);
@@ -255,6 +258,12 @@ static enum stop_reason run_machine(struct runner *r, int *value)
 			pr_err("starting vCPUs: %s", strerror(-rc));
 		evloop_run(r->loop);
 		evloop_del_fd(r->loop, vm_stop_fd(r->vm));
+		{
+			int v;
+			enum stop_reason w = vm_stop_reason(r->vm, &v);
+			gdb_stub_detach(r->gdb, w != STOP_RESET || r->cfg.no_reboot,
+					status_exit_code(w, v, r->cfg.no_reboot));
+		}
 		vm_stop_vcpus(r->vm);
 		enum stop_reason why = vm_stop_reason(r->vm, value);
 		struct vm *vm = r->vm;
@@ -434,6 +443,14 @@ int main(int argc, char **argv)
 		fprintf(stderr, "myvmm: cannot set up the event loop: %s\n", strerror(errno));
 		goto out_con;
 	}
+	if (r.cfg.gdb) {
+		char gerr[GDB_ERR_LEN];
+		if (gdb_stub_create(r.cfg.gdb, r.cfg.gdb_wait, r.loop, &r.kvm, &r.gdb, gerr)) {
+			fprintf(stderr, "myvmm: %s\n", gerr);
+			code = EXIT_USAGE;
+			goto out_con;
+		}
+	}
 	if (r.cfg.console == CONSOLE_STDIO) {
 		term_raw_enter(STDIN_FILENO); /* not a tty (CI, pipes): input as is */
 		if (evloop_add_fd(r.loop, STDIN_FILENO, EPOLLIN, on_stdin, &r) == 0)
@@ -484,6 +501,7 @@ int main(int argc, char **argv)
 		write_status(&r, why, value, code);
 out_con:
 	vm_host_ctx_release(&r.host);
+	gdb_stub_destroy(r.gdb);
 	if (r.loop)
 		evloop_destroy(r.loop);
 	if (r.sigfd > 0)

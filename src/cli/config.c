@@ -1,6 +1,7 @@
 /* Command-line options: one table drives getopt_long, config_set() and --help. */
 #include "cli/config.h"
 #include "machine/pc_map.h"
+#include "gdb/spec.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -56,6 +57,14 @@ static int set_flag(bool *dst, const char *name, const char *v, char *err)
 static int h_no_reboot(struct vm_config *c, const char *v, char *err) { return set_flag(&c->no_reboot, "no-reboot", v, err); }
 static int h_no_pit(struct vm_config *c, const char *v, char *err) { return set_flag(&c->no_pit, "no-pit", v, err); }
 static int h_debug(struct vm_config *c, const char *v, char *err) { return set_flag(&c->debug, "debug", v, err); }
+static int h_gdb_wait(struct vm_config *c, const char *v, char *err) { return set_flag(&c->gdb_wait, "gdb-wait", v, err); }
+static int h_gdb(struct vm_config *c, const char *v, char *err)
+{
+	struct gdb_spec sp;
+	if (gdb_spec_parse(v, &sp, err, CONFIG_ERR_LEN))
+		return -EINVAL;
+	return set_str(&c->gdb, v);
+}
 static int h_config(struct vm_config *c, const char *v, char *err) { return config_load_file(c, v, err); }
 static int h_help(struct vm_config *c, const char *v, char *err) { c->show_help = true; return 0; }
 static int h_version(struct vm_config *c, const char *v, char *err) { c->show_version = true; return 0; }
@@ -210,6 +219,8 @@ static const struct opt_desc opts[] = {
 	{ "expect", required_argument, "REGEX", "exit 0 when a console line matches REGEX", h_expect },
 	{ "expect-fail", required_argument, "REGEX", "exit 5 when a console line matches REGEX", h_expect_fail },
 	{ "status-file", required_argument, "PATH", "write a JSON exit report to PATH", h_status },
+	{ "gdb", required_argument, "SPEC", "tcp:[HOST]:PORT | unix:PATH: serve the GDB remote protocol there (HOST default 127.0.0.1; PORT 0 picks one)", h_gdb },
+	{ "gdb-wait", no_argument, NULL, "with --gdb: stop before the first instruction until gdb continues", h_gdb_wait },
 	{ "check", no_argument, NULL, "report whether this host can run VMs, then exit", h_check },
 	{ "version", no_argument, NULL, "print the version and exit", h_version },
 	{ "help", no_argument, NULL, "show this help and exit", h_help },
@@ -231,7 +242,7 @@ void config_free(struct vm_config *c)
 {
 	free(c->kernel); free(c->initrd); free(c->cmdline); free(c->console_path);
 	free(c->name); free(c->log_path); free(c->expect); free(c->expect_fail);
-	free(c->status_file); free(c->bios);
+	free(c->status_file); free(c->bios); free(c->gdb);
 	for (unsigned i = 0; i < c->ndisks; i++)
 		free(c->disks[i].path);
 	config_init(c);
@@ -297,6 +308,8 @@ int config_validate(const struct vm_config *c, char err[CONFIG_ERR_LEN])
 {
 	if (c->show_help || c->show_version || c->check_host)
 		return 0;
+	if (c->gdb_wait && !c->gdb)
+		return ERR("--gdb-wait needs --gdb; add e.g. --gdb tcp::1234");
 	if (c->boot == CFG_BOOT_KERNEL && !c->kernel)
 		return ERR("--boot kernel needs a kernel; use --kernel PATH (e.g. --kernel bzImage)");
 	if (c->boot == CFG_BOOT_DISK && (c->kernel || c->initrd))

@@ -27,6 +27,7 @@ struct disk_config {
 	enum disk_cache cache;
 	enum disk_if iface;
 	char serial[21];         /* VIRTIO_BLK_ID_BYTES (20) + NUL */
+	int format;              /* enum disk_format: 0 = probe by magic (host/disk_format.h) */
 };
 
 /* --net user: the libslirp network (addresses in host byte order). */
@@ -74,6 +75,8 @@ struct vm_config {
 	struct net_config net;   /* --net */
 	enum display_kind display;
 	uint32_t display_w, display_h; /* initial mode (--display sdl,width=,height=) */
+	char *gdb;               /* --gdb SPEC (gdb/spec.h); NULL = no stub */
+	bool gdb_wait;           /* --gdb-wait: start stopped until gdb continues */
 	bool show_help, show_version, check_host;
 	int config_depth;        /* nested --config guard */
 };

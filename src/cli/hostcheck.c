@@ -10,6 +10,7 @@
 #include "machine/pc_map.h"
 #include "host/net_slirp.h"
 #include "kvm/kvm_host.h"
+#include "gdb/stub.h"
 
 static const struct {
 	long cap;
@@ -46,6 +47,7 @@ int host_check_report(FILE *out)
 	for (size_t i = 0; i < sizeof(caps) / sizeof(caps[0]); i++)
 		fprintf(out, " %s=%s", caps[i].name, kvm_host_cap(&h, caps[i].cap) > 0 ? "yes" : "no");
 	fprintf(out, "\n");
+	fprintf(out, "  gdb stub:     %s\n", gdb_host_support(&h));
 	fprintf(out, "  max vCPUs:    %d (myvmm supports up to %d)\n", h.max_vcpus, VMM_MAX_CPUS);
 	if (sysinfo(&si) == 0)
 		fprintf(out, "  memory:       host has %llu MiB RAM; guests may use up to that (--mem)\n",

@@ -1,6 +1,7 @@
 /* The pure value parsers behind the options: sizes, durations, --disk and
  * --net specifications. No files, no globals. */
 #include "cli/config.h"
+#include "host/disk_format.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -123,7 +124,15 @@ int parse_disk(const char *spec, struct disk_config *d, char err[CONFIG_ERR_LEN]
 			d->iface = DISK_IF_VIRTIO;
 		else if (!strcmp(tok, "if=ide"))
 			d->iface = DISK_IF_IDE;
-		else if (!strncmp(tok, "serial=", 7)) {
+		else if (!strncmp(tok, "format=", 7)) {
+			int fmt = disk_format_parse(tok + 7);
+			if (fmt < 0 || fmt == DISK_FMT_AUTO) {
+				ret = ERR("--disk %.200s: unknown format '%.100s'; use format=raw, qcow2, "
+					  "vmdk, vdi, vhdx, vpc, qed, ... (qemu-img's names)", spec, tok + 7);
+				goto out;
+			}
+			d->format = fmt;
+		} else if (!strncmp(tok, "serial=", 7)) {
 			if (strlen(tok + 7) > 20) {
 				ret = ERR("--disk %.200s: serial '%.100s' is longer than 20 characters", spec, tok + 7);
 				goto out;
@@ -131,7 +140,7 @@ int parse_disk(const char *spec, struct disk_config *d, char err[CONFIG_ERR_LEN]
 			strcpy(d->serial, tok + 7);
 		} else {
 			ret = ERR("--disk %.200s: unknown option '%.100s'; use ro, cache=none|writeback, "
-				  "serial=ID or if=virtio|ide (write ,, for a comma in the path)", spec, tok);
+				  "serial=ID, format=raw or if=virtio|ide (write ,, for a comma in the path)", spec, tok);
 			goto out;
 		}
 	}

@@ -11,7 +11,10 @@ int status_exit_code(enum stop_reason why, int value, bool no_reboot)
 	case STOP_RESET: /* only reached as a final reason with --no-reboot */
 		return 0;
 	case STOP_DEBUG_EXIT:
-		return ((value << 1) | 1) & 0xff;
+		/* (v << 1) | 1 as QEMU's isa-debug-exit, in unsigned arithmetic and
+		 * reduced to the 8-bit process status: only v's low 7 bits count,
+		 * for every value the port accepts (0 .. 0x7fffffff). */
+		return (int)((((unsigned)value & 0x7fu) << 1) | 1u);
 	case STOP_TIMEOUT:
 		return 124;
 	case STOP_INTERNAL_ERROR:

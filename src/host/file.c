@@ -1,6 +1,7 @@
 /* Type- and size-checked opens and whole-file reads; the disk-image open
  * (checks + OFD lock) shared by virtio-blk and IDE. */
 #include "host/file.h"
+#include "host/disk_format.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -120,7 +121,7 @@ out:
 	return r;
 }
 
-int disk_file_open(const char *path, bool ro, bool direct, struct disk_file *out,
+int disk_file_open(const char *path, bool ro, bool direct, int format, struct disk_file *out,
 		   struct err *err)
 {
 	struct flock fl = { .l_whence = SEEK_SET, .l_type = ro ? F_RDLCK : F_WRLCK };
@@ -143,6 +144,9 @@ int disk_file_open(const char *path, bool ro, bool direct, struct disk_file *out
 				path, strerror(-fd));
 		return fd;
 	}
+	if ((r = disk_format_check_raw(fd, path, (enum disk_format)format, err ? err->msg : NULL,
+					 err ? sizeof(err->msg) : 0)))
+		goto fail;
 	if (S_ISBLK(st.st_mode)) {
 		if (ioctl(fd, BLKGETSIZE64, &size) < 0) {
 			r = -errno;

@@ -40,10 +40,11 @@ struct disk_file {
 	bool blockdev;
 };
 /* Opens a regular file or block device read-only or read-write (O_DIRECT
- * when direct), checks its size is a non-zero multiple of 512 and takes an
- * OFD lock (read lock when ro, write lock otherwise) so no two VMs write
- * one image. Returns 0 or -errno with one line in err. */
-int disk_file_open(const char *path, bool ro, bool direct, struct disk_file *out,
+ * when direct), checks the format (disk_format_check_raw: a qcow2 & co. is
+ * refused unless format says raw), that its size is a non-zero multiple of
+ * 512, and takes an OFD lock (read lock when ro, write lock otherwise) so no
+ * two VMs write one image. Returns 0 or -errno with one line in err. */
+int disk_file_open(const char *path, bool ro, bool direct, int format, struct disk_file *out,
 		   struct err *err);
 void disk_file_close(struct disk_file *d);
 #endif

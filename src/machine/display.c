@@ -148,6 +148,10 @@ int vm_display_boot(struct vm *vm, struct err *err)
 		return 0; /* the guest driver can still set a mode */
 	bochs_display_get_mode(vd->dev, &m);
 	bochs_display_vram(vd->dev, &size);
+	/* screen_info describes a frame at BAR0 + 0 (the firmware mode is not
+	 * panned) whose extent the device checked against VRAM. */
+	if (!m.enabled || m.offset != 0 || m.size > size)
+		return 0;
 	screen_info_build(si, base, m.width, m.height, m.stride, size);
 	if (gmem_write(&vm->mem, LAYOUT_ZERO_PAGE + BP_OFF(screen_info), si, sizeof(si))) {
 		ERRF("bochs-display: zero page not in guest RAM");
@@ -175,28 +179,32 @@ int vm_display_frame(struct vm *vm, display_draw_fn draw, void *arg)
 	struct display_frame f = { 0 };
 	struct bochs_mode m;
 	uint8_t *vram;
+	uint32_t size;
 
 	if (!vd)
 		return -ENODEV;
 	pthread_mutex_lock(&vd->lock);
 	bochs_display_get_mode(vd->dev, &m);
-	vram = bochs_display_vram(vd->dev, NULL);
-	f.enabled = m.enabled;
+	vram = bochs_display_vram(vd->dev, &size);
+	/* The device only enables frames inside VRAM; the UI reads exactly
+	 * [offset, offset + size), so check the same extent once more here. */
+	f.enabled = m.enabled && m.offset <= size && m.size <= size - m.offset;
 	f.generation = m.generation;
-	if (m.enabled) {
+	if (f.enabled) {
 		bool full = vd->full || m.generation != vd->last_gen;
 		f.width = m.width;
 		f.height = m.height;
 		f.bpp = m.bpp;
 		f.stride = m.stride;
 		f.pixels = vram + m.offset;
+		f.size = m.size;
 		if (vd->slot_live) {
 			struct kvm_dirty_log dl = { .slot = MEMSLOT_VRAM, .dirty_bitmap = vd->bitmap };
 			if (ioctl(vd->vm_fd, KVM_GET_DIRTY_LOG, &dl) < 0)
 				full = true;
 			else if (!full)
 				f.nspans = display_dirty_spans(vd->bitmap, vd->vram_size / 4096, m.offset,
-							       m.stride, m.height, f.spans,
+							       m.size, m.stride, f.spans,
 							       DISPLAY_MAX_SPANS);
 		} else {
 			full = true; /* no dirty log: MMIO-exit fallback */

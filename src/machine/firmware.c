@@ -2,6 +2,7 @@
  * Facts about what SeaBIOS reads come from its src/fw/paravirt.c (fw_cfg
  * items, CMOS 0x34/0x35/0x5b-0x5d/0x5f) and QEMU's pc CMOS layout. */
 #include "machine/firmware.h"
+#include "host/disk_format.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -152,7 +153,7 @@ static int setup_ide(struct vm_firmware *fw, struct vm *vm, struct err *err)
 			ERRF("--disk %s: at most %d IDE disks (hda..hdd)", d->path, IDE_MAX_DISKS);
 			return -ENOSPC;
 		}
-		if ((r = disk_file_open(d->path, d->ro, false, df, err)))
+		if ((r = disk_file_open(d->path, d->ro, false, d->format, df, err)))
 			return r;
 		fw->nide++;
 		if ((r = ide_attach(fw->ide, ch, unit, df->fd, df->size, d->ro)) ||

@@ -179,7 +179,8 @@ static int vcpus_create(struct vm *vm, struct err *err)
 	vm->vcpu_env = (struct vcpu_env){
 		.vm_fd = vm->fd, .kvm = vm->host->kvm, .pio = &vm->pio, .mmio = &vm->mmio,
 		.mem = &vm->mem, .ncpus = vm->ncpus, .entry = &vm->entry,
-		.stopping = &vm->stopping, .ctl = vm->ctl, .debug = vm->cfg->debug,
+		.stopping = &vm->stopping, .gate = &vm->gate, .ctl = vm->ctl,
+		.debug = vm->cfg->debug,
 	};
 	vm->vcpus = calloc(vm->ncpus, sizeof(*vm->vcpus));
 	if (!vm->vcpus) {
@@ -244,6 +245,7 @@ int vm_create(const struct vm_config *cfg, struct vm_host_ctx *host, struct vm *
 	vm->ncpus = cfg->cpus;
 	vm->fd = -1;
 	pthread_mutex_init(&vm->stop_lock, NULL);
+	vcpu_gate_init(&vm->gate, &vm->stopping);
 	vm->ctl = (struct vmctl){ .stop = vm_ctl_stop, .opaque = vm };
 	bus_init(&vm->pio, "pio");
 	bus_init(&vm->mmio, "mmio");
@@ -286,6 +288,7 @@ void vm_stop_vcpus(struct vm *vm)
 	if (!vm->vcpus)
 		return;
 	__atomic_store_n(&vm->stopping, 1, __ATOMIC_RELEASE);
+	vcpu_gate_wake(&vm->gate); /* parked vCPUs see stopping */
 	for (unsigned i = 0; i < vm->ncpus; i++)
 		if (vm->vcpus[i])
 			vcpu_kick(vm->vcpus[i]);
@@ -305,6 +308,7 @@ void vm_destroy(struct vm *vm)
 	if (vm->stop_efd >= 0)
 		close(vm->stop_efd);
 	pthread_mutex_destroy(&vm->stop_lock);
+	vcpu_gate_destroy(&vm->gate);
 	free(vm);
 }
 
@@ -323,6 +327,11 @@ enum stop_reason vm_stop_reason(struct vm *vm, int *value)
 	pthread_mutex_unlock(&vm->stop_lock);
 	return why;
 }
+
+struct vcpu_gate *vm_vcpu_gate(struct vm *vm) { return &vm->gate; }
+unsigned vm_ncpus(const struct vm *vm) { return vm->ncpus; }
+struct vcpu *const *vm_vcpus(struct vm *vm) { return vm->vcpus; }
+struct guest_mem *vm_guest_mem(struct vm *vm) { return &vm->mem; }
 
 size_t vm_console_input(struct vm *vm, const uint8_t *buf, size_t len)
 {

@@ -18,6 +18,9 @@ struct vm;
 struct vm_config;
 struct kvm_host;
 struct evloop;
+struct vcpu;
+struct vcpu_gate;
+struct guest_mem;
 
 /* What survives a guest reset and is shared with the host side. */
 struct vm_host_ctx {
@@ -62,6 +65,13 @@ void vm_input_mouse(struct vm *vm, int dx, int dy, unsigned buttons);
 void vm_input_power(struct vm *vm);
 /* Once a second from the I/O thread: the RTC's update and alarm interrupts. */
 void vm_tick_second(struct vm *vm);
+
+/* For the gdb stub (I/O thread, between vm_create and vm_destroy): the
+ * vCPU gate, the vCPUs (vm_ncpus of them) and guest RAM. */
+struct vcpu_gate *vm_vcpu_gate(struct vm *vm);
+unsigned vm_ncpus(const struct vm *vm);
+struct vcpu *const *vm_vcpus(struct vm *vm);
+struct guest_mem *vm_guest_mem(struct vm *vm);
 
 /* UI side: the current frame (see display.h); -ENODEV without a display. */
 int vm_display_frame(struct vm *vm, display_draw_fn draw, void *arg);

@@ -16,6 +16,7 @@
 #include "machine/machine.h"
 #include "machine/pc_map.h"
 #include "mem/guest_mem.h"
+#include "vcpu/pause.h"
 #include "vcpu/vcpu.h"
 
 struct serial;
@@ -47,6 +48,7 @@ struct vm {
 	unsigned ncpus;
 	struct vcpu_env vcpu_env;     /* what the vCPUs see of this VM */
 	struct vcpu **vcpus;
+	struct vcpu_gate gate;        /* pause/resume of the vCPU threads (gdb) */
 
 	/* Stop state: written once by vm_request_stop(), read by the loop. */
 	pthread_mutex_t stop_lock;

@@ -14,6 +14,7 @@
 #include "vcpu/exit.h"
 #include "devices/bus.h"
 #include "kvm/kvm_host.h"
+#include "vcpu/pause.h"
 
 #define MSR_IA32_MISC_ENABLE 0x000001a0
 #define MISC_ENABLE_FAST_STRING 1ULL
@@ -157,13 +158,18 @@ static void *vcpu_thread(void *arg)
 	sigemptyset(&set);
 	sigaddset(&set, VCPU_KICK_SIGNAL);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+	vcpu_gate_enter(env->gate);
 
 	while (!__atomic_load_n(env->stopping, __ATOMIC_ACQUIRE)) {
 		struct exit_info x;
+		vcpu_gate_pass(env->gate, v->id); /* parks while paused (gdb) */
+		if (__atomic_load_n(env->stopping, __ATOMIC_ACQUIRE))
+			break;
 		int r = ioctl(v->fd, KVM_RUN, 0);
 		if (r < 0) {
 			if (errno == EINTR || errno == EAGAIN) {
-				v->run->immediate_exit = 0;
+				/* atomic: vcpu_kick() stores it from another thread */
+				__atomic_store_n(&v->run->immediate_exit, 0, __ATOMIC_RELAXED);
 				continue;
 			}
 			pr_err("vcpu%u: KVM_RUN failed: %s", v->id, strerror(errno));
@@ -184,6 +190,9 @@ static void *vcpu_thread(void *arg)
 			if (bus_access(env->mmio, x.addr, x.data, x.size, x.is_write) == -ENOENT)
 				log_unhandled(v, &x);
 			break;
+		case EXIT_DEBUG: /* breakpoint or step: report, then park */
+			vcpu_gate_debug_exit(env->gate, v->id, &v->run->debug.arch);
+			break;
 		case EXIT_STOP:
 			if (x.what)
 				pr_info("vcpu%u: %s", v->id, x.what);
@@ -201,6 +210,7 @@ static void *vcpu_thread(void *arg)
 		}
 	}
 out:
+	vcpu_gate_leave(env->gate);
 	return NULL;
 }
 

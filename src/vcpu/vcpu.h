@@ -14,6 +14,7 @@
 struct bus;
 struct guest_mem;
 struct kvm_host;
+struct vcpu_gate;
 
 /* What every vCPU of one VM shares; owned by the machine and valid for the
  * vCPUs' lifetime. */
@@ -25,6 +26,7 @@ struct vcpu_env {
 	unsigned ncpus;
 	const struct boot_entry *entry;  /* boot registers of vCPU 0 */
 	const volatile int *stopping;    /* non-zero: leave the run loop */
+	struct vcpu_gate *gate;          /* passed before each KVM_RUN (pause.h, gdb) */
 	struct vmctl ctl;                /* stop requests (first one wins) */
 	bool debug;                      /* log unhandled port/MMIO accesses */
 };

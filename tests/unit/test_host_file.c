@@ -120,15 +120,15 @@ START_TEST(disk_checks)
 
 	make_file("odd.img", 1000, NULL, 0);
 	make_file("empty.img", 0, NULL, 0);
-	ck_assert_int_eq(disk_file_open(dir, false, false, &d, &e), -EISDIR);
+	ck_assert_int_eq(disk_file_open(dir, false, false, 0, &d, &e), -EISDIR);
 	ck_assert_ptr_nonnull(strstr(e.msg, "directory"));
-	ck_assert_int_eq(disk_file_open(path("odd.img"), true, false, &d, &e), -EINVAL);
+	ck_assert_int_eq(disk_file_open(path("odd.img"), true, false, 0, &d, &e), -EINVAL);
 	ck_assert_ptr_nonnull(strstr(e.msg, "multiple of 512"));
-	ck_assert_int_eq(disk_file_open(path("empty.img"), true, false, &d, &e), -EINVAL);
+	ck_assert_int_eq(disk_file_open(path("empty.img"), true, false, 0, &d, &e), -EINVAL);
 	ck_assert_int_eq(mkfifo(path("fifo"), 0600), 0);
-	ck_assert_int_eq(disk_file_open(path("fifo"), false, false, &d, &e), -EINVAL);
+	ck_assert_int_eq(disk_file_open(path("fifo"), false, false, 0, &d, &e), -EINVAL);
 	ck_assert_ptr_nonnull(strstr(e.msg, "FIFO"));
-	ck_assert_int_eq(disk_file_open(path("missing.img"), false, false, &d, &e), -ENOENT);
+	ck_assert_int_eq(disk_file_open(path("missing.img"), false, false, 0, &d, &e), -ENOENT);
 	ck_assert_ptr_nonnull(strstr(e.msg, "truncate"));
 }
 END_TEST
@@ -140,14 +140,14 @@ START_TEST(disk_locks)
 	struct disk_file a, b;
 
 	make_file("disk.img", 1 << 20, NULL, 0);
-	ck_assert_int_eq(disk_file_open(path("disk.img"), false, false, &a, &e), 0);
+	ck_assert_int_eq(disk_file_open(path("disk.img"), false, false, 0, &a, &e), 0);
 	ck_assert_uint_eq(a.size, 1 << 20);
-	ck_assert_int_eq(disk_file_open(path("disk.img"), false, false, &b, &e), -EAGAIN);
+	ck_assert_int_eq(disk_file_open(path("disk.img"), false, false, 0, &b, &e), -EAGAIN);
 	ck_assert_ptr_nonnull(strstr(e.msg, "locked"));
-	ck_assert_int_eq(disk_file_open(path("disk.img"), true, false, &b, &e), -EAGAIN);
+	ck_assert_int_eq(disk_file_open(path("disk.img"), true, false, 0, &b, &e), -EAGAIN);
 	disk_file_close(&a);
-	ck_assert_int_eq(disk_file_open(path("disk.img"), true, false, &a, &e), 0);
-	ck_assert_int_eq(disk_file_open(path("disk.img"), true, false, &b, &e), 0);
+	ck_assert_int_eq(disk_file_open(path("disk.img"), true, false, 0, &a, &e), 0);
+	ck_assert_int_eq(disk_file_open(path("disk.img"), true, false, 0, &b, &e), 0);
 	disk_file_close(&a);
 	disk_file_close(&b);
 }
