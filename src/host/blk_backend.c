@@ -329,7 +329,7 @@ int blk_backend_submit(struct blk_backend *b, const struct blk_req *req, uint64_
 		b->aio_fsync = false;
 		goto sync_flush;
 	}
-	pr_warn("virtio-blk: io_submit failed: %s", strerror(r < 0 ? -r : EIO));
+	pr_warn_rl("virtio-blk: io_submit failed: %s", strerror(r < 0 ? -r : EIO));
 	slot_done(b, s, VIRTIO_BLK_S_IOERR);
 	return 0;
 sync_flush:
@@ -346,7 +346,7 @@ static void reap_one(struct blk_backend *b, const struct io_event *ev)
 	if (st == VIRTIO_BLK_S_OK && s->bounce && s->req.type == VIRTIO_BLK_T_IN)
 		copy_to_iov(&s->req, s->bounce);
 	if (st != VIRTIO_BLK_S_OK)
-		pr_warn("virtio-blk: I/O error at sector %llu: %s",
+		pr_warn_rl("virtio-blk: I/O error at sector %llu: %s",
 			(unsigned long long)s->req.sector, res < 0 ? strerror(-res) : "short transfer");
 	slot_done(b, s, st);
 }
@@ -375,7 +375,7 @@ unsigned blk_backend_complete(struct blk_backend *b)
 
 	/* Clear the eventfd first so a completion racing with us re-arms it. */
 	if (read(b->efd, &cnt, sizeof(cnt)) < 0 && errno != EAGAIN)
-		pr_warn("virtio-blk: eventfd read: %s", strerror(errno));
+		pr_warn_rl("virtio-blk: eventfd read: %s", strerror(errno));
 	if (!b->inflight)
 		return 0;
 	return reap(b, 0, &zero);

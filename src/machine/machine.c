@@ -68,12 +68,12 @@ static void kvm_vm_destroy(struct vm *vm)
 	vm->fd = -1;
 }
 
-static void isa_irq_set(void *opaque, uint32_t gsi, int level)
+void vm_irq_set(void *opaque, uint32_t gsi, int level)
 {
 	struct vm *vm = opaque;
 	struct kvm_irq_level l = { .irq = gsi, .level = level };
 	if (ioctl(vm->fd, KVM_IRQ_LINE, &l) < 0)
-		pr_warn("KVM_IRQ_LINE gsi %u: %s", gsi, strerror(errno));
+		pr_warn_rl("KVM_IRQ_LINE gsi %u: %s", gsi, strerror(errno));
 }
 
 /* In-kernel PIC/IOAPIC/LAPIC (+ PIT) and the GSI routing table. */
@@ -101,7 +101,7 @@ static int irqchip_create(struct vm *vm, struct err *err)
 		return -errno;
 	}
 	for (unsigned i = 0; i < IRQ_ISA_LINES; i++)
-		vm->irq[i] = (struct irq_line){ .set = isa_irq_set, .opaque = vm, .gsi = i };
+		vm->irq[i] = (struct irq_line){ .set = vm_irq_set, .opaque = vm, .gsi = i };
 	/* Our own routing table (default irqchip routes + MSI routes). */
 	vm->irqrt = calloc(1, sizeof(*vm->irqrt));
 	if (!vm->irqrt) {

@@ -74,6 +74,9 @@ struct vm {
 
 #define ERRF(...) err_set(err, __VA_ARGS__)
 
+/* irq_line.set for a GSI (opaque = the vm): KVM_IRQ_LINE. */
+void vm_irq_set(void *opaque, uint32_t gsi, int level);
+
 /* The steps of vm_create(), in order; each undoes itself in the matching
  * *_destroy, which vm_destroy() calls in reverse. -errno and a line in err. */
 int legacy_create(struct vm *vm, struct err *err);       /* legacy.c */

@@ -6,8 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <linux/kvm.h>
 
 #include "devices/pci.h"
 #include "devices/pvpanic.h"
@@ -108,14 +106,6 @@ static const struct virtio_row virtio_rows[] = {
 	{ "virtio-blk", SLOT_DISK0, SLOT_DISK0, ndisks, want_disk, mk_disk, virtio_blk_destroy },
 	{ "virtio-net", SLOT_NET, SLOT_NET, one, want_net, mk_net, virtio_net_destroy },
 };
-
-static void vm_irq_set(void *opaque, uint32_t gsi, int level)
-{
-	struct vm *vm = opaque;
-	struct kvm_irq_level l = { .irq = gsi, .level = level };
-	if (ioctl(vm->fd, KVM_IRQ_LINE, &l) < 0)
-		pr_warn("KVM_IRQ_LINE gsi %u: %s", gsi, strerror(errno));
-}
 
 static int add_virtio(struct vm *vm, const struct virtio_row *row, unsigned i, struct err *err)
 {

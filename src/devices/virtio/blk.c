@@ -329,7 +329,7 @@ static void blk_reset(struct virtio_dev *vd)
 	d->generation++;
 	/* No DMA into guest RAM after the reset completes (2.4.1). */
 	if (blk_backend_drain(d->be, 10000))
-		pr_warn("virtio-blk: in-flight I/O did not finish within 10 s of reset");
+		pr_warn_rl("virtio-blk: in-flight I/O did not finish within 10 s of reset");
 	d->pushed = false;
 	pthread_mutex_unlock(&d->lock);
 }

@@ -340,7 +340,7 @@ static void bar0_write(void *opaque, uint64_t off, const void *data, uint32_t le
 		uint64_t one = 1;
 		if (vp->q[qi].efd >= 0) {
 			if (write(vp->q[qi].efd, &one, sizeof(one)) < 0)
-				pr_warn("virtio notify eventfd: %s", strerror(errno));
+				pr_warn_rl("virtio notify eventfd: %s", strerror(errno));
 		} else {
 			do_notify(vp, qi);
 		}
