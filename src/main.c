@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cli/config.h"
+#include "cli/qemu_args.h"
 #include "cli/hostcheck.h"
 #include "cli/status.h"
 #include "host/console.h"
@@ -379,6 +380,25 @@ static const struct display_ops *pick_display(struct runner *r, void **ui, int *
 	return NULL;
 }
 
+/* QEMU's -pidfile: the pid and a newline, replaced atomically. */
+static int write_pidfile(const char *path)
+{
+	char tmp[4096];
+	FILE *f;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	f = fopen(tmp, "w");
+	if (f) {
+		bool ok = fprintf(f, "%d\n", (int)getpid()) > 0;
+		if (!fclose(f) && ok && !rename(tmp, path))
+			return 0;
+		unlink(tmp);
+	}
+	fprintf(stderr, "myvmm: -pidfile %s: %s; check the directory is writable\n", path,
+		strerror(errno));
+	return -1;
+}
+
 int main(int argc, char **argv)
 {
 	struct runner r;
@@ -394,17 +414,33 @@ int main(int argc, char **argv)
 	r.kvm.fd = -1;
 	config_init(&r.cfg);
 
-	if (config_parse_args(&r.cfg, argc, argv, err) || config_validate(&r.cfg, err)) {
+	int skip;
+	bool qemu = qemu_args_detect(argc, argv, &skip);
+	if ((qemu ? qemu_args_parse(&r.cfg, argc - skip, argv + skip, err) :
+		    config_parse_args(&r.cfg, argc, argv, err)) ||
+	    config_validate(&r.cfg, err)) {
 		fprintf(stderr, "myvmm: %s\n", err);
 		goto out_cfg;
 	}
-	if (r.cfg.show_help) {
-		config_print_help(argv[0]);
+	if (config_finish(&r.cfg)) {
+		fprintf(stderr, "myvmm: out of memory\n");
+		goto out_cfg;
+	}
+	if (r.cfg.show_help || r.cfg.print_doc) {
+		if (r.cfg.print_doc)
+			(r.cfg.print_doc == DOC_MAN ? config_print_man : config_print_completion)(stdout);
+		else if (qemu)
+			qemu_print_help(argv[0]);
+		else
+			config_print_help(argv[0]);
 		code = 0;
 		goto out_cfg;
 	}
 	if (r.cfg.show_version) {
-		printf("myvmm %s\n", MYVMM_VERSION);
+		if (qemu)
+			printf("QEMU emulator version %s (myvmm %s)\n", QEMU_COMPAT_VERSION, MYVMM_VERSION);
+		else
+			printf("myvmm %s\n", MYVMM_VERSION);
 		code = 0;
 		goto out_cfg;
 	}
@@ -422,6 +458,11 @@ int main(int argc, char **argv)
 	if (kvm_host_open(&r.kvm, err)) {
 		fprintf(stderr, "myvmm: %s\n", err);
 		goto out_log;
+	}
+	if (r.cfg.pidfile && write_pidfile(r.cfg.pidfile)) {
+		free(r.cfg.pidfile);
+		r.cfg.pidfile = NULL; /* not ours to unlink */
+		goto out_kvm;
 	}
 	if (console_init(&r.con, r.cfg.console == CONSOLE_STDIO ? STDOUT_FILENO : -1,
 			 r.cfg.console == CONSOLE_FILE ? r.cfg.console_path : NULL, r.cfg.expect,
@@ -488,6 +529,11 @@ int main(int argc, char **argv)
 		code = value; /* start-up failure, already reported */
 	} else {
 		code = status_exit_code(why, value, r.cfg.no_reboot);
+		if (r.cfg.qemu_mode) {
+			code = qemu_exit_code(why, code);
+			if (why == STOP_SIGNAL)
+				fprintf(stderr, "myvmm: terminating on signal %d\n", value);
+		}
 		pr_info("VM stopped: %s, exit status %d", status_reason_name(why), code);
 		if (why == STOP_PANIC)
 			fprintf(stderr, "myvmm: guest panicked\n");
@@ -508,6 +554,8 @@ out_con:
 		close(r.sigfd);
 	console_destroy(&r.con);
 out_kvm:
+	if (r.cfg.pidfile)
+		unlink(r.cfg.pidfile);
 	kvm_host_close(&r.kvm);
 out_log:
 	log_close_file();

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <libaio.h>
 #include <linux/fs.h>
 #include <linux/stat.h>
@@ -21,7 +22,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli/config.h"
 #include "host/log.h"
 
 struct be_slot {
@@ -35,6 +35,7 @@ struct be_slot {
 };
 
 struct blk_backend {
+	pthread_mutex_t lock;        /* leaf: everything below */
 	int fd, efd;
 	io_context_t ctx;
 	bool ro, direct, aio_fsync;
@@ -70,7 +71,7 @@ static void probe_dio_align(struct blk_backend *b, const char *path)
 	free(buf);
 }
 
-int blk_backend_open(const struct disk_config *cfg, unsigned max_inflight, blk_done_cb cb,
+int blk_backend_open(const struct blk_params *cfg, unsigned max_inflight, blk_done_cb cb,
 		     void *opaque, struct blk_backend **out, char err[256])
 {
 	const char *path = cfg->path;
@@ -86,9 +87,10 @@ int blk_backend_open(const struct disk_config *cfg, unsigned max_inflight, blk_d
 		ERR("disk %s: out of memory", path);
 		return -ENOMEM;
 	}
+	pthread_mutex_init(&b->lock, NULL);
 	b->fd = b->efd = -1;
 	b->ro = cfg->ro;
-	b->direct = cfg->cache == DISK_CACHE_NONE;
+	b->direct = cfg->direct;
 	b->cb = cb;
 	b->opaque = opaque;
 	/* The checks and the lock every disk gets (IDE too): host/file.c. */
@@ -144,13 +146,17 @@ void blk_backend_close(struct blk_backend *b)
 	if (b->fd >= 0)
 		close(b->fd);
 	free(b->slots);
+	pthread_mutex_destroy(&b->lock);
 	free(b);
 }
 
 uint64_t blk_backend_size(const struct blk_backend *b) { return b->size; }
 uint32_t blk_backend_dio_align(const struct blk_backend *b) { return b->direct ? b->align : 0; }
 int blk_backend_event_fd(const struct blk_backend *b) { return b->efd; }
-unsigned blk_backend_inflight(const struct blk_backend *b) { return b->inflight; }
+unsigned blk_backend_inflight(const struct blk_backend *b)
+{
+	return __atomic_load_n(&b->inflight, __ATOMIC_ACQUIRE);
+}
 
 static struct be_slot *slot_get(struct blk_backend *b)
 {
@@ -160,7 +166,7 @@ static struct be_slot *slot_get(struct blk_backend *b)
 		return NULL;
 	s = &b->slots[b->free_head];
 	b->free_head = s->next_free;
-	b->inflight++;
+	__atomic_add_fetch(&b->inflight, 1, __ATOMIC_RELEASE);
 	return s;
 }
 
@@ -170,7 +176,7 @@ static void slot_put(struct blk_backend *b, struct be_slot *s)
 	s->bounce = NULL;
 	s->next_free = b->free_head;
 	b->free_head = (int)(s - b->slots);
-	b->inflight--;
+	__atomic_sub_fetch(&b->inflight, 1, __ATOMIC_RELEASE);
 }
 
 /* Runs the callback and frees the slot. */
@@ -257,7 +263,7 @@ static uint8_t do_ranges(struct blk_backend *b, const struct blk_req *r)
 	return VIRTIO_BLK_S_OK;
 }
 
-int blk_backend_submit(struct blk_backend *b, const struct blk_req *req, uint64_t tag)
+static int submit_locked(struct blk_backend *b, const struct blk_req *req, uint64_t tag)
 {
 	struct be_slot *s = slot_get(b);
 	struct iocb *io;
@@ -337,6 +343,16 @@ sync_flush:
 	return 0;
 }
 
+int blk_backend_submit(struct blk_backend *b, const struct blk_req *req, uint64_t tag)
+{
+	int r;
+
+	pthread_mutex_lock(&b->lock);
+	r = submit_locked(b, req, tag);
+	pthread_mutex_unlock(&b->lock);
+	return r;
+}
+
 static void reap_one(struct blk_backend *b, const struct io_event *ev)
 {
 	struct be_slot *s = ev->data;
@@ -373,17 +389,22 @@ unsigned blk_backend_complete(struct blk_backend *b)
 	struct timespec zero = { 0, 0 };
 	uint64_t cnt;
 
+	unsigned n = 0;
+
 	/* Clear the eventfd first so a completion racing with us re-arms it. */
 	if (read(b->efd, &cnt, sizeof(cnt)) < 0 && errno != EAGAIN)
 		pr_warn_rl("virtio-blk: eventfd read: %s", strerror(errno));
-	if (!b->inflight)
-		return 0;
-	return reap(b, 0, &zero);
+	pthread_mutex_lock(&b->lock);
+	if (b->inflight)
+		n = reap(b, 0, &zero);
+	pthread_mutex_unlock(&b->lock);
+	return n;
 }
 
 int blk_backend_drain(struct blk_backend *b, unsigned timeout_ms)
 {
-	struct timespec end, now;
+	struct timespec end, now, zero = { 0, 0 };
+	unsigned left;
 
 	clock_gettime(CLOCK_MONOTONIC, &end);
 	end.tv_sec += timeout_ms / 1000;
@@ -392,13 +413,20 @@ int blk_backend_drain(struct blk_backend *b, unsigned timeout_ms)
 		end.tv_sec++;
 		end.tv_nsec -= 1000000000;
 	}
-	while (b->inflight) {
-		struct timespec ts = { 0, 100 * 1000000 };
+	for (;;) {
+		struct timespec nap = { 0, 1000000 };
 
-		reap(b, 1, &ts);
+		pthread_mutex_lock(&b->lock);
+		if (b->inflight)
+			reap(b, 0, &zero);
+		left = b->inflight;
+		pthread_mutex_unlock(&b->lock);
+		if (!left)
+			return 0;
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		if (now.tv_sec > end.tv_sec || (now.tv_sec == end.tv_sec && now.tv_nsec > end.tv_nsec))
-			return b->inflight ? -ETIMEDOUT : 0;
+			return -ETIMEDOUT;
+		/* Sleep unlocked: the owner's thread keeps submitting/completing. */
+		nanosleep(&nap, NULL);
 	}
-	return 0;
 }

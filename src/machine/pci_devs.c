@@ -21,28 +21,25 @@
 
 #define VM_MAX_VIRTIO (4 + CONFIG_MAX_DISKS)
 
-struct virtio_row;
-
 struct vm_virtio {
 	struct pvpanic *pvpanic;
 	struct net_slirp *net;        /* user network, NULL unless --net user */
 	unsigned n;
 	struct {
-		const struct virtio_row *row;
 		struct virtio_dev *dev;
 		struct virtio_pci *pci;
 	} d[VM_MAX_VIRTIO];
 };
 
 /* One kind of virtio device: instances 0..count-1 where want() says so, at
- * PCI slot slot + i (slot_fw + i with firmware boot). */
+ * PCI slot slot + i (slot_fw + i with firmware boot). The transport owns
+ * the lifecycle; teardown is virtio_dev_destroy (the device's ops). */
 struct virtio_row {
 	const char *name;
 	unsigned slot, slot_fw;
 	unsigned (*count)(const struct vm_config *c);
 	bool (*want)(const struct vm_config *c, unsigned i);
 	int (*create)(struct vm *vm, unsigned i, struct virtio_dev **out, struct err *err);
-	void (*destroy)(struct virtio_dev *vd);
 };
 
 static unsigned one(const struct vm_config *c) { return 1; }
@@ -69,10 +66,14 @@ static bool want_disk(const struct vm_config *c, unsigned i)
 }
 static int mk_disk(struct vm *vm, unsigned i, struct virtio_dev **out, struct err *err)
 {
+	const struct disk_config *dc = &vm->cfg->disks[i];
+	struct blk_params bp = { .path = dc->path, .ro = dc->ro,
+				 .direct = dc->cache == DISK_CACHE_NONE,
+				 .format = dc->format, .serial = dc->serial };
 	char berr[256] = "";
-	int r = virtio_blk_create(&vm->cfg->disks[i], vm->host->loop, out, berr);
+	int r = virtio_blk_create(&bp, vm->host->loop, out, berr);
 	if (r)
-		ERRF("--disk %s: %s", vm->cfg->disks[i].path, berr[0] ? berr : strerror(-r));
+		ERRF("--disk %s: %s", dc->path, berr[0] ? berr : strerror(-r));
 	return r;
 }
 
@@ -91,7 +92,7 @@ static int mk_net(struct vm *vm, unsigned i, struct virtio_dev **out, struct err
 		return r;
 	if ((r = net_slirp_create(&vm->cfg->net, net_rx, *out, &vm->virtio->net, nerr))) {
 		ERRF("%s", nerr[0] ? nerr : strerror(-r));
-		virtio_net_destroy(*out);
+		virtio_dev_destroy(*out);
 		return r;
 	}
 	virtio_net_set_backend(*out, &(struct net_backend){ .send = net_slirp_send,
@@ -100,11 +101,10 @@ static int mk_net(struct vm *vm, unsigned i, struct virtio_dev **out, struct err
 }
 
 static const struct virtio_row virtio_rows[] = {
-	{ "virtio-rng", SLOT_RNG, SLOT_RNG_FW, one, always, mk_rng, virtio_rng_destroy },
-	{ "virtio-console", SLOT_CONSOLE, SLOT_CONSOLE, one, want_console, mk_console,
-	  virtio_console_destroy },
-	{ "virtio-blk", SLOT_DISK0, SLOT_DISK0, ndisks, want_disk, mk_disk, virtio_blk_destroy },
-	{ "virtio-net", SLOT_NET, SLOT_NET, one, want_net, mk_net, virtio_net_destroy },
+	{ "virtio-rng",     SLOT_RNG,     SLOT_RNG_FW,  one,    always,       mk_rng },
+	{ "virtio-console", SLOT_CONSOLE, SLOT_CONSOLE, one,    want_console, mk_console },
+	{ "virtio-blk",     SLOT_DISK0,   SLOT_DISK0,   ndisks, want_disk,    mk_disk },
+	{ "virtio-net",     SLOT_NET,     SLOT_NET,     one,    want_net,     mk_net },
 };
 
 static int add_virtio(struct vm *vm, const struct virtio_row *row, unsigned i, struct err *err)
@@ -128,7 +128,6 @@ static int add_virtio(struct vm *vm, const struct virtio_row *row, unsigned i, s
 			ERRF("%s: %s", row->name, strerror(-r));
 		return r;
 	}
-	v->d[v->n].row = row;
 	v->d[v->n].dev = vd;
 	if ((r = virtio_pci_create(vd, &p, &v->d[v->n].pci))) {
 		ERRF("%s: PCI slot %u: %s", row->name, slot, strerror(-r));
@@ -177,7 +176,7 @@ void pci_devs_destroy(struct vm *vm)
 		net_slirp_destroy(v->net); /* stops frames into virtio-net first */
 		for (unsigned i = v->n; i-- > 0;) {
 			virtio_pci_destroy(v->d[i].pci);
-			v->d[i].row->destroy(v->d[i].dev);
+			virtio_dev_destroy(v->d[i].dev);
 		}
 		pvpanic_destroy(v->pvpanic);
 		free(v);

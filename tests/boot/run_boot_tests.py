@@ -223,7 +223,8 @@ def info_test(ctx, kind):
     check_pass(r, "info")
     check(r.has("TK: myvmm test kernel (%s)" % ("pvh" if kind == "pvh" else "linux64")),
           "banner names the wrong boot mode", r)
-    check(r.has("TK: cmdline tk=info"), "command line not passed", r)
+    # console=ttyS0 is added to a command line that names no console
+    check(r.has("TK: cmdline tk=info console=ttyS0"), "command line not passed", r)
     check_e820(r, mem)
     check(r.grep(r"TK: madt cpus 2 "), "expected 'madt cpus 2'", r)
     check(r.has("TK: s5 slp_typ 5"), "expected 's5 slp_typ 5'", r)
@@ -909,7 +910,8 @@ def test_multiboot(ctx):
     check_pass(r, "info")
     check(r.tk and r.tk[0] == "TK: myvmm test kernel (multiboot)",
           "first line is not the multiboot banner", r)
-    check(r.has("TK: cmdline tk=info"), "command line not passed", r)
+    # console=ttyS0 is added to a command line that names no console
+    check(r.has("TK: cmdline tk=info console=ttyS0"), "command line not passed", r)
     check_e820(r, mem)
     m = r.grep(r"TK: initrd 0x([0-9a-f]+) (\d+) sum ([0-9a-f]{8})$")
     check(m and int(m[0].group(2)) == len(data) and int(m[0].group(3), 16) == sum32(data),

@@ -143,10 +143,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 
 	virtio_pci_destroy(c.vp);
-	if (is_con)
-		virtio_console_destroy(vd);
-	else
-		virtio_rng_destroy(vd);
+	virtio_dev_destroy(vd);
 	pci_bus_destroy(&c.pb);
 	bus_destroy(&c.pio);
 	bus_destroy(&c.mmio);

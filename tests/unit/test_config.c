@@ -88,7 +88,9 @@ START_TEST(args_bad)
 		{ "--cpus", "x", "not a number" }, { "--cpus", "-1", "not a number" },
 		{ "--console", "bogus", "unknown console" }, { "--console", "file:", "unknown console" },
 		{ "--timeout", "soon", "not a duration" }, { "--bogus", NULL, "unknown option" },
-		{ "stray", NULL, "unexpected argument" },
+		{ "k1", "k2", "unexpected argument" }, { "--ker", "x", "did you mean --kernel?" },
+		{ "-kernel", "x", "did you mean --kernel?" }, { "--cpu", "2", "did you mean --cpus?" },
+		{ "--no-reboot=1", NULL, "takes no value" }, { "-smp", "2", "did you mean --cpus?" },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct vm_config c;

@@ -28,12 +28,12 @@ static void setup_ei(bool event_idx)
 	vqd_transport_attach(&tp, vd, &mem);
 	vqd_init(&dq, ram, 16, 0x1000, event_idx);
 	ck_assert_int_eq(vqd_attach(&dq, &vd->vq[0], &mem, false), 0);
-	ck_assert_int_eq(vd->ops->activate(vd), 0);
+	ck_assert_int_eq(vqd_dev_activate(vd), 0);
 }
 
 static void teardown(void)
 {
-	virtio_rng_destroy(vd);
+	virtio_dev_destroy(vd);
 	vqd_ram_free(&mem);
 }
 
@@ -47,7 +47,7 @@ static void serve_many(bool event_idx)
 		uint32_t id, len;
 		uint16_t head = vqd_add1(&dq, BUF + 64 * i, 64, true);
 		ck_assert_msg(vqd_kick_needed(&dq), "request %u: the driver would not kick", i);
-		vd->ops->queue_notify(vd, 0);
+		vqd_dev_kick(vd, 0);
 		ck_assert_msg(vqd_get_used(&dq, &id, &len), "request %u not served", i);
 		ck_assert_uint_eq(id, head);
 		ck_assert_uint_eq(len, 64);
@@ -72,15 +72,15 @@ START_TEST(budget_waits)
 	setup_ei(true);
 	for (unsigned i = 0; i < 4; i++) {
 		vqd_add1(&dq, BUF, 64 * 1024, true);
-		vd->ops->queue_notify(vd, 0);
+		vqd_dev_kick(vd, 0);
 	}
 	ck_assert_uint_eq(vqd_used_idx(&dq), 4);
 	ck_assert_uint_eq(virtio_rng_tokens(vd), 0);
 	vqd_add1(&dq, BUF, 64 * 1024, true);
-	vd->ops->queue_notify(vd, 0);
+	vqd_dev_kick(vd, 0);
 	ck_assert_uint_eq(vqd_used_idx(&dq), 4);
 	now += 10000000ull;
-	vd->ops->queue_notify(vd, 0);
+	vqd_dev_kick(vd, 0);
 	ck_assert_uint_eq(vqd_used_idx(&dq), 5);
 	for (unsigned i = 0; i < 5; i++)
 		ck_assert(vqd_get_used(&dq, NULL, &len));

@@ -69,33 +69,42 @@ static void config_irq(struct virtio_pci *vp)
 	raise_intx(vp, VIRTIO_PCI_ISR_CONFIG);
 }
 
+/* The transport ops take no lock of ours: a device may call them from any
+ * thread (virtio.h). */
 static void vp_config_changed(struct virtio_dev *vd)
 {
 	struct virtio_pci *vp = vd->transport;
-	pthread_mutex_lock(&vp->lock);
-	vp->generation++;
-	pthread_mutex_unlock(&vp->lock);
+	__atomic_add_fetch(&vp->generation, 1, __ATOMIC_ACQ_REL);
 	config_irq(vp);
 }
 
+/* vd->needs_reset was just set (once per reset cycle, virtio_fail): the
+ * status register shows DEVICE_NEEDS_RESET from now on (2.1.2). */
 static void vp_needs_reset(struct virtio_dev *vd)
 {
 	struct virtio_pci *vp = vd->transport;
-	pthread_mutex_lock(&vp->lock);
-	bool was = vp->status & VIRTIO_STATUS_NEEDS_RESET;
-	/* 2.1.2: only meaningful once the driver is using the device. */
-	vp->status |= VIRTIO_STATUS_NEEDS_RESET;
-	pthread_mutex_unlock(&vp->lock);
-	if (!was) {
-		pr_guest("virtio %s: device needs reset", vd->ops->name);
-		config_irq(vp);
-	}
+	pr_guest("virtio %s: device needs reset", vd->ops->name);
+	config_irq(vp);
+}
+
+/* A device's work budget ran out: queue the kick again behind whatever else
+ * the event loop has to do (signals, stop requests, other devices). */
+static bool vp_rekick(struct virtio_dev *vd, unsigned q)
+{
+	struct virtio_pci *vp = vd->transport;
+	uint64_t one = 1;
+
+	if (q >= nq(vp) || vp->q[q].efd < 0)
+		return false;
+	/* EAGAIN: the counter is saturated, a kick is pending anyway. */
+	return write(vp->q[q].efd, &one, sizeof(one)) == sizeof(one) || errno == EAGAIN;
 }
 
 static const struct virtio_transport_ops vp_tops = {
 	.notify_used = vp_notify_used,
 	.config_changed = vp_config_changed,
 	.needs_reset = vp_needs_reset,
+	.rekick = vp_rekick,
 };
 
 /* ---- reset / status ---- */
@@ -111,16 +120,26 @@ static void queue_defaults(struct virtio_pci *vp)
 	}
 }
 
-/* Lock held. 4.1.4.3.1: writing 0 to device_status resets the device. */
+/* vp->lock held. 4.1.4.3.1: writing 0 to device_status resets the device.
+ * Clearing vd->active under vd->lock waits out a running device callback
+ * and stops new ones; the device's reset (which may wait for its I/O) runs
+ * without vd->lock, so its own threads never block on it. */
 static void device_reset(struct virtio_pci *vp)
 {
 	struct virtio_dev *vd = vp->vd;
+
+	virtio_dev_lock(vd);
+	vd->active = false;
+	pthread_mutex_unlock(&vd->lock);
 	if (vd->ops->reset)
 		vd->ops->reset(vd);
+	virtio_dev_lock(vd);
 	for (unsigned i = 0; i < VIRTIO_MAX_QUEUES; i++)
 		vq_reset(&vd->vq[i]);
 	vd->driver_features = 0;
-	vd->broken = false;
+	__atomic_store_n(&vd->needs_reset, false, __ATOMIC_RELEASE);
+	vd->report_reset = false;
+	pthread_mutex_unlock(&vd->lock);
 	vp->drv_features = 0;
 	vp->dfselect = vp->gfselect = 0;
 	vp->qsel = 0;
@@ -151,18 +170,29 @@ static void set_status(struct virtio_pci *vp, uint8_t v)
 				 (unsigned long long)vp->drv_features);
 			v &= (uint8_t)~VIRTIO_STATUS_FEATURES_OK;
 		} else {
+			virtio_dev_lock(vd);
 			vd->driver_features = vp->drv_features;
+			pthread_mutex_unlock(&vd->lock);
 		}
 	}
-	v = (uint8_t)((v & ~VIRTIO_STATUS_NEEDS_RESET) | (old & VIRTIO_STATUS_NEEDS_RESET));
+	/* NEEDS_RESET is the device's to set (vd->needs_reset), never the driver's. */
+	v &= (uint8_t)~VIRTIO_STATUS_NEEDS_RESET;
 	vp->status = v;
 	if ((v & VIRTIO_STATUS_DRIVER_OK) && !(old & VIRTIO_STATUS_DRIVER_OK)) {
+		int r = 0;
+
 		if (!(v & VIRTIO_STATUS_FEATURES_OK)) {
 			pr_guest("virtio %s: DRIVER_OK without FEATURES_OK", vd->ops->name);
-			virtio_needs_reset(vd);
-		} else if (vd->ops->activate && vd->ops->activate(vd) < 0) {
-			virtio_needs_reset(vd);
+			r = -EINVAL;
+		} else if (vd->ops->activate) {
+			r = vd->ops->activate(vd);
 		}
+		virtio_dev_lock(vd);
+		if (r == 0 && !vd->needs_reset)
+			vd->active = true;
+		else
+			virtio_fail(vd);
+		virtio_dev_unlock(vd);
 		vp_sync_ioeventfds(vp);
 	}
 }
@@ -172,15 +202,22 @@ static void queue_enable(struct virtio_pci *vp, unsigned qi)
 {
 	struct virtio_dev *vd = vp->vd;
 	struct vp_queue *q = &vp->q[qi];
-	int r = vq_init(&vd->vq[qi], vd->mem, q->size, q->desc, q->driver, q->device,
-			virtio_has_feature(vd, VIRTIO_F_RING_EVENT_IDX),
-			virtio_has_feature(vd, VIRTIO_F_RING_INDIRECT_DESC));
+	int r = -EINVAL;
+
+	virtio_dev_lock(vd);
+	/* 4.1.4.3.2: queue_size is at most the QueueSizeMax we offered. */
+	if (q->size <= vd->ops->queue_max)
+		r = vq_init(&vd->vq[qi], vd->mem, q->size, q->desc, q->driver, q->device,
+			    virtio_has_feature(vd, VIRTIO_F_RING_EVENT_IDX),
+			    virtio_has_feature(vd, VIRTIO_F_RING_INDIRECT_DESC));
 	if (r) {
-		pr_guest("virtio %s: queue %u rejected: %s", vd->ops->name, qi, strerror(-r));
-		virtio_needs_reset(vd);
-		return;
+		pr_guest("virtio %s: queue %u (size %u, max %u) rejected: %s", vd->ops->name, qi,
+			 q->size, vd->ops->queue_max, strerror(-r));
+		virtio_fail(vd);
+	} else {
+		q->enable = 1;
 	}
-	q->enable = 1;
+	virtio_dev_unlock(vd);
 }
 
 /* ---- common config ---- */
@@ -197,8 +234,10 @@ static uint64_t common_read(struct virtio_pci *vp, uint32_t off)
 	case 0x0c: return vp->gfselect < 2 ? (uint32_t)(vp->drv_features >> (32 * vp->gfselect)) : 0;
 	case 0x10: return vp->msix_config;
 	case 0x12: return nq(vp);
-	case 0x14: return vp->status;
-	case 0x15: return vp->generation;
+	case 0x14:
+		return vp->status | (__atomic_load_n(&vp->vd->needs_reset, __ATOMIC_ACQUIRE) ?
+				     VIRTIO_STATUS_NEEDS_RESET : 0);
+	case 0x15: return __atomic_load_n(&vp->generation, __ATOMIC_ACQUIRE);
 	case 0x16: return vp->qsel;
 	case 0x18: return q ? q->size : 0;
 	case 0x1a: return q ? q->msix_vector : VIRTIO_MSI_NO_VECTOR;
@@ -312,14 +351,20 @@ static void bar0_read(void *opaque, uint64_t off, void *data, uint32_t len)
 	bus_put_le(data, len, v);
 }
 
+/* A kick, on the I/O thread (or the vCPU without a loop). Only the device
+ * lock: vd->active and the queue's readiness say all the transport state
+ * would, so a kick never waits for a vCPU inside the transport (a device
+ * reset draining I/O, say). */
 static void do_notify(struct virtio_pci *vp, unsigned qi)
 {
 	struct virtio_dev *vd = vp->vd;
-	pthread_mutex_lock(&vp->lock);
-	if (qi < nq(vp) && vp->q[qi].enable && (vp->status & VIRTIO_STATUS_DRIVER_OK) &&
-	    !vd->broken && vd->ops->queue_notify)
-		vd->ops->queue_notify(vd, qi);
-	pthread_mutex_unlock(&vp->lock);
+
+	if (qi >= nq(vp) || !vd->ops->queue_notify)
+		return;
+	virtio_dev_lock(vd);
+	if (vd->active && vd->vq[qi].ready && vd->ops->queue_notify(vd, qi) < 0)
+		virtio_fail(vd);
+	virtio_dev_unlock(vd);
 }
 
 void virtio_pci_queue_kick(struct virtio_pci *vp, unsigned q)
@@ -422,15 +467,19 @@ static void vp_sync_ioeventfds(struct virtio_pci *vp)
 	}
 }
 
-/* BAR0 moved or its decoding changed (bus lock held). */
+/* BAR0 moved or its decoding changed (PCI bus lock held; bus lock ->
+ * vp->lock). vp->lock also covers set_status, so the ioeventfds always
+ * match the latest BAR address and status (issue 10 finding 10). */
 static void vp_bar_mapped(struct pci_dev *d, unsigned bar, uint64_t addr, bool mapped)
 {
 	struct virtio_pci *vp = d->opaque;
 	if (bar != VP_BAR_CFG)
 		return;
+	pthread_mutex_lock(&vp->lock);
 	vp->bar0_addr = addr;
 	vp->bar0_mapped = mapped;
 	vp_sync_ioeventfds(vp);
+	pthread_mutex_unlock(&vp->lock);
 }
 
 static const struct pci_dev_ops vp_pci_ops = {
@@ -469,7 +518,6 @@ int virtio_pci_create(struct virtio_dev *vd, const struct virtio_pci_params *p,
 {
 	const struct virtio_dev_ops *ops = vd->ops;
 	struct virtio_pci *vp;
-	pthread_mutexattr_t ma;
 	struct msi_sink sink;
 	int r;
 
@@ -481,10 +529,7 @@ int virtio_pci_create(struct virtio_dev *vd, const struct virtio_pci_params *p,
 	vp = calloc(1, sizeof(*vp));
 	if (!vp)
 		return -ENOMEM;
-	pthread_mutexattr_init(&ma);
-	pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_RECURSIVE);
-	pthread_mutex_init(&vp->lock, &ma);
-	pthread_mutexattr_destroy(&ma);
+	pthread_mutex_init(&vp->lock, NULL);
 	vp->vd = vd;
 	vp->bus = p->bus;
 	vp->loop = p->loop;
@@ -493,10 +538,8 @@ int virtio_pci_create(struct virtio_dev *vd, const struct virtio_pci_params *p,
 	vd->transport = vp;
 	vd->mem = p->mem;
 	vp->msix_config = VIRTIO_MSI_NO_VECTOR;
-	for (unsigned i = 0; i < VIRTIO_MAX_QUEUES; i++) {
+	for (unsigned i = 0; i < VIRTIO_MAX_QUEUES; i++)
 		vp->q[i].efd = -1;
-		vq_reset(&vd->vq[i]);
-	}
 	queue_defaults(vp);
 
 	/* 4.1.2: modern device id 0x1040 + virtio id, revision 1. */

@@ -1,19 +1,16 @@
-/* The pure value parsers behind the options: sizes, durations, --disk and
- * --net specifications. No files, no globals. */
+/* Value parsers for option arguments: sizes, durations, --disk and --net
+ * specs. Pure: no files are opened. */
 #include "cli/config.h"
 #include "host/disk_format.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define ERR(...) (snprintf(err, CONFIG_ERR_LEN, __VA_ARGS__), -EINVAL)
-
-const uint8_t config_default_mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
 
 int parse_size(const char *s, uint64_t *out)
 {
@@ -154,6 +151,8 @@ out:
 	return ret;
 }
 
+static const uint8_t default_mac[6] = CONFIG_DEFAULT_MAC;
+
 /* "A.B.C.D" or "" (-> def, network byte order). */
 static bool parse_ip4(const char *s, size_t n, uint32_t def, uint32_t *out)
 {
@@ -239,7 +238,7 @@ int parse_net(const char *spec, struct net_config *n, char err[CONFIG_ERR_LEN])
 	const char *p = spec;
 	int nf;
 
-	memcpy(t.mac, config_default_mac, 6);
+	memcpy(t.mac, default_mac, 6);
 	if (!strcmp(spec, "none")) {
 		t.kind = NET_NONE;
 		*n = t;
