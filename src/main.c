@@ -14,6 +14,7 @@
 
 #include "cli/config.h"
 #include "cli/qemu_args.h"
+#include "host/console_chan.h"
 #include "cli/hostcheck.h"
 #include "cli/status.h"
 #include "host/console.h"
@@ -34,6 +35,7 @@ struct runner {
 	struct vm_config cfg;
 	struct kvm_host kvm;
 	struct console con;
+	struct console_chan *chan;      /* --console pty|unix:PATH, NULL otherwise */
 	struct vm_host_ctx host;
 	struct evloop *loop;
 	struct gdb_stub *gdb;           /* --gdb, NULL without */
@@ -142,6 +144,8 @@ static void flush_pending(struct runner *r)
 		evloop_del_timer(r->loop, r->retry_timer);
 		r->retry_timer = -1;
 	}
+	if (r->pending_len < sizeof(r->pending))
+		console_chan_resume_input(r->chan);
 	if (r->pending_len == 0 && !r->stdin_active && r->cfg.console == CONSOLE_STDIO) {
 		if (evloop_add_fd(r->loop, 0, EPOLLIN, on_stdin, r) == 0)
 			r->stdin_active = true;
@@ -169,6 +173,8 @@ static void on_stdin(void *opaque, int fd, uint32_t ev)
 		size_t on, used;
 		enum esc_result e = esc_filter_feed(&r->esc, in + off, (size_t)n - off, out, &on, &used);
 		off += used;
+		if (r->chan)
+			on = 0; /* the guest's input comes from the pty/socket; here only Ctrl-A */
 		if (on > sizeof(r->pending) - r->pending_len)
 			on = sizeof(r->pending) - r->pending_len;
 		memcpy(r->pending + r->pending_len, out, on);
@@ -189,6 +195,47 @@ static void on_stdin(void *opaque, int fd, uint32_t ev)
 		if (r->retry_timer < 0)
 			r->retry_timer = evloop_add_timer(r->loop, 5, 5, on_retry, r);
 	}
+}
+
+/* --console pty|unix: the client's keystrokes, queued like stdin's. */
+static size_t chan_room(void *opaque)
+{
+	struct runner *r = opaque;
+	return sizeof(r->pending) - r->pending_len;
+}
+
+static void chan_input(void *opaque, const uint8_t *buf, size_t n)
+{
+	struct runner *r = opaque;
+	if (n > chan_room(r))
+		n = chan_room(r);
+	memcpy(r->pending + r->pending_len, buf, n);
+	r->pending_len += n;
+	flush_pending(r);
+	if (r->pending_len && r->retry_timer < 0)
+		r->retry_timer = evloop_add_timer(r->loop, 5, 5, on_retry, r);
+}
+
+/* Opens the pty or socket console and says where it is (stderr, one line). */
+static int open_chan(struct runner *r)
+{
+	char err[CHAN_ERR_LEN];
+	const struct chan_input in = { .room = chan_room, .input = chan_input, .opaque = r };
+	bool pty = r->cfg.console == CONSOLE_PTY;
+
+	if (console_chan_open(&r->chan, pty ? CHAN_PTY : CHAN_UNIX, r->cfg.console_path, r->loop,
+			      &in, err)) {
+		fprintf(stderr, "myvmm: %s\n", err);
+		return -1;
+	}
+	if (pty)
+		fprintf(stderr, "myvmm: console on pty %s\n", console_chan_path(r->chan));
+	else
+		fprintf(stderr, "myvmm: console on unix socket %s (attach: socat -,raw,echo=0 "
+			"UNIX-CONNECT:%s)\n", console_chan_path(r->chan), console_chan_path(r->chan));
+	r->con.sink = console_chan_write;
+	r->con.sink_opaque = r->chan;
+	return 0;
 }
 
 static int setup_signals(struct runner *r)
@@ -492,7 +539,10 @@ int main(int argc, char **argv)
 			goto out_con;
 		}
 	}
-	if (r.cfg.console == CONSOLE_STDIO) {
+	if ((r.cfg.console == CONSOLE_PTY || r.cfg.console == CONSOLE_UNIX) && open_chan(&r))
+		goto out_con;
+	/* With a pty/socket console the terminal still takes Ctrl-A x. */
+	if (r.cfg.console == CONSOLE_STDIO || (r.chan && isatty(STDIN_FILENO))) {
 		term_raw_enter(STDIN_FILENO); /* not a tty (CI, pipes): input as is */
 		if (evloop_add_fd(r.loop, STDIN_FILENO, EPOLLIN, on_stdin, &r) == 0)
 			r.stdin_active = true;
@@ -547,6 +597,8 @@ int main(int argc, char **argv)
 		write_status(&r, why, value, code);
 out_con:
 	vm_host_ctx_release(&r.host);
+	r.con.sink = NULL;
+	console_chan_close(r.chan);
 	gdb_stub_destroy(r.gdb);
 	if (r.loop)
 		evloop_destroy(r.loop);

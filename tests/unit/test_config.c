@@ -220,19 +220,5 @@ START_TEST(args_reparse_after_cluster)
 }
 END_TEST
 
-int main(void)
-{
-	Suite *s = suite_create("config");
-	TCase *tc = tcase_create("core");
-	tcase_add_test(tc, sizes);
-	tcase_add_test(tc, durations);
-	tcase_add_test(tc, args_good);
-	tcase_add_test(tc, args_defaults);
-	tcase_add_test(tc, args_bad);
-	tcase_add_test(tc, missing_value_and_kernel);
-	tcase_add_test(tc, set_by_key);
-	tcase_add_test(tc, disks);
-	tcase_add_test(tc, args_reparse_after_cluster);
-	suite_add_tcase(s, tc);
-	return run_suite(s);
-}
+CHECK_MAIN("config", sizes, durations, args_good, args_defaults, args_bad,
+	missing_value_and_kernel, set_by_key, disks, args_reparse_after_cluster)

@@ -111,14 +111,4 @@ START_TEST(stops)
 }
 END_TEST
 
-int main(void)
-{
-	Suite *s = suite_create("exit");
-	TCase *tc = tcase_create("decode");
-	tcase_add_test(tc, pio_out);
-	tcase_add_test(tc, pio_malformed);
-	tcase_add_test(tc, mmio);
-	tcase_add_test(tc, stops);
-	suite_add_tcase(s, tc);
-	return run_suite(s);
-}
+CHECK_MAIN("exit", pio_out, pio_malformed, mmio, stops)

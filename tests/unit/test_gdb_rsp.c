@@ -102,6 +102,9 @@ START_TEST(commands)
 	ck_assert_int_eq(c.kind, GC_READ_MEM);
 	ck_assert_uint_eq(c.addr, 0x100000);
 	ck_assert_uint_eq(c.len, 0x40);
+	c = parse("m100000,100000"); /* more than one reply holds: clamped */
+	ck_assert_int_eq(c.kind, GC_READ_MEM);
+	ck_assert_uint_eq(c.len, GDB_MAX_MEM_XFER);
 	c = parse("M1000,2:abcd");
 	ck_assert_int_eq(c.kind, GC_WRITE_MEM);
 	ck_assert_uint_eq(c.data_len, 2);
@@ -158,7 +161,7 @@ END_TEST
 START_TEST(malformed)
 {
 	static const char *const bad[] = {
-		"m", "m100", "m100,", "mzz,1", "m100,801", "m1,2x", "m11111111111111111,1",
+		"m", "m100", "m100,", "mzz,1", "m1,2x", "m11111111111111111,1",
 		"M100,2:abc", "M100,2:abcdef", "M100,1:zz", "M100,1", "Mx,1:00",
 		"Z5,100,1", "Z1", "Z1,100", "Z1,100,1;X1,0", "zz",
 		"p", "pq", "p401", "P8", "P8=", "P8=0", "P8=zz",

@@ -197,19 +197,5 @@ START_TEST(snapshot_file)
 }
 END_TEST
 
-int main(void)
-{
-	Suite *s = suite_create("guest_mem");
-	TCase *tc = tcase_create("core");
-	tcase_add_test(tc, e820_128m);
-	tcase_add_test(tc, e820_3g);
-	tcase_add_test(tc, e820_5g);
-	tcase_add_test(tc, e820_8g);
-	tcase_add_test(tc, plan_rejects);
-	tcase_add_test(tc, ptr_bounds);
-	tcase_add_test(tc, zero_only_where_needed);
-	tcase_add_test(tc, shared_ram);
-	tcase_add_test(tc, snapshot_file);
-	suite_add_tcase(s, tc);
-	return run_suite(s);
-}
+CHECK_MAIN("guest_mem", e820_128m, e820_3g, e820_5g, e820_8g, plan_rejects, ptr_bounds,
+	zero_only_where_needed, shared_ram, snapshot_file)

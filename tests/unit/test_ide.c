@@ -403,22 +403,7 @@ START_TEST(test_pci_function)
 }
 END_TEST
 
-int main(void)
-{
-	Suite *s = suite_create("ide");
-	TCase *tc = tcase_create("core");
-
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, test_identify);
-	tcase_add_test(tc, test_read_write_sectors);
-	tcase_add_test(tc, test_lba48_and_hob);
-	tcase_add_test(tc, test_out_of_range_and_abort);
-	tcase_add_test(tc, test_read_only);
-	tcase_add_test(tc, test_multiple);
-	tcase_add_test(tc, test_dev_switch_mid_transfer);
-	tcase_add_test(tc, test_absent_and_reset);
-	tcase_add_test(tc, test_chs_and_set_features);
-	tcase_add_test(tc, test_pci_function);
-	suite_add_tcase(s, tc);
-	return run_suite(s);
-}
+CHECK_MAIN_FIXTURE("ide", setup, teardown, test_identify, test_read_write_sectors,
+	test_lba48_and_hob, test_out_of_range_and_abort, test_read_only, test_multiple,
+	test_dev_switch_mid_transfer, test_absent_and_reset, test_chs_and_set_features,
+	test_pci_function)

@@ -145,14 +145,4 @@ START_TEST(ratelimit_basic)
 }
 END_TEST
 
-int main(void)
-{
-	Suite *s = suite_create("log");
-	TCase *tc = tcase_create("core");
-	tcase_add_test(tc, ratelimit_basic);
-	tcase_add_test(tc, one_site_flood);
-	tcase_add_test(tc, windows_and_report);
-	tcase_add_test(tc, global_budget);
-	suite_add_tcase(s, tc);
-	return run_suite(s);
-}
+CHECK_MAIN("log", ratelimit_basic, one_site_flood, windows_and_report, global_budget)

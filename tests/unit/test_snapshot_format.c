@@ -81,13 +81,4 @@ START_TEST(writer_limits)
 }
 END_TEST
 
-int main(void)
-{
-	Suite *s = suite_create("snapshot_format");
-	TCase *tc = tcase_create("core");
-	tcase_add_test(tc, round_trip);
-	tcase_add_test(tc, damage_is_named);
-	tcase_add_test(tc, writer_limits);
-	suite_add_tcase(s, tc);
-	return run_suite(s);
-}
+CHECK_MAIN("snapshot_format", round_trip, damage_is_named, writer_limits)
