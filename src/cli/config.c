@@ -208,7 +208,7 @@ static const struct opt_desc opts[] = {
 	{ "timeout", OPT_VALUE, "SECONDS", "stop the VM and exit 124 after this long (default: none)", h_timeout, .values = NULL },
 	{ "console", OPT_VALUE, "KIND", "stdio | virtio (hvc0) | file:PATH | pty (prints the pty's path) | unix:PATH (a socket; output is kept while no client is attached) | none (default stdio)", h_console, .values = "stdio virtio file: pty unix: none" },
 	{ "disk", OPT_VALUE, "SPEC", "PATH[,ro][,cache=none|writeback][,serial=ID][,if=virtio|ide]: a disk (repeatable: vda, vdb, ...; IDE: hda..hdd)", h_disk, .path = true },
-	{ "net", OPT_VALUE, "SPEC", "user[,hostfwd=tcp|udp:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT]...[,mac=MAC]: virtio-net on a user-mode (libslirp) network 10.0.2.0/24, forwards bind 127.0.0.1 unless HOSTADDR is given | none (default none)", h_net, .values = "user none" },
+	{ "net", OPT_VALUE, "SPEC", "user[,hostfwd=tcp|udp:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT]...[,mac=MAC]: virtio-net on a user-mode (libslirp) network 10.0.2.0/24, forwards bind 127.0.0.1 unless HOSTADDR is given; host-loopback=on lets the guest reach the host's 127.0.0.1 via 10.0.2.2 (default off) | none (default none)", h_net, .values = "user none" },
 	{ "display", OPT_VALUE, "KIND", "sdl[,width=W,height=H] (a window, bochs-display) | none (default: sdl if $DISPLAY is set)", h_display, .values = "sdl none" },
 	{ "bios", OPT_VALUE, "PATH", "firmware for --boot disk (default /usr/share/seabios/bios-256k.bin, else bios.bin)", h_bios, .path = true },
 	{ "boot", OPT_VALUE, "ORDER", "disk: run the BIOS and boot the first disk | kernel: direct kernel boot (default: kernel if --kernel is given, else disk)", h_boot, .values = "disk kernel" },

@@ -56,6 +56,8 @@ struct net_config {
 	uint8_t mac[6];          /* default 52:54:00:12:34:56 */
 	struct net_hostfwd fwd[CONFIG_MAX_HOSTFWD];
 	unsigned nfwd;
+	bool host_loopback;      /* host-loopback=on: 10.0.2.2 reaches the host's
+				    127.0.0.1 (default off; docs/SECURITY.md) */
 };
 
 struct vm_config {
@@ -121,7 +123,8 @@ int config_load_text(struct vm_config *c, const char *text, const char *fname,
 /* Parses "PATH[,ro][,cache=none|writeback][,serial=ID][,if=virtio|ide]". Pure. */
 int parse_disk(const char *spec, struct disk_config *d, char err[CONFIG_ERR_LEN]);
 
-/* Parses "none" or "user[,hostfwd=tcp|udp:[HADDR]:HPORT-[GADDR]:GPORT]...[,mac=XX:..]"
+/* Parses "none" or "user[,hostfwd=tcp|udp:[HADDR]:HPORT-[GADDR]:GPORT]...[,mac=XX:..]
+ * [,host-loopback=on|off]"
  * into n (replacing it). Pure. */
 int parse_net(const char *spec, struct net_config *n, char err[CONFIG_ERR_LEN]);
 

@@ -263,12 +263,18 @@ int parse_net(const char *spec, struct net_config *n, char err[CONFIG_ERR_LEN])
 					return ERR("--net %.200s: host port %u forwarded twice", spec,
 						   f->host_port);
 			t.nfwd++;
+		} else if (!strcmp(tok, "host-loopback=on") || !strcmp(tok, "host-loopback=off")) {
+			t.host_loopback = tok[15] == 'n';
+		} else if (!strncmp(tok, "host-loopback=", 14)) {
+			return ERR("--net %.200s: bad '%.100s'; use host-loopback=on (the guest may reach "
+				   "the host's 127.0.0.1 via 10.0.2.2) or host-loopback=off (default)",
+				   spec, tok);
 		} else if (!strncmp(tok, "mac=", 4)) {
 			if (!parse_mac(tok + 4, t.mac) || (t.mac[0] & 1))
 				return ERR("--net %.200s: bad '%.100s'; give a unicast MAC like "
 					   "mac=52:54:00:12:34:56", spec, tok);
 		} else {
-			return ERR("--net %.200s: unknown option '%.100s'; use hostfwd=... or mac=...",
+			return ERR("--net %.200s: unknown option '%.100s'; use hostfwd=..., mac=... or host-loopback=on|off",
 				   spec, tok);
 		}
 	}

@@ -1,4 +1,4 @@
-"""virtio-net with --net user (libslirp): ping the gateway, hostfwd."""
+"""virtio-net with --net user (libslirp): ping the gateway, host loopback policy, hostfwd."""
 import re
 import subprocess
 
@@ -25,6 +25,58 @@ def test_net_ping(ctx):
     # Without --net there is no virtio-net: the guest says so.
     r = ctx.boot("pvh", "net", ["--mem", "64M"])
     check(r.grep(r"TK: FAIL net: no virtio-net"), "virtio-net present without --net", r)
+
+
+@boot_test(90)
+def test_net_loopback(ctx):
+    # Issue 10 finding 6: 10.0.2.2 used to reach every service on the host's
+    # 127.0.0.1. A UDP echo server listens there; the guest probes it through
+    # the gateway. Default: no answer and nothing arrives. host-loopback=on:
+    # the echo comes back.
+    import socket
+    import threading
+    srv = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    srv.bind(("127.0.0.1", 0))
+    srv.settimeout(0.2)
+    port = srv.getsockname()[1]
+    got, stop = [], threading.Event()
+
+    def serve():
+        while not stop.is_set():
+            try:
+                data, src = srv.recvfrom(4096)
+            except socket.timeout:
+                continue
+            got.append(data)
+            srv.sendto(data, src)
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    try:
+        r = ctx.boot("pvh", "net-probe", ["--net", "user", "--mem", "64M"],
+                     args="tk.port=%d" % port)
+        check_pass(r, "net-probe")
+        check(r.has("TK: net probe no reply"), "the guest reached host loopback by default", r)
+        check(not got, "%d datagram(s) from the guest reached 127.0.0.1:%d" % (len(got), port), r)
+        # 127.0.0.1 itself and the gateway's aliases are no way around it.
+        for net, args in (("user", "tk.lo=1"), ("user", "tk.host=77"),
+                          ("user,host-loopback=on", "tk.lo=1")):
+            r = ctx.boot("pvh", "net-probe", ["--net", net, "--mem", "64M"],
+                         args="tk.port=%d %s" % (port, args))
+            check_pass(r, "net-probe")
+            check(r.has("TK: net probe no reply") and not got,
+                  "--net %s, %s: the guest reached 127.0.0.1:%d" % (net, args, port), r)
+        r = ctx.boot("pvh", "net-probe", ["--net", "user,host-loopback=on", "--mem", "64M"],
+                     args="tk.port=%d" % port)
+        check_pass(r, "net-probe")
+        check(r.has("TK: net probe reply 20 bytes"),
+              "host-loopback=on: no echo from 127.0.0.1:%d" % port, r)
+        check(got and got[0] == b"myvmm loopback probe", "the server got %r" % got[:1], r)
+    finally:
+        stop.set()
+        t.join()
+        srv.close()
+    r = ctx.run(raw_argv=[ctx.myvmm, "--net", "user,host-loopback=maybe", "--kernel", ctx.elf])
+    check(r.rc == 2 and "host-loopback" in r.err, "bad host-loopback= not refused clearly", r)
 
 
 def free_udp_port():

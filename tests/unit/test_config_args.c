@@ -172,16 +172,6 @@ START_TEST(console_kinds)
 }
 END_TEST
 
-int main(void)
-{
-	Suite *s = suite_create("config_args");
-	TCase *tc = tcase_create("core");
-	tcase_add_test(tc, positional_kernel);
-	tcase_add_test(tc, append_alias_and_default_console);
-	tcase_add_test(tc, exact_names_and_suggestions);
-	tcase_add_test(tc, edit_distance);
-	tcase_add_test(tc, man_and_completion_cover_the_table);
-	tcase_add_test(tc, console_kinds);
-	suite_add_tcase(s, tc);
-	return run_suite(s);
-}
+CHECK_MAIN("config_args", positional_kernel, append_alias_and_default_console,
+	exact_names_and_suggestions, edit_distance, man_and_completion_cover_the_table,
+	console_kinds)

@@ -216,19 +216,5 @@ START_TEST(exit_codes_and_hints)
 }
 END_TEST
 
-int main(void)
-{
-	Suite *s = suite_create("config_qemu");
-	TCase *tc = tcase_create("core");
-	tcase_add_test(tc, detect);
-	tcase_add_test(tc, lava_command_line);
-	tcase_add_test(tc, drives_devices_and_smp);
-#ifdef HAVE_SLIRP
-	tcase_add_test(tc, networks);
-#endif
-	tcase_add_test(tc, errors_name_the_option);
-	tcase_add_test(tc, gdb_options);
-	tcase_add_test(tc, exit_codes_and_hints);
-	suite_add_tcase(s, tc);
-	return run_suite(s);
-}
+CHECK_MAIN("config_qemu", detect, lava_command_line, drives_devices_and_smp, networks,
+	errors_name_the_option, gdb_options, exit_codes_and_hints)

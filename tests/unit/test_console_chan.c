@@ -50,11 +50,4 @@ START_TEST(ring_keeps_the_newest)
 }
 END_TEST
 
-int main(void)
-{
-	Suite *s = suite_create("console_chan");
-	TCase *tc = tcase_create("core");
-	tcase_add_test(tc, ring_keeps_the_newest);
-	suite_add_tcase(s, tc);
-	return run_suite(s);
-}
+CHECK_MAIN("console_chan", ring_keeps_the_newest)

@@ -79,12 +79,4 @@ START_TEST(get_set)
 }
 END_TEST
 
-int main(void)
-{
-	Suite *s = suite_create("gdb_arch");
-	TCase *tc = tcase_create("arch");
-	tcase_add_test(tc, layouts);
-	tcase_add_test(tc, get_set);
-	suite_add_tcase(s, tc);
-	return run_suite(s);
-}
+CHECK_MAIN("gdb_arch", layouts, get_set)

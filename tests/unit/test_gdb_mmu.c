@@ -155,15 +155,4 @@ START_TEST(debugregs)
 }
 END_TEST
 
-int main(void)
-{
-	Suite *s = suite_create("gdb_mmu");
-	TCase *tc = tcase_create("mmu");
-	tcase_add_test(tc, paging_off);
-	tcase_add_test(tc, legacy32);
-	tcase_add_test(tc, pae);
-	tcase_add_test(tc, long4);
-	tcase_add_test(tc, debugregs);
-	suite_add_tcase(s, tc);
-	return run_suite(s);
-}
+CHECK_MAIN("gdb_mmu", paging_off, legacy32, pae, long4, debugregs)

@@ -212,17 +212,4 @@ START_TEST(specs)
 }
 END_TEST
 
-int main(void)
-{
-	Suite *s = suite_create("gdb_rsp");
-	TCase *tc = tcase_create("rsp");
-	tcase_add_test(tc, framing);
-	tcase_add_test(tc, too_long);
-	tcase_add_test(tc, reply_frame);
-	tcase_add_test(tc, hex);
-	tcase_add_test(tc, commands);
-	tcase_add_test(tc, malformed);
-	tcase_add_test(tc, specs);
-	suite_add_tcase(s, tc);
-	return run_suite(s);
-}
+CHECK_MAIN("gdb_rsp", framing, too_long, reply_frame, hex, commands, malformed, specs)

@@ -141,13 +141,4 @@ START_TEST(vm_state_round_trip)
 }
 END_TEST
 
-int main(void)
-{
-	Suite *s = suite_create("vcpu_state");
-	TCase *tc = tcase_create("kvm");
-	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, save_restore_round_trip);
-	tcase_add_test(tc, vm_state_round_trip);
-	suite_add_tcase(s, tc);
-	return run_suite(s);
-}
+CHECK_MAIN_TIMEOUT("vcpu_state", 30, save_restore_round_trip, vm_state_round_trip)

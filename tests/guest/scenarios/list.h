@@ -32,6 +32,7 @@ SCENARIO("msix", scen_msix, true)                                  /* virtio_irq
 SCENARIO("intx", scen_intx, true)
 SCENARIO("net", scen_net, true)                                    /* net.c */
 SCENARIO("net-echo", scen_net_echo, true)
+SCENARIO("net-probe", scen_net_probe, true)
 SCENARIO("pwrbtn", scen_pwrbtn, true)                              /* pwrbtn.c */
 SCENARIO("hostile-flood", scen_hostile_flood, true)                /* hostile.c */
 SCENARIO("hostile-reset", scen_hostile_reset, true)
