@@ -55,7 +55,8 @@ def check_bounded(ctx, scen, extra, args="", watch=1.0):
     return r, peak
 
 
-@boot_test(90, labels=("hostile",))
+# serial: the 1 s deadlines need a quiet host, as boot.timeout
+@boot_test(90, labels=("hostile",), serial=True)
 def test_hostile_flood(ctx):
     """Finding 4: the blk avail ring kept full forever must not starve the loop."""
     img, _ = make_image(ctx, "flood.img", 1 * MiB)
@@ -64,7 +65,8 @@ def test_hostile_flood(ctx):
     check(file_md5(img) == before, "the read-only image changed")
 
 
-@boot_test(90, labels=("hostile",))
+# serial: the 1 s deadlines need a quiet host, as boot.timeout
+@boot_test(90, labels=("hostile",), serial=True)
 def test_hostile_reset(ctx):
     """Finding 2: device_status = 0 with reads in flight, forever (blk lock vs
     transport lock): no deadlock, so SIGTERM and --timeout still work."""
