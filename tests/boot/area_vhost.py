@@ -1,0 +1,177 @@
+"""Non-raw disks through qemu-storage-daemon as vhost-user-blk (issue 12): the test
+kernel's virtio-blk driver reads and writes a qcow2 image, a backing file stays
+untouched, locking, a daemon killed mid-run, an external back-end, and the refusal
+when qemu-storage-daemon is missing."""
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+
+from framework import (check, Live, check_pass, bad, SECTOR, sectors_sum, file_md5,
+                       boot_test, MiB, TestFailure)
+
+L = ("vhost",)
+
+
+def qemu_img(*args):
+    p = subprocess.run(["qemu-img"] + list(args), stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, timeout=60)
+    if p.returncode != 0:
+        raise TestFailure("qemu-img %s: %s" % (" ".join(args), p.stderr.decode()))
+    return p.stdout.decode()
+
+
+def make_qcow2(ctx, name, size=4 * MiB):
+    """A qcow2 image holding `size` random bytes; returns (path, bytes)."""
+    data = os.urandom(size)
+    raw = ctx.path(name + ".src")
+    with open(raw, "wb") as f:
+        f.write(data)
+    img = ctx.path(name)
+    qemu_img("convert", "-f", "raw", "-O", "qcow2", raw, img)
+    os.unlink(raw)
+    return img, data
+
+
+def as_raw(ctx, img):
+    out = ctx.path(os.path.basename(img) + ".raw")
+    qemu_img("convert", "-O", "raw", img, out)
+    with open(out, "rb") as f:
+        got = f.read()
+    os.unlink(out)
+    return got
+
+
+def no_daemons_left(ctx, r):
+    p = subprocess.run(["pgrep", "-f", "qemu-storage-daemon.*" + ctx.tmp], stdout=subprocess.PIPE)
+    check(p.stdout.strip() == b"", "qemu-storage-daemon still running after myvmm exited", r)
+
+
+PAT = bytes((7 + 7 * i + (i >> 9)) & 0xff for i in range(8 * SECTOR))
+
+
+def check_written(r, got, orig, what):
+    check(r.rc == 0, "%s: exit status %s, want 0 (poweroff)" % (what, r.rc), r)
+    for l in ("TK: blk write 100 8 status 0", "TK: blk flush status 0", "TK: blk verify ok"):
+        check(r.has(l), "%s: no %r line" % (what, l), r)
+    lo, hi = 100 * SECTOR, 108 * SECTOR
+    check(len(got) == len(orig), "%s: disk size changed" % what, r)
+    check(got[lo:hi] == PAT, "%s: sectors 100..107 are not the guest's pattern" % what, r)
+    check(got[:lo] == orig[:lo] and got[hi:] == orig[hi:], "%s: other bytes changed" % what, r)
+
+
+@boot_test(90, labels=L)
+def test_vhost_qcow2_read(ctx):
+    img, data = make_qcow2(ctx, "read.qcow2")
+    for kind in ("pvh", "bz"):
+        r = ctx.boot(kind, "blk-read", ["--mem", "64M", "--disk", img],
+                     args="tk.sector=3 tk.count=16")
+        check_pass(r, "blk-read")
+        check(r.grep(r"TK: blk0 capacity %d ro 0 " % (len(data) // SECTOR)), "wrong capacity", r)
+        m = r.grep(r"TK: blk read 3 16 sum ([0-9a-f]{8})$")
+        check(m and int(m[0].group(1), 16) == sectors_sum(data, 3, 16),
+              "%s: guest sum differs from the image's (%08x)" % (kind, sectors_sum(data, 3, 16)), r)
+        no_daemons_left(ctx, r)
+    # format= declared: the same image, no probe needed.
+    r = ctx.boot("pvh", "blk-read", ["--mem", "64M", "--disk", img + ",format=qcow2"],
+                 args="tk.sector=0 tk.count=8")
+    check(r.has("TK: blk read 0 8 sum %08x" % sectors_sum(data, 0, 8)), "format=qcow2: wrong sum", r)
+
+
+@boot_test(90, labels=L)
+def test_vhost_qcow2_write(ctx):
+    img, orig = make_qcow2(ctx, "write.qcow2")
+    r = ctx.boot("pvh", "blk-write", ["--mem", "64M", "--disk", img],
+                 args="tk.sector=100 tk.count=8 tk.seed=7")
+    check_written(r, as_raw(ctx, img), orig, "qcow2")
+    out = qemu_img("check", img)
+    check("No errors were found" in out, "qemu-img check: %s" % out, r)
+    # ,ro: the back-end exports read-only, the guest's write fails.
+    r = ctx.boot("pvh", "blk-ro", ["--mem", "64M", "--disk", img + ",ro"])
+    check_pass(r, "blk-ro")
+    check(r.has("TK: blk ro write status 1"), "write to a ro qcow2 did not fail with status 1", r)
+
+
+@boot_test(90, labels=L)
+def test_vhost_qcow2_backing(ctx):
+    base = ctx.path("base.raw")
+    orig = os.urandom(4 * MiB)
+    with open(base, "wb") as f:
+        f.write(orig)
+    before = file_md5(base)
+    top = ctx.path("top.qcow2")
+    qemu_img("create", "-f", "qcow2", "-b", base, "-F", "raw", top)
+    r = ctx.boot("pvh", "blk-write", ["--mem", "64M", "--disk", top],
+                 args="tk.sector=100 tk.count=8 tk.seed=7")
+    check_written(r, as_raw(ctx, top), orig, "qcow2 over a raw backing file")
+    check(file_md5(base) == before, "the backing file changed", r)
+
+
+@boot_test(90, labels=L)
+def test_vhost_qcow2_locked(ctx):
+    img, _ = make_qcow2(ctx, "locked.qcow2")
+    m, elf = ctx.myvmm, ctx.elf
+    T = ["--timeout", "10", "--mem", "64M", "--cmdline", "tk=blk-read"]
+    holder = Live(ctx.argv(elf, "tk=hang", ["--mem", "64M", "--disk", img], 30),
+                  stdin=subprocess.DEVNULL)
+    try:
+        time.sleep(2)   # the holder's daemon has the image open and locked
+        check(holder.p.poll() is None, "the first VM exited early")
+        bad(ctx, "qcow2 held by another VM", [m, "--kernel", elf, "--disk", img] + T, "lock")
+    finally:
+        holder.kill()
+
+
+@boot_test(90, labels=L)
+def test_vhost_daemon_killed(ctx):
+    img, _ = make_qcow2(ctx, "killed.qcow2")
+    live = Live(ctx.argv(ctx.elf, "tk=hang", ["--mem", "64M", "--disk", img], 6),
+                stdin=subprocess.DEVNULL)
+    try:
+        time.sleep(2)
+        p = subprocess.run(["pgrep", "-P", str(live.p.pid), "qemu-storage"], stdout=subprocess.PIPE)
+        pids = p.stdout.split()
+        check(len(pids) == 1, "want one qemu-storage-daemon child of myvmm, got %r" % pids)
+        os.kill(int(pids[0]), signal.SIGKILL)
+        r = live.finish(20)
+    finally:
+        live.kill()
+    check(r.rc == 124, "exit status %s, want 124 (--timeout still honoured)" % r.rc, r)
+    check("went away" in r.err and "needs a reset" in r.err,
+          "no clear line about the dead back-end on stderr", r)
+    check(r.err.count("went away") == 1, "the back-end's death reported more than once", r)
+
+
+@boot_test(90, labels=L)
+def test_vhost_external_backend(ctx):
+    img, data = make_qcow2(ctx, "ext.qcow2")
+    sock = ctx.path("ext.sock")
+    qsd = subprocess.Popen(["qemu-storage-daemon", "--blockdev",
+                            "driver=file,node-name=f,filename=" + img, "--blockdev",
+                            "driver=qcow2,node-name=d,file=f", "--export",
+                            "type=vhost-user-blk,id=e,node-name=d,addr.type=unix,addr.path=%s,"
+                            "writable=on" % sock], stdin=subprocess.DEVNULL)
+    try:
+        end = time.monotonic() + 10
+        while not os.path.exists(sock) and time.monotonic() < end:
+            time.sleep(0.05)
+        r = ctx.boot("pvh", "blk-read", ["--mem", "64M", "--disk", "vhost-user:" + sock],
+                     args="tk.sector=3 tk.count=16")
+        check_pass(r, "blk-read")
+        check(r.has("TK: blk read 3 16 sum %08x" % sectors_sum(data, 3, 16)), "wrong sum", r)
+        check(qsd.poll() is None, "the external back-end did not survive the VM")
+    finally:
+        qsd.kill()
+        qsd.wait()
+    bad(ctx, "no back-end listening", [ctx.myvmm, "--kernel", ctx.elf, "--disk",
+        "vhost-user:" + sock, "--timeout", "10", "--mem", "64M"], "cannot connect")
+
+
+@boot_test(60, labels=L)
+def test_vhost_daemon_missing(ctx):
+    img, _ = make_qcow2(ctx, "missing.qcow2")
+    bad(ctx, "qcow2 without qemu-storage-daemon",
+        [ctx.myvmm, "--kernel", ctx.elf, "--disk", img, "--timeout", "10", "--mem", "64M"],
+        "qemu-img convert", env={"PATH": "/nonexistent"})
