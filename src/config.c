@@ -96,6 +96,7 @@ static int h_log(struct vm_config *c, const char *v, char *err) { return set_str
 static int h_expect(struct vm_config *c, const char *v, char *err) { return set_str(&c->expect, v); }
 static int h_expect_fail(struct vm_config *c, const char *v, char *err) { return set_str(&c->expect_fail, v); }
 static int h_status(struct vm_config *c, const char *v, char *err) { return set_str(&c->status_file, v); }
+static int h_screenshot(struct vm_config *c, const char *v, char *err) { return set_str(&c->screenshot, v); }
 /* Flags: no value on the command line; true/false/yes/no/on/off/1/0 in files. */
 static int set_flag(bool *dst, const char *name, const char *v, char *err)
 {
@@ -462,6 +463,7 @@ static const struct opt_desc opts[] = {
 	{ "disk", required_argument, "SPEC", "PATH[,ro][,cache=none|writeback][,serial=ID][,if=virtio|ide]: a disk (repeatable: vda, vdb, ...; IDE: hda..hdd)", h_disk },
 	{ "net", required_argument, "SPEC", "user[,hostfwd=tcp|udp:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT]...[,mac=MAC]: virtio-net on a user-mode (libslirp) network 10.0.2.0/24, forwards bind 127.0.0.1 unless HOSTADDR is given | none (default none)", h_net },
 	{ "display", required_argument, "KIND", "sdl[,width=W,height=H] (a window, bochs-display) | none (default: sdl if $DISPLAY is set)", h_display },
+	{ "screenshot", required_argument, "PATH", "write the guest's screen as a PNG to PATH when the VM stops (adds the bochs-display without a window)", h_screenshot },
 	{ "bios", required_argument, "PATH", "firmware for --boot disk (default /usr/share/seabios/bios-256k.bin, else bios.bin)", h_bios },
 	{ "boot", required_argument, "ORDER", "disk: run the BIOS and boot the first disk | kernel: direct kernel boot (default: kernel if --kernel is given, else disk)", h_boot },
 	{ "name", required_argument, "NAME", "VM name for logs and the window title", h_name },
@@ -491,7 +493,7 @@ void config_free(struct vm_config *c)
 {
 	free(c->kernel); free(c->initrd); free(c->cmdline); free(c->console_path);
 	free(c->name); free(c->log_path); free(c->expect); free(c->expect_fail);
-	free(c->status_file); free(c->bios);
+	free(c->status_file); free(c->bios); free(c->screenshot);
 	for (unsigned i = 0; i < c->ndisks; i++)
 		free(c->disks[i].path);
 	config_init(c);

@@ -10,8 +10,8 @@ struct vm;
 #define VM_SLOT_DISPLAY 24   /* PCI slot of the bochs-display */
 #define KVM_SLOT_VRAM   32   /* KVM memslot id: RAM uses 0..GMEM_MAX_REGIONS-1 */
 
-/* Creates the display device when cfg->display is DISPLAY_SDL; a no-op
- * otherwise. -errno with a line in err (VM_ERR_LEN). */
+/* Creates the display device when cfg->display is DISPLAY_SDL or a
+ * --screenshot is wanted; a no-op otherwise. -errno with a line in err (VM_ERR_LEN). */
 int vm_display_setup(struct vm *vm, char *err);
 /* For Linux (bzImage) boots: sets the configured mode and describes it in
  * the zero page's screen_info so vesafb/simplefb/fbcon draw early. */
