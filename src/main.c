@@ -12,24 +12,25 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "console.h"
+#include "cli/config.h"
+#include "host/console.h"
 #include "devices/i8042.h"
 #include "devices/pm.h"
 #include "devices/rtc.h"
 #include "devices/serial.h"
 #include "devices/virtio/console.h"
-#include "evloop.h"
-#include "hostcheck.h"
-#include "log.h"
-#include "status.h"
+#include "host/evloop.h"
+#include "cli/hostcheck.h"
+#include "host/log.h"
+#include "cli/status.h"
 #include "ui/display.h"
 #include "ui/screenshot.h"
-#include "ui/term.h"
-#include "vcpu/kvm_host.h"
+#include "host/term.h"
+#include "kvm/kvm_host.h"
+#include "gdb/stub.h"
 #include "vcpu/vcpu.h"
-#include "vm.h"
-#include "vm_display.h"
+#include "machine/machine.h"
+#include "machine/display.h"
 
 #define EXIT_USAGE 2
 #define PENDING_MAX 4096
@@ -40,6 +41,7 @@ struct runner {
 	struct console con;
 	struct vm_host_ctx host;
 	struct evloop *loop;
+	struct gdb_stub *gdb;           /* --gdb, NULL without */
 	struct vm *vm;                  /* the running VM, NULL between resets */
 	pthread_mutex_t vm_lock;        /* guards vm (the UI thread reads it) */
 	volatile int io_done;           /* the I/O thread's run_machine() returned */
@@ -269,6 +271,7 @@ static enum stop_reason run_machine(struct runner *r, int *value)
 			return STOP_NONE;
 		}
 		flush_pending(r);
+		gdb_stub_attach(r->gdb, r->vm);
 		evloop_add_fd(r->loop, r->vm->stop_efd, EPOLLIN, on_stop_efd, r);
 		if (r->early_why != STOP_NONE)
 			vm_request_stop(r->vm, r->early_why, r->early_value);
@@ -276,6 +279,8 @@ static enum stop_reason run_machine(struct runner *r, int *value)
 			pr_err("starting vCPUs: %s", strerror(-rc));
 		evloop_run(r->loop);
 		evloop_del_fd(r->loop, r->vm->stop_efd);
+		gdb_stub_detach(r->gdb, r->vm->stop_why != STOP_RESET || r->cfg.no_reboot,
+				status_exit_code(r->vm->stop_why, r->vm->stop_value, r->cfg.no_reboot));
 		vm_stop_vcpus(r->vm);
 		enum stop_reason why = r->vm->stop_why;
 		*value = r->vm->stop_value;
@@ -458,6 +463,14 @@ int main(int argc, char **argv)
 		fprintf(stderr, "myvmm: cannot set up the event loop: %s\n", strerror(errno));
 		goto out_con;
 	}
+	if (r.cfg.gdb) {
+		char gerr[GDB_ERR_LEN];
+		if (gdb_stub_create(r.cfg.gdb, r.cfg.gdb_wait, r.loop, &r.kvm, &r.gdb, gerr)) {
+			fprintf(stderr, "myvmm: %s\n", gerr);
+			code = EXIT_USAGE;
+			goto out_con;
+		}
+	}
 	if (r.cfg.console == CONSOLE_STDIO) {
 		term_raw_enter(STDIN_FILENO); /* not a tty (CI, pipes): input as is */
 		if (evloop_add_fd(r.loop, STDIN_FILENO, EPOLLIN, on_stdin, &r) == 0)
@@ -507,6 +520,7 @@ int main(int argc, char **argv)
 	if (r.cfg.status_file)
 		write_status(&r, why, value, code);
 out_con:
+	gdb_stub_destroy(r.gdb);
 	if (r.loop)
 		evloop_destroy(r.loop);
 	if (r.sigfd > 0)

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "log.h"
+#include "host/log.h"
 
 struct bochs_display {
 	struct pci_dev pci;
@@ -21,6 +21,7 @@ struct bochs_display {
 	struct bochs_map_hook hook;
 	uint64_t fb_gpa;              /* BAR0 address while mapped (atomic) */
 	bool added;
+	bool own_vram;                /* mmap'ed here (else the caller's memory) */
 };
 
 static uint32_t bytes_pp(uint32_t bpp)
@@ -33,35 +34,62 @@ static bool bpp_valid(uint32_t bpp)
 	return bpp == 8 || bpp == 15 || bpp == 16 || bpp == 24 || bpp == 32;
 }
 
+int bochs_frame_extent(const uint16_t regs[DISPI_NREGS], uint64_t vram_size, uint64_t *offset,
+		       uint64_t *size, uint32_t *stride)
+{
+	uint32_t w = regs[DISPI_XRES], h = regs[DISPI_YRES], bpp = regs[DISPI_BPP];
+	uint32_t vw = regs[DISPI_VIRT_WIDTH] < w ? w : regs[DISPI_VIRT_WIDTH];
+	uint64_t bp, line, off, ext, end;
+
+	if (!bpp_valid(bpp) || w == 0 || h == 0 || w > DISPI_MAX_XRES || h > DISPI_MAX_YRES)
+		return -EINVAL;
+	/* Every factor is 16 bits wide: the products fit in 64 bits with room
+	 * to spare; the checked helpers keep that true if the limits change. */
+	bp = bytes_pp(bpp);
+	line = (uint64_t)vw * bp;
+	if (__builtin_mul_overflow(line, (uint64_t)regs[DISPI_Y_OFFSET], &off) ||
+	    __builtin_add_overflow(off, (uint64_t)regs[DISPI_X_OFFSET] * bp, &off) ||
+	    __builtin_mul_overflow(line, (uint64_t)(h - 1), &ext) ||
+	    __builtin_add_overflow(ext, (uint64_t)w * bp, &ext) ||
+	    __builtin_add_overflow(off, ext, &end) || end > vram_size || line > UINT32_MAX)
+		return -ERANGE;
+	*offset = off;
+	*size = ext;
+	*stride = (uint32_t)line;
+	return 0;
+}
+
 /* Lock held. Recomputes the scan-out mode from the registers. A mode that
- * cannot be shown (bad depth, zero or oversized resolution, framebuffer
- * beyond VRAM) is refused: ENABLE reads back without DISPI_ENABLED. */
+ * cannot be shown (bad depth, zero or oversized resolution, frame beyond
+ * VRAM) is refused: ENABLE reads back without DISPI_ENABLED. */
 static void update_mode(struct bochs_display *d)
 {
 	uint16_t *r = d->regs;
 	struct bochs_mode m = { .generation = d->mode.generation + 1 };
+	uint64_t off, size;
+	uint32_t stride;
 
 	if (r[DISPI_ENABLE] & DISPI_ENABLED) {
 		uint32_t w = r[DISPI_XRES], h = r[DISPI_YRES], bpp = r[DISPI_BPP];
-		uint32_t vw = r[DISPI_VIRT_WIDTH] < w ? w : r[DISPI_VIRT_WIDTH];
-		if (!bpp_valid(bpp) || w == 0 || h == 0 || w > DISPI_MAX_XRES || h > DISPI_MAX_YRES) {
+		int e = bochs_frame_extent(r, d->vram_size, &off, &size, &stride);
+		if (e == -EINVAL) {
 			pr_guest("bochs-display: mode %ux%ux%u refused", w, h, bpp);
 			r[DISPI_ENABLE] &= (uint16_t)~DISPI_ENABLED;
 			goto out;
 		}
-		uint64_t stride = (uint64_t)vw * bytes_pp(bpp);
-		uint64_t off = stride * r[DISPI_Y_OFFSET] + (uint64_t)r[DISPI_X_OFFSET] * bytes_pp(bpp);
-		if (off + stride * (h - 1) + (uint64_t)w * bytes_pp(bpp) > d->vram_size) {
-			pr_guest("bochs-display: mode %ux%ux%u at offset %llu exceeds %u bytes of VRAM",
-				 w, h, bpp, (unsigned long long)off, d->vram_size);
+		if (e) {
+			pr_guest("bochs-display: mode %ux%ux%u at (%u,%u), line %u bytes, exceeds %u "
+				 "bytes of VRAM", w, h, bpp, r[DISPI_X_OFFSET], r[DISPI_Y_OFFSET],
+				 (unsigned)(r[DISPI_VIRT_WIDTH] < w ? w : r[DISPI_VIRT_WIDTH]) *
+					 bytes_pp(bpp), d->vram_size);
 			r[DISPI_ENABLE] &= (uint16_t)~DISPI_ENABLED;
 			goto out;
 		}
-		r[DISPI_VIRT_WIDTH] = (uint16_t)vw;
+		r[DISPI_VIRT_WIDTH] = (uint16_t)(stride / bytes_pp(bpp));
 		uint64_t vh = d->vram_size / stride;
 		r[DISPI_VIRT_HEIGHT] = (uint16_t)(vh > 0xffff ? 0xffff : vh);
 		m = (struct bochs_mode){ .enabled = true, .width = w, .height = h, .bpp = bpp,
-					 .stride = (uint32_t)stride, .offset = off,
+					 .stride = stride, .offset = off, .size = size,
 					 .generation = m.generation };
 	}
 out:
@@ -90,8 +118,10 @@ static void dispi_write(struct bochs_display *d, unsigned idx, uint16_t v)
 		r[DISPI_ENABLE] = v & (DISPI_ENABLED | DISPI_GETCAPS | DISPI_8BIT_DAC |
 				       DISPI_LFB_ENABLED | DISPI_NOCLEARMEM);
 		update_mode(d);
+		/* Clears exactly the frame's extent, which update_mode checked
+		 * against VRAM (the lines' padding between is VRAM too). */
 		if (!was && d->mode.enabled && !(v & DISPI_NOCLEARMEM))
-			memset(d->vram + d->mode.offset, 0, (size_t)d->mode.stride * d->mode.height);
+			memset(d->vram + d->mode.offset, 0, (size_t)d->mode.size);
 		return;
 	}
 	default:
@@ -192,8 +222,8 @@ static void bar_mapped(struct pci_dev *pd, unsigned bar, uint64_t addr, bool map
 
 static const struct pci_dev_ops bochs_pci_ops = { .bar_mapped = bar_mapped };
 
-struct bochs_display *bochs_display_create(uint32_t vram_size, uint32_t width, uint32_t height,
-					   const struct bochs_map_hook *hook)
+static struct bochs_display *create(uint8_t *vram, uint32_t vram_size, uint32_t width,
+				    uint32_t height, const struct bochs_map_hook *hook)
 {
 	struct bochs_display *d;
 
@@ -202,10 +232,15 @@ struct bochs_display *bochs_display_create(uint32_t vram_size, uint32_t width, u
 	d = calloc(1, sizeof(*d));
 	if (!d)
 		return NULL;
-	d->vram = mmap(NULL, vram_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (d->vram == MAP_FAILED) {
-		free(d);
-		return NULL;
+	d->own_vram = !vram;
+	d->vram = vram;
+	if (!vram) {
+		d->vram = mmap(NULL, vram_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+			       -1, 0);
+		if (d->vram == MAP_FAILED) {
+			free(d);
+			return NULL;
+		}
 	}
 	pthread_mutex_init(&d->lock, NULL);
 	d->vram_size = vram_size;
@@ -232,6 +267,18 @@ struct bochs_display *bochs_display_create(uint32_t vram_size, uint32_t width, u
 	return d;
 }
 
+struct bochs_display *bochs_display_create(uint32_t vram_size, uint32_t width, uint32_t height,
+					   const struct bochs_map_hook *hook)
+{
+	return create(NULL, vram_size, width, height, hook);
+}
+
+struct bochs_display *bochs_display_create_on(uint8_t *vram, uint32_t vram_size, uint32_t width,
+					      uint32_t height, const struct bochs_map_hook *hook)
+{
+	return vram ? create(vram, vram_size, width, height, hook) : NULL;
+}
+
 int bochs_display_add(struct bochs_display *d, struct pci_bus *bus, unsigned slot)
 {
 	int r = pci_bus_add(bus, slot, &d->pci);
@@ -250,7 +297,8 @@ void bochs_display_destroy(struct bochs_display *d)
 		return;
 	if (d->added && d->pci.bus)
 		pci_bus_unmap_dev(d->pci.bus, &d->pci);
-	munmap(d->vram, d->vram_size);
+	if (d->own_vram)
+		munmap(d->vram, d->vram_size);
 	pthread_mutex_destroy(&d->lock);
 	free(d);
 }

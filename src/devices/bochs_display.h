@@ -50,8 +50,21 @@ struct bochs_mode {
 	uint32_t width, height, bpp; /* bpp: 8, 15, 16, 24 or 32 */
 	uint32_t stride;             /* bytes per line (virt_width * bytes/pixel) */
 	uint64_t offset;             /* byte offset of pixel (0,0) in VRAM */
+	uint64_t size;               /* bytes the frame spans from offset:
+					stride * (height - 1) + width * bytes/pixel;
+					offset + size <= VRAM size when enabled */
 	uint32_t generation;         /* bumped on every mode change */
 };
+
+/* Pure: the one computation of where the visible frame of these DISPI
+ * registers lies in VRAM (the mode check, the clear on enable, the scan-out,
+ * the dirty tracking and screen_info all use its result). On success the
+ * frame is the bytes [*offset, *offset + *size) and lies within vram_size;
+ * *stride is the line length (virt_width, at least xres, times bytes/pixel).
+ * -EINVAL: bad depth or resolution; -ERANGE: beyond vram_size. Overflow-safe
+ * for every register value. */
+int bochs_frame_extent(const uint16_t regs[DISPI_NREGS], uint64_t vram_size, uint64_t *offset,
+		       uint64_t *size, uint32_t *stride);
 
 /* Maps/unmaps the VRAM at guest address gpa (BAR0 moved or decoding
  * changed). Returns 0 or -errno (the BAR then falls back to MMIO exits). */
@@ -67,6 +80,10 @@ struct bochs_display;
  * are only what bochs_display_default_mode() reports. NULL on failure. */
 struct bochs_display *bochs_display_create(uint32_t vram_size, uint32_t width, uint32_t height,
 					   const struct bochs_map_hook *hook);
+/* The same on VRAM the caller allocated and keeps (tests and fuzzers use
+ * malloc'ed VRAM so a sanitizer sees every access past its end). */
+struct bochs_display *bochs_display_create_on(uint8_t *vram, uint32_t vram_size, uint32_t width,
+					      uint32_t height, const struct bochs_map_hook *hook);
 /* Puts the device at PCI slot (its BARs get addresses). -errno. */
 int bochs_display_add(struct bochs_display *d, struct pci_bus *bus, unsigned slot);
 /* Unmaps the BARs (if added) and frees VRAM and the device. NULL is fine. */

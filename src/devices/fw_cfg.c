@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "devices/acpi.h"
-#include "log.h"
+#include "acpi/acpi.h"
+#include "host/log.h"
 #include "mem/guest_mem.h"
 
 #define FW_CFG_MAX_NUMS 48

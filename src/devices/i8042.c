@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "devices/i8042.h"
-#include "log.h"
+#include "host/log.h"
 
 /* Status register (port 0x64 read). */
 #define ST_OBF    0x01

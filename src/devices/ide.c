@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "devices/pci.h"
-#include "log.h"
+#include "host/log.h"
 
 enum xfer { XFER_NONE, XFER_READ, XFER_WRITE, XFER_IDENTIFY };
 

@@ -3,9 +3,9 @@
 #include <errno.h>
 #include <string.h>
 
-#include "devices/aml.h"
-#include "log.h"
-#include "mem/layout.h"
+#include "acpi/aml.h"
+#include "host/log.h"
+#include "machine/pc_map.h"
 
 static void update_mappings(struct pci_bus *b, struct pci_dev *d);
 static void intx_update(struct pci_dev *d);

@@ -47,7 +47,7 @@ struct aml;
 #define PCI_CAP_ID_MSIX    0x11
 #define PCI_CAP_ID_VNDR    0x09
 
-/* Windows the BAR allocator hands out from; vm.c's ACPI _CRS uses the same. */
+/* Windows the BAR allocator hands out from; the machine's ACPI _CRS uses the same. */
 #define PCI_IO_WINDOW_START 0x1000u
 #define PCI_IO_WINDOW_END   0x10000u  /* exclusive */
 /* INTx: pin INTA..INTD of slot s goes to GSI 16 + ((s + pin) % 4) (pin 0 = INTA). */

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "log.h"
+#include "host/log.h"
 
 struct pm {
 	pthread_mutex_t lock;

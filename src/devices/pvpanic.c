@@ -4,7 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "log.h"
+#include "host/log.h"
 
 static void pv_read(void *opaque, uint64_t off, void *data, uint32_t len)
 {

@@ -3,7 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "mem/layout.h"
+#include "machine/pc_map.h"
 
 struct sysdevs {
 	struct vmctl ctl;

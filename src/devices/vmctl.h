@@ -7,7 +7,7 @@ enum stop_reason {
 	STOP_NONE = 0,
 	STOP_POWEROFF,       /* ACPI S5                      -> exit 0       */
 	STOP_RESET,          /* 0xCF9, i8042, ACPI reset, triple fault -> restart */
-	STOP_DEBUG_EXIT,     /* port 0xf4, value v           -> (v<<1)|1     */
+	STOP_DEBUG_EXIT,     /* port 0xf4, value v           -> ((v&0x7f)<<1)|1 */
 	STOP_TIMEOUT,        /* --timeout                    -> 124          */
 	STOP_INTERNAL_ERROR, /* KVM internal error / emulation failure -> 3  */
 	STOP_PANIC,          /* pvpanic                      -> 4            */

@@ -2,7 +2,7 @@
 #include <errno.h>
 #include <string.h>
 #include "loader/loader.h"
-#include "mem/layout.h"
+#include "machine/pc_map.h"
 
 /* Flat descriptors (Intel SDM vol. 3, 3.4.5): base 0, limit 0xFFFFF, G=1. */
 #define GDT_CODE32 0x00cf9a000000ffffULL /* P, DPL0, S, code exec/read, D=1 */

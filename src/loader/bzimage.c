@@ -5,7 +5,7 @@
 #include "loader/bootparam.h"
 #include "loader/bzimage.h"
 #include "loader/place.h"
-#include "mem/layout.h"
+#include "machine/pc_map.h"
 
 #define SECTOR 512
 #define HDR(f) (BP_OFF(hdr.f))

@@ -4,7 +4,7 @@
 #include "loader/elf_kernel.h"
 #include "loader/multiboot.h"
 #include "loader/place.h"
-#include "mem/layout.h"
+#include "machine/pc_map.h"
 
 /* Flags bits 0-15 are requirements; we honour 0 (our modules are page
  * aligned), 1 (memory info always given) and treat 2 (video) as a hint. */

@@ -3,7 +3,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include "loader/place.h"
-#include "mem/layout.h"
+#include "machine/pc_map.h"
 
 void loader_err(char *err, const char *fmt, ...)
 {

@@ -3,7 +3,7 @@
 #include <errno.h>
 #include "loader/elf_kernel.h"
 #include "loader/place.h"
-#include "mem/layout.h"
+#include "machine/pc_map.h"
 
 /* The PVH entry must be inside a loaded segment (it is a physical address). */
 static int pvh_entry_check(const struct elf_info *info, char *err)

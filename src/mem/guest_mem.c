@@ -1,6 +1,6 @@
 /* Guest RAM layout, e820 map and checked gpa -> hva translation. */
 #include "mem/guest_mem.h"
-#include "mem/layout.h"
+#include "machine/pc_map.h"
 
 #include <errno.h>
 #include <string.h>

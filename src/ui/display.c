@@ -4,14 +4,14 @@
 #define PAGE 4096ULL
 
 unsigned display_dirty_spans(const uint64_t *bitmap, uint64_t npages, uint64_t fb_offset,
-			     uint32_t stride, uint32_t height, struct display_span *spans,
+			     uint64_t fb_size, uint32_t stride, struct display_span *spans,
 			     unsigned max)
 {
-	uint64_t fb_end = fb_offset + (uint64_t)stride * height;
+	uint64_t fb_end = fb_offset + fb_size;
 	unsigned n = 0;
 	bool overflow = false;
 
-	if (!stride || !height || !max)
+	if (!stride || !fb_size || !max)
 		return 0;
 	for (uint64_t p = 0; p < npages; p++) {
 		if (!(bitmap[p / 64] >> (p % 64) & 1))

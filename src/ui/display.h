@@ -19,6 +19,8 @@ struct display_frame {
 	bool enabled;              /* false: no mode set (draw black) */
 	uint32_t width, height, bpp, stride;
 	const uint8_t *pixels;     /* pixel (0,0); valid only inside the draw callback */
+	uint64_t size;             /* bytes readable from pixels: stride * (height - 1)
+				      + width * bytes/pixel (bochs_frame_extent) */
 	uint32_t generation;       /* changes with the mode */
 	unsigned nspans;
 	struct display_span spans[DISPLAY_MAX_SPANS];
@@ -64,10 +66,11 @@ extern const struct display_ops sdl_display_ops;
 #endif
 
 /* Pure: converts a KVM dirty-page bitmap (bit p = page p of VRAM changed)
- * into row spans of a frame starting fb_offset bytes into VRAM with the
- * given stride and height. Adjacent spans merge; if more than max would be
+ * into row spans of a frame spanning fb_size bytes from fb_offset in VRAM
+ * (bochs_frame_extent) with the given stride; rows are below
+ * fb_size / stride + 1. Adjacent spans merge; if more than max would be
  * needed, the result is one span covering all dirty rows. Returns the count. */
 unsigned display_dirty_spans(const uint64_t *bitmap, uint64_t npages, uint64_t fb_offset,
-			     uint32_t stride, uint32_t height, struct display_span *spans,
+			     uint64_t fb_size, uint32_t stride, struct display_span *spans,
 			     unsigned max);
 #endif

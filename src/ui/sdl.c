@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "devices/i8042.h"
-#include "log.h"
+#include "host/log.h"
 #include "ui/display.h"
 #include "ui/keymap.h"
 #include "ui/sdl_loader.h"

@@ -62,6 +62,9 @@ void exit_decode(struct kvm_run *run, uint32_t run_size, struct exit_info *out)
 			out->what = "unknown system event";
 			return;
 		}
+	case KVM_EXIT_DEBUG:    /* only while a debugger set KVM_SET_GUEST_DEBUG */
+		out->action = EXIT_DEBUG;
+		return;
 	case KVM_EXIT_INTERNAL_ERROR:
 		out->action = EXIT_ERROR;
 		out->what = run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION

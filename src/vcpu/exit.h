@@ -12,6 +12,7 @@ enum exit_action {
 	EXIT_MMIO,       /* one access of len bytes at addr */
 	EXIT_STOP,       /* stop the VM: reason/value */
 	EXIT_ERROR,      /* internal error: stop with a register dump */
+	EXIT_DEBUG,      /* KVM_EXIT_DEBUG (guest debugging): run->debug.arch */
 };
 
 struct exit_info {

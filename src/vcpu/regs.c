@@ -4,10 +4,10 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
-#include "log.h"
-#include "mem/layout.h"
+#include "host/log.h"
+#include "machine/pc_map.h"
 #include "vcpu/vcpu.h"
-#include "vm.h"
+#include "machine/machine.h"
 
 #define CR0_PE (1ULL << 0)
 #define CR0_ET (1ULL << 4)

@@ -10,10 +10,11 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "mem/layout.h"
+#include "host/log.h"
+#include "machine/pc_map.h"
 #include "vcpu/exit.h"
-#include "vm.h"
+#include "vcpu/pause.h"
+#include "machine/machine.h"
 
 #define MSR_IA32_MISC_ENABLE 0x000001a0
 #define MISC_ENABLE_FAST_STRING 1ULL
@@ -160,9 +161,13 @@ static void *vcpu_thread(void *arg)
 	sigemptyset(&set);
 	sigaddset(&set, VCPU_KICK_SIGNAL);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+	vcpu_gate_enter(&vm->gate);
 
 	while (!__atomic_load_n(&vm->stopping, __ATOMIC_ACQUIRE)) {
 		struct exit_info x;
+		vcpu_gate_pass(&vm->gate, v->id); /* parks while paused (gdb) */
+		if (__atomic_load_n(&vm->stopping, __ATOMIC_ACQUIRE))
+			break;
 		int r = ioctl(v->fd, KVM_RUN, 0);
 		if (r < 0) {
 			if (errno == EINTR || errno == EAGAIN) {
@@ -187,6 +192,9 @@ static void *vcpu_thread(void *arg)
 			if (bus_access(&vm->mmio, x.addr, x.data, x.size, x.is_write) == -ENOENT)
 				log_unhandled(v, &x);
 			break;
+		case EXIT_DEBUG: /* breakpoint or step: report, then park */
+			vcpu_gate_debug_exit(&vm->gate, v->id, &v->run->debug.arch);
+			break;
 		case EXIT_STOP:
 			if (x.what)
 				pr_info("vcpu%u: %s", v->id, x.what);
@@ -204,6 +212,7 @@ static void *vcpu_thread(void *arg)
 		}
 	}
 out:
+	vcpu_gate_leave(&vm->gate);
 	return NULL;
 }
 

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
+#include "cli/config.h"
 
 static void check_ret(int ret, const char *err)
 {

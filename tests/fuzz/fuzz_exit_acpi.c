@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "devices/acpi.h"
+#include "acpi/acpi.h"
 #include "vcpu/exit.h"
 
 #define RUN_SIZE 4096u

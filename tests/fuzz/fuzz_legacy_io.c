@@ -14,8 +14,8 @@
 #include "devices/rtc.h"
 #include "devices/serial.h"
 #include "fuzz_io.h"
-#include "log.h"
-#include "mem/layout.h"
+#include "host/log.h"
+#include "machine/pc_map.h"
 
 struct ctx {
 	struct fio_irq_state irq;

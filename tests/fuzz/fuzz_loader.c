@@ -13,8 +13,8 @@
 #include "loader/elf_kernel.h"
 #include "loader/loader.h"
 #include "loader/multiboot.h"
-#include "log.h"
-#include "mem/layout.h"
+#include "host/log.h"
+#include "machine/pc_map.h"
 
 #define RAM_SIZE (32u << 20)
 

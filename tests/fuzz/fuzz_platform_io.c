@@ -22,9 +22,9 @@
 #include "devices/fw_cfg.h"
 #include "devices/ide.h"
 #include "fuzz_io.h"
-#include "log.h"
+#include "host/log.h"
 #include "mem/guest_mem.h"
-#include "mem/layout.h"
+#include "machine/pc_map.h"
 
 #define RAM_SIZE (64u << 10)
 #define IMG_SIZE (64u << 10)

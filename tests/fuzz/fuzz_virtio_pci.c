@@ -19,8 +19,8 @@
 #include "devices/virtio/rng.h"
 #include "devices/virtio/virtio_pci.h"
 #include "fuzz_io.h"
-#include "log.h"
-#include "mem/layout.h"
+#include "host/log.h"
+#include "machine/pc_map.h"
 
 #define RAM_SIZE (1u << 20)
 

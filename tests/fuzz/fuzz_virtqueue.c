@@ -52,7 +52,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (data[1] & 4)
 				vq_need_interrupt(&q);
 		}
-		vq_set_notify(&q, data[1] & 8);
 		vq_has_avail(&q);
 	}
 	free(ram);

@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "devices/acpi.h"
-#include "devices/aml.h"
-#include "mem/layout.h"
+#include "acpi/acpi.h"
+#include "acpi/aml.h"
+#include "machine/pc_map.h"
 
 #define BASE   LAYOUT_ACPI_BASE
 #define CAP    LAYOUT_ACPI_SIZE

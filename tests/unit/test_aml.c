@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "devices/aml.h"
+#include "acpi/aml.h"
 
 #define CANARY 0xa5
 

@@ -2,6 +2,7 @@
  * screen_info and the dirty-page -> row-span conversion. */
 #include <check.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "check_util.h"
@@ -232,6 +233,104 @@ START_TEST(mode_invalid)
 }
 END_TEST
 
+/* Issue 10 finding 1: a 1x63x32 mode with virt_width 65535 panned to
+ * (65535, 1) fits in 16 MiB of VRAM by its visible pixels, but the clear on
+ * enable wrote stride * height bytes: ~256 KiB of zeros past VRAM. The VRAM
+ * sits in one malloc'ed buffer between two guard zones; every byte outside
+ * the visible frame's extent must keep its pattern. */
+#define GUARD (1u << 20)
+/* Index of the first byte of [a, b) that is not v, or b. */
+static size_t first_not(const uint8_t *buf, size_t a, size_t b, uint8_t v)
+{
+	while (a < b && buf[a] == v)
+		a++;
+	return a;
+}
+
+START_TEST(clear_stays_in_vram)
+{
+	static struct vmctl ctl;
+	struct fx f;
+	struct bochs_mode m;
+	size_t total = GUARD + BOCHS_VRAM_DEFAULT + GUARD;
+	uint8_t *buf = malloc(total), *vram = buf + GUARD;
+
+	ck_assert_ptr_nonnull(buf);
+	memset(buf, 0xa5, total);
+	memset(&f, 0, sizeof(f));
+	bus_init(&f.pio, "pio");
+	bus_init(&f.mmio, "mmio");
+	pci_bus_init(&f.b, &ctl);
+	pci_bus_attach(&f.b, &f.pio, &f.mmio, 0xc0000000, 0xe0000000, NULL);
+	f.d = bochs_display_create_on(vram, BOCHS_VRAM_DEFAULT, 1024, 768, NULL);
+	ck_assert_ptr_nonnull(f.d);
+	ck_assert_ptr_eq(bochs_display_vram(f.d, NULL), vram);
+	ck_assert_int_eq(bochs_display_add(f.d, &f.b, SLOT), 0);
+
+	dispi_w(&f, DISPI_ENABLE, 0);
+	dispi_w(&f, DISPI_XRES, 1);
+	dispi_w(&f, DISPI_YRES, 63);
+	dispi_w(&f, DISPI_BPP, 32);
+	dispi_w(&f, DISPI_VIRT_WIDTH, 65535);
+	dispi_w(&f, DISPI_X_OFFSET, 65535);
+	dispi_w(&f, DISPI_Y_OFFSET, 1);
+	dispi_w(&f, DISPI_ENABLE, DISPI_ENABLED | DISPI_LFB_ENABLED);
+
+	bochs_display_get_mode(f.d, &m);
+	uint64_t stride = 65535u * 4, off = stride + 65535u * 4, size = stride * 62 + 4;
+	ck_assert(m.enabled);                 /* it does fit: 16776964 <= 16 MiB */
+	ck_assert_uint_eq(m.stride, stride);
+	ck_assert_uint_eq(m.offset, off);
+	ck_assert_uint_eq(m.size, size);
+	ck_assert_uint_le(m.offset + m.size, BOCHS_VRAM_DEFAULT);
+	/* before the frame (guard + VRAM), the frame, after it (VRAM + guard) */
+	ck_assert_uint_eq(first_not(buf, 0, GUARD + off, 0xa5), GUARD + off);
+	ck_assert_uint_eq(first_not(buf, GUARD + off, GUARD + off + size, 0), GUARD + off + size);
+	ck_assert_uint_eq(first_not(buf, GUARD + off + size, total, 0xa5), total);
+	/* one byte further does not fit and is refused (nothing written) */
+	memset(buf, 0xa5, total);
+	dispi_w(&f, DISPI_ENABLE, 0);
+	dispi_w(&f, DISPI_YRES, 64);
+	dispi_w(&f, DISPI_ENABLE, DISPI_ENABLED | DISPI_LFB_ENABLED);
+	bochs_display_get_mode(f.d, &m);
+	ck_assert(!m.enabled);
+	ck_assert_uint_eq(first_not(buf, 0, total, 0xa5), total);
+	teardown(&f);
+	free(buf);
+}
+END_TEST
+
+/* The pure extent function the check, the clear, the scan-out and the dirty
+ * tracking share. */
+START_TEST(frame_extent)
+{
+	uint16_t r[DISPI_NREGS] = { 0 };
+	uint64_t off, size;
+	uint32_t stride;
+	r[DISPI_XRES] = 1024; r[DISPI_YRES] = 768; r[DISPI_BPP] = 32;
+	ck_assert_int_eq(bochs_frame_extent(r, 16u << 20, &off, &size, &stride), 0);
+	ck_assert_uint_eq(stride, 4096);       /* virt_width below xres: xres */
+	ck_assert_uint_eq(off, 0);
+	ck_assert_uint_eq(size, 4096 * 768);
+	r[DISPI_BPP] = 24; r[DISPI_VIRT_WIDTH] = 2048; r[DISPI_X_OFFSET] = 3; r[DISPI_Y_OFFSET] = 2;
+	ck_assert_int_eq(bochs_frame_extent(r, 16u << 20, &off, &size, &stride), 0);
+	ck_assert_uint_eq(stride, 6144);
+	ck_assert_uint_eq(off, 2 * 6144 + 9);
+	ck_assert_uint_eq(size, 767 * 6144 + 3072);
+	ck_assert_int_eq(bochs_frame_extent(r, off + size, &off, &size, &stride), 0);
+	ck_assert_int_eq(bochs_frame_extent(r, off + size - 1, &off, &size, &stride), -ERANGE);
+	/* every register at its maximum: no wrap-around, refused */
+	for (unsigned i = 0; i < DISPI_NREGS; i++)
+		r[i] = 0xffff;
+	r[DISPI_BPP] = 32;
+	ck_assert_int_eq(bochs_frame_extent(r, 256u << 20, &off, &size, &stride), -EINVAL);
+	r[DISPI_XRES] = DISPI_MAX_XRES; r[DISPI_YRES] = DISPI_MAX_YRES;
+	ck_assert_int_eq(bochs_frame_extent(r, UINT32_MAX, &off, &size, &stride), -ERANGE);
+	r[DISPI_BPP] = 7;
+	ck_assert_int_eq(bochs_frame_extent(r, UINT32_MAX, &off, &size, &stride), -EINVAL);
+}
+END_TEST
+
 START_TEST(screen_info)
 {
 	uint8_t si[0x40];
@@ -262,24 +361,24 @@ START_TEST(dirty_spans)
 	struct display_span sp[4];
 	/* stride 4096: page p is row p */
 	bm[0] = 1u << 0 | 1u << 1 | 1u << 5;
-	ck_assert_uint_eq(display_dirty_spans(bm, 256, 0, 4096, 768, sp, 4), 2);
+	ck_assert_uint_eq(display_dirty_spans(bm, 256, 0, 4096 * 768, 4096, sp, 4), 2);
 	ck_assert_uint_eq(sp[0].y0, 0); ck_assert_uint_eq(sp[0].y1, 2);
 	ck_assert_uint_eq(sp[1].y0, 5); ck_assert_uint_eq(sp[1].y1, 6);
 	/* stride 3200: page 1 = bytes 4096..8191 = rows 1..2 */
 	bm[0] = 1u << 1;
-	ck_assert_uint_eq(display_dirty_spans(bm, 256, 0, 3200, 600, sp, 4), 1);
+	ck_assert_uint_eq(display_dirty_spans(bm, 256, 0, 3200 * 600, 3200, sp, 4), 1);
 	ck_assert_uint_eq(sp[0].y0, 1); ck_assert_uint_eq(sp[0].y1, 3);
 	/* offset: pages before the frame and after its end are ignored */
 	bm[0] = 1u << 0 | 1u << 2;
 	bm[3] = 1ull << 63;
-	ck_assert_uint_eq(display_dirty_spans(bm, 256, 8192, 4096, 10, sp, 4), 1);
+	ck_assert_uint_eq(display_dirty_spans(bm, 256, 8192, 4096 * 10, 4096, sp, 4), 1);
 	ck_assert_uint_eq(sp[0].y0, 0); ck_assert_uint_eq(sp[0].y1, 1);
 	/* more spans than room: one covering span */
 	bm[0] = 0x5555; bm[3] = 0;
-	ck_assert_uint_eq(display_dirty_spans(bm, 256, 0, 4096, 768, sp, 2), 1);
+	ck_assert_uint_eq(display_dirty_spans(bm, 256, 0, 4096 * 768, 4096, sp, 2), 1);
 	ck_assert_uint_eq(sp[0].y0, 0); ck_assert_uint_eq(sp[0].y1, 15);
 	memset(bm, 0, sizeof(bm));
-	ck_assert_uint_eq(display_dirty_spans(bm, 256, 0, 4096, 768, sp, 4), 0);
+	ck_assert_uint_eq(display_dirty_spans(bm, 256, 0, 4096 * 768, 4096, sp, 4), 0);
 }
 END_TEST
 
@@ -292,6 +391,8 @@ int main(void)
 	tcase_add_test(tc, mode_set);
 	tcase_add_test(tc, mode_invalid);
 	tcase_add_test(tc, screen_info);
+	tcase_add_test(tc, clear_stays_in_vram);
+	tcase_add_test(tc, frame_extent);
 	tcase_add_test(tc, dirty_spans);
 	suite_add_tcase(s, tc);
 	return run_suite(s);

@@ -2,7 +2,7 @@
 #include <string.h>
 
 #include "check_util.h"
-#include "config.h"
+#include "cli/config.h"
 
 START_TEST(sizes)
 {

@@ -5,7 +5,7 @@
 #include <unistd.h>
 
 #include "check_util.h"
-#include "config.h"
+#include "cli/config.h"
 
 START_TEST(good_file)
 {

@@ -5,9 +5,9 @@
 #include <unistd.h>
 
 #include "check_util.h"
-#include "console.h"
-#include "status.h"
-#include "ui/term.h"
+#include "host/console.h"
+#include "cli/status.h"
+#include "host/term.h"
 
 static enum esc_result feed(struct esc_filter *f, const char *in, size_t n, char *out, size_t *on,
 			    size_t *used)

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "check_util.h"
-#include "devices/acpi.h"
+#include "acpi/acpi.h"
 #include "devices/fw_cfg.h"
 #include "mem/guest_mem.h"
 

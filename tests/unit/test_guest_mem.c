@@ -4,7 +4,7 @@
 
 #include "check_util.h"
 #include "mem/guest_mem.h"
-#include "mem/layout.h"
+#include "machine/pc_map.h"
 
 static void expect_e820(uint64_t ram, const struct e820_entry *want, int nwant)
 {

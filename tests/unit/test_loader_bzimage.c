@@ -6,7 +6,7 @@
 #include "loader/bootparam.h"
 #include "loader/bzimage.h"
 #include "loader/loader.h"
-#include "mem/layout.h"
+#include "machine/pc_map.h"
 
 #define RAM (64 * MiB)
 #define PM_SIZE 0x10000

@@ -5,7 +5,7 @@
 #include <string.h>
 #include "loader/loader.h"
 #include "loader/multiboot.h"
-#include "mem/layout.h"
+#include "machine/pc_map.h"
 
 #define RAM (64 * MiB)
 #define IMG_LEN 0x2000

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "check_util.h"
-#include "devices/aml.h"
+#include "acpi/aml.h"
 #include "devices/msix.h"
 #include "devices/pci.h"
 

@@ -11,9 +11,10 @@
 #include <unistd.h>
 
 #include "check_util.h"
-#include "config.h"
+#include "cli/config.h"
 #include "devices/virtio/blk.h"
-#include "devices/virtio/blk_backend.h"
+#include "host/blk_backend.h"
+#include "virtq_driver.h"
 
 /* ---- parsing ---- */
 
@@ -504,6 +505,50 @@ START_TEST(device_e2e)
 }
 END_TEST
 
+/* EVENT_IDX negotiated: request after request is kicked (avail_event
+ * published when the device drained the ring) and completed. */
+START_TEST(device_event_idx)
+{
+	struct disk_config dc = { .serial = "S" };
+	struct guest_mem mem;
+	struct virtio_dev *vd;
+	struct vqd dq;
+	char err[256];
+	uint8_t *ram = vqd_ram_init(&mem, RAM_SIZE);
+
+	mkimg(1 << 20);
+	dc.path = img;
+	ck_assert_int_eq(virtio_blk_create(&dc, NULL, &vd, err), 0);
+	vd->tops = &tops;
+	vd->mem = &mem;
+	vqd_init(&dq, ram, 16, DESC, true);
+	ck_assert_int_eq(vqd_attach(&dq, &vd->vq[0], &mem, false), 0);
+	ck_assert_int_eq(vd->ops->activate(vd), 0);
+	for (unsigned i = 0; i < 6; i++) {
+		struct vqd_buf b[3] = { { 0x10000, 16, false }, { 0x11000, 512, false },
+					{ 0x12000, 1, true } };
+		hdr(VIRTIO_BLK_T_OUT, i);
+		memcpy(ram + 0x10000, hdrbuf, 16);
+		ram[0x12000] = 0xff;
+		vqd_add(&dq, b, 3);
+		ck_assert_msg(vqd_kick_needed(&dq), "request %u: the driver would not kick", i);
+		vd->ops->queue_notify(vd, 0);
+		for (int k = 0; k < 500 && vqd_used_idx(&dq) != i + 1; k++) {
+			struct pollfd p = { virtio_blk_poll_fd(vd), POLLIN, 0 };
+			poll(&p, 1, 10);
+			virtio_blk_poll(vd);
+		}
+		ck_assert_uint_eq(vqd_used_idx(&dq), i + 1);
+		ck_assert_uint_eq(ram[0x12000], VIRTIO_BLK_S_OK);
+		ck_assert_uint_eq(vqd_avail_event(&dq), i + 1);
+	}
+	vd->ops->reset(vd);
+	virtio_blk_destroy(vd);
+	rmimg();
+	vqd_ram_free(&mem);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("virtio_blk");
@@ -521,6 +566,7 @@ int main(void)
 	tcase_add_test(tb, backend_many_inflight);
 	tcase_add_test(tb, backend_open_errors);
 	tcase_add_test(tb, device_e2e);
+	tcase_add_test(tb, device_event_idx);
 	suite_add_tcase(s, tb);
 	return run_suite(s);
 }

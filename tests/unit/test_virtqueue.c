@@ -6,6 +6,7 @@
 
 #include "check_util.h"
 #include "devices/virtio/virtqueue.h"
+#include "virtq_driver.h"
 
 #define RAM_SIZE (1u << 20)
 #define DESC 0x1000u
@@ -70,7 +71,6 @@ START_TEST(single_and_multi)
 	desc(7, BUF + 0x100, 100, VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, 9);
 	desc(9, BUF + 0x200, 1, VRING_DESC_F_WRITE, 0);
 	avail_add(16, 3);
-	ck_assert(vq_has_avail(&q));
 	ck_assert_int_eq(vq_pop(&q, &ch), 1);
 	ck_assert_uint_eq(ch.head, 3);
 	ck_assert_uint_eq(ch.nseg, 3);
@@ -144,8 +144,8 @@ START_TEST(event_idx)
 	ck_assert_int_eq(vq_pop(&q, &ch), 1);
 	vq_push(&q, ch.head, 1);           /* idx 4 > 3 */
 	ck_assert(vq_need_interrupt(&q));
-	/* avail_event written when notifications are re-enabled */
-	vq_set_notify(&q, true);
+	/* The pop that finds the ring empty publishes avail_event (2.7.10). */
+	ck_assert_int_eq(vq_pop(&q, &ch), 0);
 	ck_assert_uint_eq(get16(USED + 4 + 8 * 16), 4);
 }
 END_TEST
@@ -160,10 +160,72 @@ START_TEST(no_interrupt_flag)
 	ck_assert(vq_need_interrupt(&q));
 	put16(AVAIL, VRING_AVAIL_F_NO_INTERRUPT);
 	ck_assert(!vq_need_interrupt(&q));
-	vq_set_notify(&q, false);
+}
+END_TEST
+
+/* Without EVENT_IDX: kicks are suppressed (VRING_USED_F_NO_NOTIFY) while the
+ * device works through a non-empty ring and re-enabled by the pop that
+ * finds it empty. */
+START_TEST(no_notify_flag_managed_by_pop)
+{
+	init_q(16, false, false);
+	desc(0, BUF, 1, VRING_DESC_F_WRITE, 0);
+	avail_add(16, 0);
+	avail_add(16, 0);
+	ck_assert_int_eq(vq_pop(&q, &ch), 1);
 	ck_assert_uint_eq(get16(USED), VRING_USED_F_NO_NOTIFY);
-	vq_set_notify(&q, true);
+	ck_assert_int_eq(vq_pop(&q, &ch), 1);
+	ck_assert_uint_eq(get16(USED), VRING_USED_F_NO_NOTIFY);
+	ck_assert_int_eq(vq_pop(&q, &ch), 0);
 	ck_assert_uint_eq(get16(USED), 0);
+}
+END_TEST
+
+/* Driver side through the shared helper: with EVENT_IDX every request after
+ * the device drained the ring must be kicked (Linux's virtqueue_kick_prepare
+ * reads avail_event); while the device is behind, none is needed. */
+START_TEST(event_idx_kicks_like_linux)
+{
+	struct vqd d;
+	vqd_init(&d, ram, 16, DESC, true);
+	ck_assert_int_eq(vqd_attach(&d, &q, &mem, false), 0);
+	for (unsigned i = 0; i < 5; i++) {
+		vqd_add1(&d, BUF, 8, true);
+		ck_assert_msg(vqd_kick_needed(&d), "request %u not kicked", i);
+		ck_assert_int_eq(vq_pop(&q, &ch), 1);
+		vq_push(&q, ch.head, 8);
+		ck_assert_int_eq(vq_pop(&q, &ch), 0);
+		ck_assert_uint_eq(vqd_avail_event(&d), i + 1);
+	}
+	/* Two buffers while the device is busy with a third: no kick needed. */
+	vqd_add1(&d, BUF, 8, true);
+	ck_assert(vqd_kick_needed(&d));
+	ck_assert_int_eq(vq_pop(&q, &ch), 1);
+	vqd_add1(&d, BUF, 8, true);
+	vqd_add1(&d, BUF, 8, true);
+	ck_assert(!vqd_kick_needed(&d));
+	ck_assert_int_eq(vq_pop(&q, &ch), 1);
+	ck_assert_int_eq(vq_pop(&q, &ch), 1);
+	ck_assert_int_eq(vq_pop(&q, &ch), 0);
+	vqd_add1(&d, BUF, 8, true);
+	ck_assert(vqd_kick_needed(&d));
+}
+END_TEST
+
+/* A buffer published between the device's empty check and its avail_event
+ * write is still found: the pop re-reads avail->idx after the barrier. */
+START_TEST(empty_pop_rechecks)
+{
+	struct vqd d;
+	vqd_init(&d, ram, 16, DESC, true);
+	ck_assert_int_eq(vqd_attach(&d, &q, &mem, false), 0);
+	vqd_add1(&d, BUF, 8, true);
+	ck_assert_int_eq(vq_pop(&q, &ch), 1);
+	ck_assert(!vq_has_avail(&q));
+	vqd_add1(&d, BUF, 8, true);
+	ck_assert(vq_has_avail(&q));
+	ck_assert_int_eq(vq_pop(&q, &ch), 1);
+	ck_assert_int_eq(vq_pop(&q, &ch), 0);
 }
 END_TEST
 
@@ -313,6 +375,9 @@ int main(void)
 	tcase_add_test(tc, indirect_ok);
 	tcase_add_test(tc, event_idx);
 	tcase_add_test(tc, no_interrupt_flag);
+	tcase_add_test(tc, no_notify_flag_managed_by_pop);
+	tcase_add_test(tc, event_idx_kicks_like_linux);
+	tcase_add_test(tc, empty_pop_rechecks);
 	tcase_add_test(tc, idx_wrap);
 	tcase_add_test(tc, bad_init);
 	tcase_add_test(tc, loop);

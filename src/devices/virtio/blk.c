@@ -16,10 +16,10 @@
 #include <string.h>
 #include <sys/epoll.h>
 
-#include "config.h"
-#include "devices/virtio/blk_backend.h"
-#include "evloop.h"
-#include "log.h"
+#include "cli/config.h"
+#include "host/blk_backend.h"
+#include "host/evloop.h"
+#include "host/log.h"
 
 /* ---- request parsing (pure) ---- */
 
@@ -250,18 +250,13 @@ static void process_queue(struct blk_dev *d)
 
 		if (blk_backend_inflight(d->be) >= BLK_QUEUE_SIZE)
 			return; /* resumed from the completion path */
-		vq_set_notify(q, false);
 		got = vq_pop(q, &d->chain);
 		if (got < 0) {
 			broken(d, got);
 			return;
 		}
-		if (got == 0) {
-			vq_set_notify(q, true);
-			if (!vq_has_avail(q))
-				return;
-			continue;
-		}
+		if (got == 0)
+			return; /* vq_pop re-armed the driver's kicks */
 		st = blk_parse_request(&d->chain, r);
 		if (st < 0) {
 			broken(d, st);

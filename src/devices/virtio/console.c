@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "devices/bus.h"
-#include "log.h"
+#include "host/log.h"
 
 #define RXQ 0
 #define TXQ 1

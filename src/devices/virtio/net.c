@@ -12,8 +12,8 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "evloop.h"
-#include "log.h"
+#include "host/evloop.h"
+#include "host/log.h"
 
 struct rx_frame {
 	uint8_t *data;
@@ -195,17 +195,10 @@ static int tx_process(struct net_dev *d)
 	int ret = 0;
 
 	while (d->active && !d->vd.broken) {
-		vq_set_notify(q, false);
 		int got = vq_pop(q, &d->chain);
-		if (got < 0) {
-			ret = got;
+		if (got <= 0) {
+			ret = got; /* 0: empty, vq_pop re-armed the driver's kicks */
 			break;
-		}
-		if (got == 0) {
-			vq_set_notify(q, true);
-			if (!vq_has_avail(q))
-				break;
-			continue;
 		}
 		uint32_t out = d->chain.out_bytes;
 		/* 5.1.6.2: header then the frame, all driver-readable. */

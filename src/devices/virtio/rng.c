@@ -12,8 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "evloop.h"
-#include "log.h"
+#include "host/evloop.h"
+#include "host/log.h"
 
 struct virtio_rng {
 	struct virtio_dev vd;

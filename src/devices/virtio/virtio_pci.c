@@ -8,8 +8,8 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "evloop.h"
-#include "log.h"
+#include "host/evloop.h"
+#include "host/log.h"
 
 #define VIRTIO_PCI_ISR_QUEUE  1
 #define VIRTIO_PCI_ISR_CONFIG 2

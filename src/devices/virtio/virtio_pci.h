@@ -15,7 +15,7 @@
 #include "devices/msix.h"
 #include "devices/pci.h"
 #include "devices/virtio/virtio.h"
-#include "vcpu/irq_routing.h"
+#include "kvm/irq_routing.h"
 
 struct evloop;
 

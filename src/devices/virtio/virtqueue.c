@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "log.h"
+#include "host/log.h"
 
 struct vring_desc {
 	uint64_t addr;
@@ -175,6 +175,46 @@ static int walk_indirect(const struct virtqueue *q, struct vq_chain *c, const st
 	}
 }
 
+/* Available buffer notification suppression (virtio 1.2 spec 2.7.10).
+ *
+ * The queue owns it, so no device can forget it: vq_pop() on an empty ring
+ * re-enables kicks (avail_event = last_avail with VIRTIO_F_EVENT_IDX,
+ * 2.7.10.2; else clears VRING_USED_F_NO_NOTIFY, 2.7.10.1), issues a full
+ * barrier and re-reads avail->idx. While the ring is non-empty, kicks are
+ * suppressed: without EVENT_IDX by setting VRING_USED_F_NO_NOTIFY; with it
+ * by leaving avail_event behind last_avail (the driver kicks only when its
+ * avail idx crosses avail_event, 2.7.10.2, which it then cannot do until
+ * the 16-bit index wraps). A device that stops popping while buffers remain
+ * (a work budget, a full backend) must therefore resume by itself. */
+static int arm_notify(struct virtqueue *q, uint16_t *avail_idx)
+{
+	int r;
+
+	if (q->event_idx)
+		r = store_u16(q, q->used_gpa + 4 + 8ull * q->size, q->last_avail, __ATOMIC_RELAXED);
+	else
+		r = store_u16(q, q->used_gpa, 0, __ATOMIC_RELAXED);
+	if (r)
+		return r;
+	q->kicks_off = false;
+	/* Full barrier: avail_event / flags are visible before we re-read
+	 * avail->idx. Pairs with the driver's mb() between publishing
+	 * avail->idx and reading avail_event / used->flags (Linux:
+	 * virtqueue_kick_prepare), so either we see its buffer or it sees our
+	 * request and kicks. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	return load_u16_acquire(q, q->avail_gpa + 2, avail_idx);
+}
+
+static void quiet_notify(struct virtqueue *q)
+{
+	if (q->event_idx || q->kicks_off)
+		return;
+	/* 2.7.10.1: a hint only; the driver may still kick. */
+	if (store_u16(q, q->used_gpa, VRING_USED_F_NO_NOTIFY, __ATOMIC_RELAXED) == 0)
+		q->kicks_off = true;
+}
+
 int vq_pop(struct virtqueue *q, struct vq_chain *c)
 {
 	uint16_t avail_idx, head, i;
@@ -189,8 +229,15 @@ int vq_pop(struct virtqueue *q, struct vq_chain *c)
 	r = load_u16_acquire(q, q->avail_gpa + 2, &avail_idx);
 	if (r)
 		return r;
-	if (avail_idx == q->last_avail)
-		return 0;
+	if (avail_idx == q->last_avail) {
+		/* Empty: ask for kicks again, then look once more so a buffer
+		 * the driver published before it saw our request is not missed. */
+		r = arm_notify(q, &avail_idx);
+		if (r || avail_idx == q->last_avail)
+			return r;
+	} else {
+		quiet_notify(q);
+	}
 	/* 2.7.13: the driver can never have more than size buffers pending. */
 	if ((uint16_t)(avail_idx - q->last_avail) > q->size) {
 		pr_guest("virtqueue: avail idx %u jumped ahead of %u (size %u)", avail_idx,
@@ -251,6 +298,8 @@ int vq_push(struct virtqueue *q, uint16_t head, uint32_t written)
 	return store_u16(q, q->used_gpa + 2, q->used_idx, __ATOMIC_RELEASE);
 }
 
+/* Used buffer notification suppression (virtio 1.2 spec 2.7.7): the one
+ * place that reads used_event / VRING_AVAIL_F_NO_INTERRUPT. */
 bool vq_need_interrupt(struct virtqueue *q)
 {
 	uint16_t flags, event, old = q->signalled_used, new = q->used_idx;
@@ -264,6 +313,7 @@ bool vq_need_interrupt(struct virtqueue *q)
 	 * other and no interrupt is lost. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	if (!q->event_idx) {
+		/* 2.7.7.1: without EVENT_IDX only the NO_INTERRUPT hint. */
 		if (load_u16(q, q->avail_gpa, &flags))
 			return true;
 		return !(flags & VRING_AVAIL_F_NO_INTERRUPT);
@@ -277,24 +327,6 @@ bool vq_need_interrupt(struct virtqueue *q)
 	/* vring_need_event (2.7.7.2): event in [old, new) means the driver asked
 	 * for an interrupt once used idx passed it. */
 	return (uint16_t)(new - event - 1) < (uint16_t)(new - old);
-}
-
-void vq_set_notify(struct virtqueue *q, bool enable)
-{
-	if (!q->ready)
-		return;
-	if (q->event_idx) {
-		/* avail_event: kick us when avail idx moves past last_avail. When
-		 * disabling we leave it stale; the driver then kicks at most once. */
-		if (enable)
-			store_u16(q, q->used_gpa + 4 + 8ull * q->size, q->last_avail, __ATOMIC_RELAXED);
-	} else {
-		store_u16(q, q->used_gpa, enable ? 0 : VRING_USED_F_NO_NOTIFY, __ATOMIC_RELAXED);
-	}
-	/* Full barrier: our flag/avail_event is visible before we re-read
-	 * avail->idx (vq_has_avail). Pairs with the driver's mb() between
-	 * publishing avail->idx and reading used->flags / avail_event. */
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 }
 
 bool vq_has_avail(struct virtqueue *q)

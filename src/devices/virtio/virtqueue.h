@@ -44,6 +44,7 @@ struct virtqueue {
 	uint16_t used_idx;     /* our shadow of used->idx */
 	uint16_t signalled_used; /* used_idx when we last interrupted (event idx) */
 	bool signalled_valid;
+	bool kicks_off;        /* we set VRING_USED_F_NO_NOTIFY (no event idx) */
 };
 
 /* Validates and enables a queue (spec 2.7 alignment: desc 16, avail 2,
@@ -54,7 +55,11 @@ int vq_init(struct virtqueue *q, const struct guest_mem *mem, uint16_t size, uin
 void vq_reset(struct virtqueue *q);
 
 /* Takes the next available chain. Returns 1 with *c filled, 0 if the ring is
- * empty, or a negative errno if the driver broke the ring:
+ * empty, or a negative errno if the driver broke the ring. Notification
+ * suppression is done here (spec 2.7.10): an empty ring re-enables the
+ * driver's kicks (avail_event or used->flags) and is re-checked after a
+ * barrier; a non-empty one suppresses them. So a device that returns
+ * without emptying the ring must come back by itself (budgets). Errors:
  *   -EINVAL  avail idx ran more than size ahead, head or next >= size,
  *            a write-only segment before a read-only one, bad indirect table
  *   -ELOOP   a chain longer than the queue (a loop), nested indirect
@@ -66,9 +71,7 @@ int vq_push(struct virtqueue *q, uint16_t head, uint32_t written);
 /* After one or more pushes: does the driver want an interrupt (event idx /
  * VRING_AVAIL_F_NO_INTERRUPT)? Updates the event-idx bookkeeping. */
 bool vq_need_interrupt(struct virtqueue *q);
-/* Tells the driver whether we want kicks (used->flags or avail_event). */
-void vq_set_notify(struct virtqueue *q, bool enable);
-/* Any chains waiting? (after re-enabling notifications, to close the race) */
+/* Any chains waiting? (e.g. after a work budget ran out: re-kick itself) */
 bool vq_has_avail(struct virtqueue *q);
 
 /* Describes bytes [off, off+len) of the chain's device-writable (or

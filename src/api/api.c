@@ -1,0 +1,547 @@
+/* Control API request handling (see api.h). Firecracker's calls follow its
+ * swagger definition (paths, bodies, 204 on success, 400 with fault_message);
+ * myvmm's own live under /myvmm/. */
+#include "api/api.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define API_ERR_LEN 512
+
+static const char *const state_names[] = { "Not started", "Running", "Paused" };
+
+static void respond_json(struct api_response *resp, int status, json_t *j)
+{
+	resp->status = status;
+	resp->body = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	resp->body_len = resp->body ? strlen(resp->body) : 0;
+	if (j && !resp->body)
+		resp->status = 500;
+	json_decref(j);
+}
+
+static void fault(struct api_response *resp, int status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void fault(struct api_response *resp, int status, const char *fmt, ...)
+{
+	char msg[API_ERR_LEN];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	respond_json(resp, status, json_pack("{s:s}", "fault_message", msg));
+}
+
+/* The body as a JSON object whose keys are all in allowed (NULL-ended).
+ * NULL with a 400 in resp otherwise. */
+static json_t *body_object(const struct http_request *req, const char *const *allowed,
+			   struct api_response *resp)
+{
+	json_error_t e;
+	json_t *j;
+	const char *key;
+	json_t *v;
+
+	if (!req->body_len) {
+		fault(resp, 400, "this request needs a JSON body");
+		return NULL;
+	}
+	j = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &e);
+	if (!j) {
+		fault(resp, 400, "invalid JSON at line %d column %d: %s", e.line, e.column, e.text);
+		return NULL;
+	}
+	if (!json_is_object(j)) {
+		json_decref(j);
+		fault(resp, 400, "the body must be a JSON object");
+		return NULL;
+	}
+	json_object_foreach(j, key, v) {
+		bool ok = false;
+		for (const char *const *a = allowed; *a; a++)
+			ok |= !strcmp(key, *a);
+		if (!ok) {
+			fault(resp, 400, "unknown field '%.100s'", key);
+			json_decref(j);
+			return NULL;
+		}
+	}
+	return j;
+}
+
+/* Field getters: 0 when absent (out untouched), 1 when read, -1 with a 400. */
+static int get_string(json_t *o, const char *key, const char **out, struct api_response *resp)
+{
+	json_t *v = json_object_get(o, key);
+	if (!v)
+		return 0;
+	if (!json_is_string(v)) {
+		fault(resp, 400, "field '%s' must be a string", key);
+		return -1;
+	}
+	*out = json_string_value(v);
+	if (strlen(*out) != json_string_length(v)) {
+		fault(resp, 400, "field '%s' contains a NUL character", key);
+		return -1;
+	}
+	return 1;
+}
+
+static int get_bool(json_t *o, const char *key, bool *out, struct api_response *resp)
+{
+	json_t *v = json_object_get(o, key);
+	if (!v)
+		return 0;
+	if (!json_is_boolean(v)) {
+		fault(resp, 400, "field '%s' must be true or false", key);
+		return -1;
+	}
+	*out = json_is_true(v);
+	return 1;
+}
+
+static int get_uint(json_t *o, const char *key, uint64_t lo, uint64_t hi, uint64_t *out,
+		    struct api_response *resp)
+{
+	json_t *v = json_object_get(o, key);
+	if (!v)
+		return 0;
+	if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+	    (uint64_t)json_integer_value(v) < lo || (uint64_t)json_integer_value(v) > hi) {
+		fault(resp, 400, "field '%s' must be an integer from %" PRIu64 " to %" PRIu64, key, lo,
+		      hi);
+		return -1;
+	}
+	*out = (uint64_t)json_integer_value(v);
+	return 1;
+}
+
+static bool pre_boot(struct api *a, struct api_response *resp)
+{
+	if (a->state == API_NOT_STARTED)
+		return true;
+	fault(resp, 400, "this request is only allowed before InstanceStart");
+	return false;
+}
+
+/* Applies one option through the CLI's own parser, so that the API accepts
+ * exactly what the command line does. */
+static bool set_opt(struct api *a, const char *key, const char *value, struct api_response *resp)
+{
+	char err[CONFIG_ERR_LEN] = "";
+	if (config_set(a->cfg, key, value, err) == 0)
+		return true;
+	fault(resp, 400, "%s", err[0] ? err : "invalid value");
+	return false;
+}
+
+static void get_root(struct api *a, const struct http_request *req, const char *arg,
+		     struct api_response *resp)
+{
+	respond_json(resp, 200, json_pack("{s:s, s:s, s:s, s:s}", "id", a->id, "state",
+					  state_names[a->state], "vmm_version", MYVMM_VERSION,
+					  "app_name", "myvmm"));
+}
+
+static void get_version(struct api *a, const struct http_request *req, const char *arg,
+			struct api_response *resp)
+{
+	respond_json(resp, 200, json_pack("{s:s}", "firecracker_version", MYVMM_VERSION));
+}
+
+static json_t *machine_config_json(const struct vm_config *c)
+{
+	return json_pack("{s:I, s:I, s:b, s:b}", "vcpu_count", (json_int_t)c->cpus, "mem_size_mib",
+			 (json_int_t)(c->mem >> 20), "smt", 0, "track_dirty_pages", 0);
+}
+
+static void get_machine_config(struct api *a, const struct http_request *req, const char *arg,
+			       struct api_response *resp)
+{
+	respond_json(resp, 200, machine_config_json(a->cfg));
+}
+
+static void put_machine_config(struct api *a, const struct http_request *req, const char *arg,
+			       struct api_response *resp)
+{
+	static const char *const keys[] = { "vcpu_count", "mem_size_mib", "smt",
+					    "track_dirty_pages", "cpu_template", "huge_pages", NULL };
+	uint64_t cpus = 0, mib = 0;
+	bool smt = false, dirty = false;
+	const char *tmpl = NULL, *huge = NULL;
+	char v[32];
+	json_t *j;
+
+	if (!pre_boot(a, resp) || !(j = body_object(req, keys, resp)))
+		return;
+	if (get_uint(j, "vcpu_count", 1, 255, &cpus, resp) < 0 ||
+	    get_uint(j, "mem_size_mib", 1, 1u << 20, &mib, resp) < 0 ||
+	    get_bool(j, "smt", &smt, resp) < 0 || get_bool(j, "track_dirty_pages", &dirty, resp) < 0 ||
+	    get_string(j, "cpu_template", &tmpl, resp) < 0 ||
+	    get_string(j, "huge_pages", &huge, resp) < 0)
+		goto out;
+	if (req->method == HTTP_PUT && (!cpus || !mib)) {
+		fault(resp, 400, "vcpu_count and mem_size_mib are required");
+		goto out;
+	}
+	if (smt || dirty || (tmpl && strcmp(tmpl, "None")) || (huge && strcmp(huge, "None"))) {
+		fault(resp, 400, "smt, track_dirty_pages, cpu_template and huge_pages are not "
+				 "supported by myvmm; leave them out or false/\"None\"");
+		goto out;
+	}
+	if (cpus) {
+		snprintf(v, sizeof(v), "%" PRIu64, cpus);
+		if (!set_opt(a, "cpus", v, resp))
+			goto out;
+	}
+	if (mib) {
+		snprintf(v, sizeof(v), "%" PRIu64 "M", mib);
+		if (!set_opt(a, "mem", v, resp))
+			goto out;
+	}
+	respond_json(resp, 204, NULL);
+out:
+	json_decref(j);
+}
+
+static void put_boot_source(struct api *a, const struct http_request *req, const char *arg,
+			    struct api_response *resp)
+{
+	static const char *const keys[] = { "kernel_image_path", "initrd_path", "boot_args", NULL };
+	const char *kernel = NULL, *initrd = NULL, *args = NULL;
+	json_t *j;
+
+	if (!pre_boot(a, resp) || !(j = body_object(req, keys, resp)))
+		return;
+	if (get_string(j, "kernel_image_path", &kernel, resp) < 0 ||
+	    get_string(j, "initrd_path", &initrd, resp) < 0 ||
+	    get_string(j, "boot_args", &args, resp) < 0)
+		goto out;
+	if (!kernel) {
+		fault(resp, 400, "kernel_image_path is required");
+		goto out;
+	}
+	if (set_opt(a, "kernel", kernel, resp) && (!initrd || set_opt(a, "initrd", initrd, resp)) &&
+	    (!args || set_opt(a, "cmdline", args, resp)))
+		respond_json(resp, 204, NULL);
+out:
+	json_decref(j);
+}
+
+/* Firecracker ids: 1-64 characters of [A-Za-z0-9_]. */
+static bool valid_id(const char *id)
+{
+	size_t n = strlen(id);
+	if (n == 0 || n > 64)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!(id[i] == '_' || (id[i] >= '0' && id[i] <= '9') || (id[i] >= 'a' && id[i] <= 'z') ||
+		      (id[i] >= 'A' && id[i] <= 'Z')))
+			return false;
+	return true;
+}
+
+static bool id_matches(json_t *j, const char *field, const char *id, struct api_response *resp)
+{
+	const char *body_id = NULL;
+	int r = get_string(j, field, &body_id, resp);
+	if (r < 0)
+		return false;
+	if (r == 0 || strcmp(body_id, id)) {
+		fault(resp, 400, "the path's id and the body's %s must be the same", field);
+		return false;
+	}
+	return true;
+}
+
+static void put_drive(struct api *a, const struct http_request *req, const char *id,
+		      struct api_response *resp)
+{
+	static const char *const keys[] = { "drive_id", "path_on_host", "is_root_device",
+					    "is_read_only", "partuuid", "cache_type", "io_engine",
+					    "rate_limiter", NULL };
+	const char *path = NULL, *cache = NULL, *engine = NULL, *partuuid = NULL;
+	bool root = false, ro = false;
+	char spec[4200];
+	json_t *j;
+
+	if (!pre_boot(a, resp) || !(j = body_object(req, keys, resp)))
+		return;
+	if (!id_matches(j, "drive_id", id, resp) ||
+	    get_string(j, "path_on_host", &path, resp) < 0 ||
+	    get_bool(j, "is_root_device", &root, resp) < 0 ||
+	    get_bool(j, "is_read_only", &ro, resp) < 0 ||
+	    get_string(j, "partuuid", &partuuid, resp) < 0 ||
+	    get_string(j, "cache_type", &cache, resp) < 0 ||
+	    get_string(j, "io_engine", &engine, resp) < 0)
+		goto out;
+	if (!path) {
+		fault(resp, 400, "path_on_host is required");
+		goto out;
+	}
+	if (json_object_get(j, "rate_limiter") || partuuid) {
+		fault(resp, 400, "rate_limiter and partuuid are not supported by myvmm");
+		goto out;
+	}
+	if (cache && strcmp(cache, "Unsafe") && strcmp(cache, "Writeback")) {
+		fault(resp, 400, "cache_type must be \"Unsafe\" or \"Writeback\"");
+		goto out;
+	}
+	if (engine && strcmp(engine, "Sync") && strcmp(engine, "Async")) {
+		fault(resp, 400, "io_engine must be \"Sync\" or \"Async\"");
+		goto out;
+	}
+	/* The path goes through parse_disk: commas are doubled to stay literal. */
+	size_t n = 0;
+	for (const char *p = path; *p && n + 2 < sizeof(spec) - 32; p++) {
+		if (*p == ',')
+			spec[n++] = ',';
+		spec[n++] = *p;
+	}
+	if (strlen(path) * 2 + 32 >= sizeof(spec)) {
+		fault(resp, 400, "path_on_host is too long");
+		goto out;
+	}
+	snprintf(spec + n, sizeof(spec) - n, "%s,serial=%.20s", ro ? ",ro" : "", id);
+	if (set_opt(a, "disk", spec, resp))
+		respond_json(resp, 204, NULL);
+out:
+	json_decref(j);
+}
+
+static void put_net(struct api *a, const struct http_request *req, const char *id,
+		    struct api_response *resp)
+{
+	static const char *const keys[] = { "iface_id", "host_dev_name", "guest_mac",
+					    "rx_rate_limiter", "tx_rate_limiter", NULL };
+	const char *dev = NULL, *mac = NULL;
+	char spec[64];
+	json_t *j;
+
+	if (!pre_boot(a, resp) || !(j = body_object(req, keys, resp)))
+		return;
+	if (!id_matches(j, "iface_id", id, resp) || get_string(j, "host_dev_name", &dev, resp) < 0 ||
+	    get_string(j, "guest_mac", &mac, resp) < 0)
+		goto out;
+	if (dev && strcmp(dev, "user")) {
+		fault(resp, 400, "host_dev_name '%.64s': myvmm has no tap networking; use "
+				 "\"user\" (or leave it out) for user-mode networking", dev);
+		goto out;
+	}
+	if (json_object_get(j, "rx_rate_limiter") || json_object_get(j, "tx_rate_limiter")) {
+		fault(resp, 400, "rate limiters are not supported by myvmm");
+		goto out;
+	}
+	if (mac && strlen(mac) != 17) {
+		fault(resp, 400, "guest_mac must look like 06:00:AC:10:00:02");
+		goto out;
+	}
+	snprintf(spec, sizeof(spec), "user%s%s", mac ? ",mac=" : "", mac ? mac : "");
+	if (set_opt(a, "net", spec, resp))
+		respond_json(resp, 204, NULL);
+out:
+	json_decref(j);
+}
+
+static void put_actions(struct api *a, const struct http_request *req, const char *arg,
+			struct api_response *resp)
+{
+	static const char *const keys[] = { "action_type", NULL };
+	char err[API_ERR_LEN] = "";
+	const char *act = NULL;
+	int r = 0;
+	json_t *j = body_object(req, keys, resp);
+
+	if (!j)
+		return;
+	if (get_string(j, "action_type", &act, resp) < 0)
+		goto out;
+	if (!act) {
+		fault(resp, 400, "action_type is required");
+		goto out;
+	}
+	if (!strcmp(act, "InstanceStart")) {
+		if (!pre_boot(a, resp))
+			goto out;
+		r = a->ops->start(a->opaque, a->cfg, err, sizeof(err));
+		if (!r)
+			a->state = API_RUNNING;
+	} else if (!strcmp(act, "SendCtrlAltDel")) {
+		if (a->state == API_NOT_STARTED) {
+			fault(resp, 400, "SendCtrlAltDel needs a started instance");
+			goto out;
+		}
+		r = a->ops->ctrl_alt_del(a->opaque, err, sizeof(err));
+	} else if (!strcmp(act, "FlushMetrics")) {
+		fault(resp, 400, "myvmm has no metrics; use GET /myvmm/status");
+		goto out;
+	} else {
+		fault(resp, 400, "unknown action_type '%.64s'; use InstanceStart or SendCtrlAltDel", act);
+		goto out;
+	}
+	if (r)
+		fault(resp, 400, "%s", err[0] ? err : strerror(-r));
+	else
+		respond_json(resp, 204, NULL);
+out:
+	json_decref(j);
+}
+
+static void patch_vm(struct api *a, const struct http_request *req, const char *arg,
+		     struct api_response *resp)
+{
+	static const char *const keys[] = { "state", NULL };
+	char err[API_ERR_LEN] = "";
+	const char *st = NULL;
+	bool pause;
+	int r;
+	json_t *j = body_object(req, keys, resp);
+
+	if (!j)
+		return;
+	if (get_string(j, "state", &st, resp) < 0)
+		goto out;
+	if (!st || (strcmp(st, "Paused") && strcmp(st, "Resumed"))) {
+		fault(resp, 400, "state must be \"Paused\" or \"Resumed\"");
+		goto out;
+	}
+	if (a->state == API_NOT_STARTED) {
+		fault(resp, 400, "the instance is not started");
+		goto out;
+	}
+	pause = !strcmp(st, "Paused");
+	if ((r = a->ops->pause(a->opaque, pause, err, sizeof(err)))) {
+		fault(resp, 400, "%s", err[0] ? err : strerror(-r));
+		goto out;
+	}
+	a->state = pause ? API_PAUSED : API_RUNNING;
+	respond_json(resp, 204, NULL);
+out:
+	json_decref(j);
+}
+
+static void get_vm_config(struct api *a, const struct http_request *req, const char *arg,
+			  struct api_response *resp)
+{
+	const struct vm_config *c = a->cfg;
+	json_t *drives = json_array(), *nets = json_array();
+	char id[16];
+
+	for (unsigned i = 0; i < c->ndisks; i++) {
+		snprintf(id, sizeof(id), "disk%u", i);
+		json_array_append_new(drives, json_pack("{s:s, s:s, s:b, s:b}", "drive_id",
+			c->disks[i].serial[0] ? c->disks[i].serial : id, "path_on_host",
+			c->disks[i].path, "is_root_device", 0, "is_read_only", c->disks[i].ro));
+	}
+	if (c->net.kind == NET_USER) {
+		char mac[18];
+		const uint8_t *m = c->net.mac;
+		snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3],
+			 m[4], m[5]);
+		json_array_append_new(nets, json_pack("{s:s, s:s, s:s}", "iface_id", "eth0",
+						      "host_dev_name", "user", "guest_mac", mac));
+	}
+	respond_json(resp, 200, json_pack("{s:{s:s?, s:s?, s:s?}, s:o, s:o, s:o}",
+		"boot-source", "kernel_image_path", c->kernel, "initrd_path", c->initrd,
+		"boot_args", c->cmdline, "machine-config", machine_config_json(c),
+		"drives", drives, "network-interfaces", nets));
+}
+
+static void get_status(struct api *a, const struct http_request *req, const char *arg,
+		       struct api_response *resp)
+{
+	json_t *j = a->state == API_NOT_STARTED ? json_object() : a->ops->status(a->opaque);
+	if (!j) {
+		fault(resp, 500, "status unavailable");
+		return;
+	}
+	json_object_set_new(j, "state", json_string(state_names[a->state]));
+	respond_json(resp, 200, j);
+}
+
+static void put_power_button(struct api *a, const struct http_request *req, const char *arg,
+			     struct api_response *resp)
+{
+	char err[API_ERR_LEN] = "";
+	int r;
+	if (a->state == API_NOT_STARTED) {
+		fault(resp, 400, "the instance is not started");
+		return;
+	}
+	if ((r = a->ops->power_button(a->opaque, err, sizeof(err))))
+		fault(resp, 400, "%s", err[0] ? err : strerror(-r));
+	else
+		respond_json(resp, 204, NULL);
+}
+
+static void not_yet(struct api *a, const struct http_request *req, const char *arg,
+		    struct api_response *resp)
+{
+	fault(resp, 400, "%s is not supported by this myvmm build", req->path);
+}
+
+typedef void (*api_handler)(struct api *, const struct http_request *, const char *,
+			    struct api_response *);
+
+struct route {
+	enum http_method method;
+	const char *path;      /* exact, or a prefix ending in '/' that takes an id */
+	api_handler fn;
+};
+
+static const struct route routes[] = {
+	{ HTTP_GET, "/", get_root },
+	{ HTTP_GET, "/version", get_version },
+	{ HTTP_GET, "/machine-config", get_machine_config },
+	{ HTTP_PUT, "/machine-config", put_machine_config },
+	{ HTTP_PATCH, "/machine-config", put_machine_config },
+	{ HTTP_PUT, "/boot-source", put_boot_source },
+	{ HTTP_PUT, "/drives/", put_drive },
+	{ HTTP_PUT, "/network-interfaces/", put_net },
+	{ HTTP_PUT, "/actions", put_actions },
+	{ HTTP_PATCH, "/vm", patch_vm },
+	{ HTTP_GET, "/vm/config", get_vm_config },
+	{ HTTP_PUT, "/snapshot/create", not_yet },
+	{ HTTP_PUT, "/snapshot/load", not_yet },
+	{ HTTP_PUT, "/vsock", not_yet },
+	{ HTTP_PATCH, "/drives/", not_yet },
+	{ HTTP_GET, "/myvmm/status", get_status },
+	{ HTTP_PUT, "/myvmm/power-button", put_power_button },
+};
+
+void api_handle(struct api *a, const struct http_request *req, struct api_response *resp)
+{
+	bool path_known = false;
+
+	memset(resp, 0, sizeof(*resp));
+	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+		const struct route *rt = &routes[i];
+		size_t n = strlen(rt->path);
+		const char *arg = NULL;
+		if (n > 1 && rt->path[n - 1] == '/') {
+			if (strncmp(req->path, rt->path, n))
+				continue;
+			arg = req->path + n;
+		} else if (strcmp(req->path, rt->path)) {
+			continue;
+		}
+		path_known = true;
+		if (rt->method != req->method)
+			continue;
+		if (arg && !valid_id(arg)) {
+			fault(resp, 400, "invalid id '%.64s' in the path: use 1-64 of A-Z a-z 0-9 _", arg);
+			return;
+		}
+		rt->fn(a, req, arg, resp);
+		return;
+	}
+	if (path_known)
+		fault(resp, 400, "invalid request method for %s", req->path);
+	else
+		fault(resp, 400, "invalid request path %s", req->path);
+}

@@ -1,0 +1,49 @@
+/* The control API: Firecracker's REST calls (where myvmm has the feature)
+ * plus myvmm's own under /myvmm/, over HTTP on a unix socket (server.c).
+ *
+ * api_handle() is pure apart from the backend calls: it parses the request
+ * body with jansson, checks every field like guest input (types, ranges,
+ * unknown keys), and either edits the pre-boot configuration (before
+ * InstanceStart) or asks the backend to act on the running VM. Errors use
+ * Firecracker's body, {"fault_message": "..."}, with status 400. */
+#ifndef MYVMM_API_H
+#define MYVMM_API_H
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "api/http.h"
+#include "cli/config.h"
+
+enum api_state { API_NOT_STARTED, API_RUNNING, API_PAUSED };
+
+/* What the API asks of the VMM; each returns 0 or -errno with one line in err. */
+struct api_backend_ops {
+	/* InstanceStart: cfg (the configuration built so far) is complete. */
+	int (*start)(void *opaque, struct vm_config *cfg, char *err, size_t errlen);
+	/* SendCtrlAltDel: the keyboard sequence (i8042). */
+	int (*ctrl_alt_del)(void *opaque, char *err, size_t errlen);
+	/* The ACPI power button. */
+	int (*power_button)(void *opaque, char *err, size_t errlen);
+	int (*pause)(void *opaque, bool paused, char *err, size_t errlen);
+	/* myvmm's status object (uptime, boot marker, ...): a jansson json_t *,
+	 * returned as void * so this header needs no jansson; NULL on error. */
+	void *(*status)(void *opaque);
+};
+
+struct api {
+	struct vm_config *cfg;          /* the configuration (owned by the caller) */
+	enum api_state state;
+	const struct api_backend_ops *ops;
+	void *opaque;
+	const char *id;                 /* instance id: --name, or "anonymous-instance" */
+};
+
+struct api_response {
+	int status;                     /* 200, 204, 400, ... */
+	char *body;                     /* malloc'd JSON or NULL (no body) */
+	size_t body_len;
+};
+
+/* Serves one parsed request. Always fills resp (free resp->body). */
+void api_handle(struct api *a, const struct http_request *req, struct api_response *resp);
+#endif

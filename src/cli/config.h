@@ -1,0 +1,122 @@
+/* The machine description: filled from the command line (and config files),
+ * validated purely, then handed to vm_create(). Strings are owned copies. */
+#ifndef MYVMM_CONFIG_H
+#define MYVMM_CONFIG_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CONFIG_ERR_LEN 512
+#define CONFIG_DEFAULT_MEM (512ULL << 20)
+#define CONFIG_MAX_DISKS 16
+
+enum console_kind { CONSOLE_STDIO, CONSOLE_FILE, CONSOLE_NONE, CONSOLE_VIRTIO };
+enum disk_cache { DISK_CACHE_WRITEBACK, DISK_CACHE_NONE };
+enum disk_if { DISK_IF_VIRTIO, DISK_IF_IDE };
+/* --boot: AUTO = kernel when --kernel is given, else disk (firmware). */
+enum boot_order { CFG_BOOT_AUTO, CFG_BOOT_DISK, CFG_BOOT_KERNEL };
+/* DISPLAY_DEFAULT: not given; main() picks sdl when $DISPLAY is set (and SDL
+ * is built in), else none. */
+enum display_kind { DISPLAY_DEFAULT, DISPLAY_NONE, DISPLAY_SDL };
+#define CONFIG_DISPLAY_W 1024
+#define CONFIG_DISPLAY_H 768
+
+struct disk_config {
+	char *path;
+	bool ro;
+	enum disk_cache cache;
+	enum disk_if iface;
+	char serial[21];         /* VIRTIO_BLK_ID_BYTES (20) + NUL */
+	int format;              /* enum disk_format: 0 = probe by magic (host/disk_format.h) */
+};
+
+/* --net user: the libslirp network (addresses in host byte order). */
+#define CONFIG_MAX_HOSTFWD 16
+#define NET_USER_NETWORK 0x0a000200u   /* 10.0.2.0/24 */
+#define NET_USER_GATEWAY 0x0a000202u   /* 10.0.2.2: the host, answers ARP/ping */
+#define NET_USER_DNS     0x0a000203u   /* 10.0.2.3 */
+#define NET_USER_GUEST   0x0a00020fu   /* 10.0.2.15: DHCP lease, default forward target */
+enum net_kind { NET_NONE, NET_USER };
+
+struct net_hostfwd {
+	bool udp;
+	uint32_t host_addr;      /* IPv4, network byte order (default 127.0.0.1) */
+	uint16_t host_port;
+	uint32_t guest_addr;     /* IPv4, network byte order (default 10.0.2.15) */
+	uint16_t guest_port;
+};
+
+struct net_config {
+	enum net_kind kind;
+	uint8_t mac[6];          /* default 52:54:00:12:34:56 */
+	struct net_hostfwd fwd[CONFIG_MAX_HOSTFWD];
+	unsigned nfwd;
+};
+
+struct vm_config {
+	char *kernel, *initrd, *cmdline;
+	char *bios;              /* --bios: firmware image; NULL = Debian's SeaBIOS */
+	enum boot_order boot;
+	uint64_t mem;            /* bytes */
+	unsigned cpus;
+	bool no_reboot;
+	bool no_pit;             /* --no-pit: no i8254 (faster start/exit) */
+	uint64_t timeout_ms;     /* 0 = none */
+	enum console_kind console;
+	char *console_path;      /* CONSOLE_FILE */
+	char *name;
+	char *log_path;
+	bool debug;
+	char *expect, *expect_fail;
+	char *status_file;
+	char *screenshot;   /* --screenshot: PNG of the display at exit */
+	struct disk_config disks[CONFIG_MAX_DISKS];
+	unsigned ndisks;
+	bool virtio_console;     /* --console virtio: hvc0 on the terminal */
+	struct net_config net;   /* --net */
+	enum display_kind display;
+	uint32_t display_w, display_h; /* initial mode (--display sdl,width=,height=) */
+	char *gdb;               /* --gdb SPEC (gdb/spec.h); NULL = no stub */
+	bool gdb_wait;           /* --gdb-wait: start stopped until gdb continues */
+	bool show_help, show_version, check_host;
+	int config_depth;        /* nested --config guard */
+};
+
+/* Sets defaults (512M, 1 CPU, stdio console). */
+void config_init(struct vm_config *c);
+void config_free(struct vm_config *c);
+
+/* Parses argv (getopt_long). Returns 0, or -EINVAL with one line in err
+ * (problem and fix). Pure apart from allocation: no files are opened. */
+int config_parse_args(struct vm_config *c, int argc, char **argv, char err[CONFIG_ERR_LEN]);
+/* Cross-option checks after all sources are merged (kernel or disk given, ...). */
+int config_validate(const struct vm_config *c, char err[CONFIG_ERR_LEN]);
+/* Sets one option by its long name, as config files do ("mem", "512M").
+ * Returns 0, -ENOENT for an unknown key, -EINVAL for a bad value. */
+int config_set(struct vm_config *c, const char *key, const char *value, char err[CONFIG_ERR_LEN]);
+
+/* Loads an INI-style file: `key = value` lines (keys are the long option
+ * names), `#`/`;` comments, optional `[section]` headers (ignored). Relative
+ * paths are taken relative to the file's directory. Errors name FILE:LINE. */
+int config_load_file(struct vm_config *c, const char *path, char err[CONFIG_ERR_LEN]);
+/* Pure core of config_load_file: parses text; base_dir for relative paths. */
+int config_load_text(struct vm_config *c, const char *text, const char *fname,
+		     const char *base_dir, char err[CONFIG_ERR_LEN]);
+
+/* Parses "PATH[,ro][,cache=none|writeback][,serial=ID][,if=virtio|ide]". Pure. */
+int parse_disk(const char *spec, struct disk_config *d, char err[CONFIG_ERR_LEN]);
+
+/* Parses "none" or "user[,hostfwd=tcp|udp:[HADDR]:HPORT-[GADDR]:GPORT]...[,mac=XX:..]"
+ * into n (replacing it). Pure. */
+int parse_net(const char *spec, struct net_config *n, char err[CONFIG_ERR_LEN]);
+
+/* "512M", "2G", "1048576K", "64" (MiB). Returns 0 or -EINVAL/-ERANGE. */
+int parse_size(const char *s, uint64_t *out);
+/* "30", "1.5", "500ms" -> milliseconds. */
+int parse_duration_ms(const char *s, uint64_t *out);
+
+/* True when the machine boots through firmware (--boot disk, or no --kernel). */
+bool config_boot_firmware(const struct vm_config *c);
+
+void config_print_help(const char *prog);
+#endif

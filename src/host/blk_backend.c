@@ -1,0 +1,454 @@
+/* Raw disk image backend: open checks, OFD lock, libaio I/O with eventfd
+ * completion, O_DIRECT bounce buffers, flush / discard / write zeroes.
+ * Offsets come from requests already range-checked by blk_check_request; we
+ * never write beyond the image size and never change it (no ftruncate; all
+ * fallocate calls use KEEP_SIZE). */
+#include "host/blk_backend.h"
+#include "host/disk_format.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libaio.h>
+#include <linux/fs.h>
+#include <linux/stat.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/config.h"
+#include "host/log.h"
+
+struct be_slot {
+	struct iocb iocb;
+	struct blk_req req;      /* copy: iov points into guest RAM */
+	uint64_t tag;
+	void *bounce;            /* O_DIRECT with an unaligned guest buffer */
+	struct iovec biov;
+	uint32_t expect;         /* bytes the AIO must transfer */
+	int next_free;
+};
+
+struct blk_backend {
+	int fd, efd;
+	io_context_t ctx;
+	bool ro, direct, aio_fsync;
+	uint64_t size;
+	uint32_t align, mem_align;   /* O_DIRECT alignment (0 when buffered) */
+	unsigned nslots, inflight;
+	int free_head;
+	struct be_slot *slots;
+	blk_done_cb cb;
+	void *opaque;
+};
+
+#define ERR(...) snprintf(err, 256, __VA_ARGS__)
+
+/* O_DIRECT alignment: statx(STATX_DIOALIGN) where supported, else probe a
+ * 512-byte direct read and fall back to 4096. */
+static void probe_dio_align(struct blk_backend *b, const char *path)
+{
+	struct statx sx;
+	void *buf;
+
+	b->align = b->mem_align = BLK_SECTOR;
+	if (statx(b->fd, "", AT_EMPTY_PATH, STATX_DIOALIGN, &sx) == 0 &&
+	    (sx.stx_mask & STATX_DIOALIGN) && sx.stx_dio_offset_align) {
+		b->align = sx.stx_dio_offset_align > BLK_SECTOR ? sx.stx_dio_offset_align : BLK_SECTOR;
+		b->mem_align = sx.stx_dio_mem_align ? sx.stx_dio_mem_align : b->align;
+		return;
+	}
+	if (b->size < 4096 || posix_memalign(&buf, 4096, 4096))
+		return;
+	if (pread(b->fd, buf, BLK_SECTOR, 0) < 0 && errno == EINVAL)
+		b->align = b->mem_align = 4096;
+	free(buf);
+}
+
+int blk_backend_open(const struct disk_config *cfg, unsigned max_inflight, blk_done_cb cb,
+		     void *opaque, struct blk_backend **out, char err[256])
+{
+	const char *path = cfg->path;
+	struct blk_backend *b;
+	struct flock fl = { .l_whence = SEEK_SET };
+	struct stat st;
+	int r, flags;
+
+	if (max_inflight == 0 || max_inflight > 4096)
+		return -EINVAL;
+	if (stat(path, &st) < 0) {
+		r = -errno;
+		ERR("disk %s: %s; check the path (create an image with: truncate -s 1G %s)", path,
+		    strerror(errno), path);
+		return r;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		ERR("disk %s is a directory; pass a raw disk image file", path);
+		return -EISDIR;
+	}
+	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
+		ERR("disk %s is not a regular file or block device; pass a raw disk image", path);
+		return -EINVAL;
+	}
+	b = calloc(1, sizeof(*b));
+	if (!b) {
+		ERR("disk %s: out of memory", path);
+		return -ENOMEM;
+	}
+	b->fd = b->efd = -1;
+	b->ro = cfg->ro;
+	b->direct = cfg->cache == DISK_CACHE_NONE;
+	b->cb = cb;
+	b->opaque = opaque;
+	flags = (cfg->ro ? O_RDONLY : O_RDWR) | O_CLOEXEC | (b->direct ? O_DIRECT : 0);
+	b->fd = open(path, flags);
+	if (b->fd < 0) {
+		r = -errno;
+		if (b->direct && errno == EINVAL)
+			ERR("disk %s: the file system does not support O_DIRECT; use cache=writeback",
+			    path);
+		else if (!cfg->ro && (errno == EACCES || errno == EROFS || errno == EPERM))
+			ERR("disk %s: cannot open for writing (%s); fix the permissions or add ,ro",
+			    path, strerror(errno));
+		else
+			ERR("disk %s: %s", path, strerror(errno));
+		goto fail;
+	}
+	if ((r = disk_format_check_raw(b->fd, path, cfg->format, err, 256)))
+		goto fail;
+	if (S_ISBLK(st.st_mode)) {
+		if (ioctl(b->fd, BLKGETSIZE64, &b->size) < 0) {
+			r = -errno;
+			ERR("disk %s: cannot get the device size: %s", path, strerror(errno));
+			goto fail;
+		}
+	} else {
+		b->size = st.st_size;
+	}
+	if (b->size % BLK_SECTOR) {
+		ERR("disk %s: size %llu is not a multiple of 512 bytes; resize it, e.g. truncate -s %lluK %s",
+		    path, (unsigned long long)b->size,
+		    (unsigned long long)(b->size + 1023) / 1024, path);
+		r = -EINVAL;
+		goto fail;
+	}
+	/* OFD locks belong to this open file, so two disks in one VMM and two
+	 * VMMs both conflict; they vanish when the fd is closed. */
+	fl.l_type = cfg->ro ? F_RDLCK : F_WRLCK;
+	if (fcntl(b->fd, F_OFD_SETLK, &fl) < 0) {
+		r = -errno;
+		if (errno == EAGAIN || errno == EACCES)
+			ERR("disk %s is in use by another VM (locked); stop that VM or use a copy of the image%s",
+			    path, cfg->ro ? "" : " (or open both read-only with ,ro)");
+		else
+			ERR("disk %s: cannot lock the image: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (b->direct)
+		probe_dio_align(b, path);
+	b->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (b->efd < 0) {
+		r = -errno;
+		ERR("disk %s: eventfd: %s", path, strerror(errno));
+		goto fail;
+	}
+	r = io_setup(max_inflight, &b->ctx);
+	if (r < 0) {
+		ERR("disk %s: io_setup: %s (raise /proc/sys/fs/aio-max-nr)", path, strerror(-r));
+		b->ctx = 0;
+		goto fail;
+	}
+	b->slots = calloc(max_inflight, sizeof(*b->slots));
+	if (!b->slots) {
+		r = -ENOMEM;
+		ERR("disk %s: out of memory", path);
+		goto fail;
+	}
+	b->nslots = max_inflight;
+	for (unsigned i = 0; i < max_inflight; i++)
+		b->slots[i].next_free = i + 1 < max_inflight ? (int)i + 1 : -1;
+	b->free_head = 0;
+	b->aio_fsync = true;
+	*out = b;
+	return 0;
+fail:
+	blk_backend_close(b);
+	return r;
+}
+
+void blk_backend_close(struct blk_backend *b)
+{
+	if (!b)
+		return;
+	if (b->ctx) {
+		if (blk_backend_drain(b, 10000))
+			pr_warn("virtio-blk: closing the image with I/O still in flight");
+		io_destroy(b->ctx);
+	}
+	if (b->efd >= 0)
+		close(b->efd);
+	if (b->fd >= 0)
+		close(b->fd);
+	free(b->slots);
+	free(b);
+}
+
+uint64_t blk_backend_size(const struct blk_backend *b) { return b->size; }
+uint32_t blk_backend_dio_align(const struct blk_backend *b) { return b->direct ? b->align : 0; }
+int blk_backend_event_fd(const struct blk_backend *b) { return b->efd; }
+unsigned blk_backend_inflight(const struct blk_backend *b) { return b->inflight; }
+
+static struct be_slot *slot_get(struct blk_backend *b)
+{
+	struct be_slot *s;
+
+	if (b->free_head < 0)
+		return NULL;
+	s = &b->slots[b->free_head];
+	b->free_head = s->next_free;
+	b->inflight++;
+	return s;
+}
+
+static void slot_put(struct blk_backend *b, struct be_slot *s)
+{
+	free(s->bounce);
+	s->bounce = NULL;
+	s->next_free = b->free_head;
+	b->free_head = (int)(s - b->slots);
+	b->inflight--;
+}
+
+/* Runs the callback and frees the slot. */
+static void slot_done(struct blk_backend *b, struct be_slot *s, uint8_t status)
+{
+	b->cb(b->opaque, &s->req, s->tag, status);
+	slot_put(b, s);
+}
+
+static bool iov_aligned(const struct blk_backend *b, const struct blk_req *r)
+{
+	for (unsigned i = 0; i < r->niov; i++)
+		if ((uintptr_t)r->iov[i].iov_base % b->mem_align || r->iov[i].iov_len % b->align)
+			return false;
+	return true;
+}
+
+static void copy_from_iov(const struct blk_req *r, uint8_t *dst)
+{
+	for (unsigned i = 0; i < r->niov; i++) {
+		memcpy(dst, r->iov[i].iov_base, r->iov[i].iov_len);
+		dst += r->iov[i].iov_len;
+	}
+}
+
+static void copy_to_iov(const struct blk_req *r, const uint8_t *src)
+{
+	for (unsigned i = 0; i < r->niov; i++) {
+		memcpy(r->iov[i].iov_base, src, r->iov[i].iov_len);
+		src += r->iov[i].iov_len;
+	}
+}
+
+/* Zeroes [off, off+len) with plain writes (no ZERO_RANGE support). */
+static int write_zeros(struct blk_backend *b, uint64_t off, uint64_t len)
+{
+	const size_t chunk = 1 << 16;
+	void *z;
+	int r = 0;
+
+	if (posix_memalign(&z, 4096, chunk))
+		return -ENOMEM;
+	memset(z, 0, chunk);
+	while (len && !r) {
+		size_t n = len < chunk ? len : chunk;
+		ssize_t w = pwrite(b->fd, z, n, off);
+		if (w <= 0)
+			r = w < 0 ? -errno : -EIO;
+		else {
+			off += w;
+			len -= w;
+		}
+	}
+	free(z);
+	return r;
+}
+
+/* DISCARD / WRITE_ZEROES, synchronously on the calling thread. */
+static uint8_t do_ranges(struct blk_backend *b, const struct blk_req *r)
+{
+	for (unsigned i = 0; i < r->nranges; i++) {
+		off_t off = r->range[i].sector * BLK_SECTOR;
+		off_t len = (off_t)r->range[i].num_sectors * BLK_SECTOR;
+		bool unmap = r->type == VIRTIO_BLK_T_DISCARD ||
+			     (r->range[i].flags & VIRTIO_BLK_WZ_F_UNMAP);
+
+		if (!len)
+			continue;
+		if (unmap &&
+		    fallocate(b->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, len) == 0)
+			continue;
+		if (r->type == VIRTIO_BLK_T_DISCARD) {
+			/* Discard is a hint: unsupported means nothing to do. */
+			if (errno == EOPNOTSUPP || errno == ENOSYS)
+				continue;
+			return VIRTIO_BLK_S_IOERR;
+		}
+		if (fallocate(b->fd, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE, off, len) == 0)
+			continue;
+		if ((errno != EOPNOTSUPP && errno != ENOSYS && errno != EINVAL) ||
+		    write_zeros(b, off, len))
+			return VIRTIO_BLK_S_IOERR;
+	}
+	return VIRTIO_BLK_S_OK;
+}
+
+int blk_backend_submit(struct blk_backend *b, const struct blk_req *req, uint64_t tag)
+{
+	struct be_slot *s = slot_get(b);
+	struct iocb *io;
+	int r;
+
+	if (!s)
+		return -EBUSY;
+	memcpy(&s->req, req, sizeof(*req));
+	s->tag = tag;
+	io = &s->iocb;
+	switch (req->type) {
+	case VIRTIO_BLK_T_IN:
+	case VIRTIO_BLK_T_OUT: {
+		bool wr = req->type == VIRTIO_BLK_T_OUT;
+		const struct iovec *iov = s->req.iov;
+		int niov = s->req.niov;
+		off_t off = req->sector * BLK_SECTOR;
+
+		if (wr && b->ro) {
+			slot_done(b, s, VIRTIO_BLK_S_IOERR);
+			return 0;
+		}
+		if (req->data_len == 0) {
+			slot_done(b, s, VIRTIO_BLK_S_OK);
+			return 0;
+		}
+		if (b->direct && !iov_aligned(b, req)) {
+			if (posix_memalign(&s->bounce, b->mem_align > 4096 ? b->mem_align : 4096,
+					   req->data_len)) {
+				s->bounce = NULL;
+				slot_done(b, s, VIRTIO_BLK_S_IOERR);
+				return 0;
+			}
+			if (wr)
+				copy_from_iov(req, s->bounce);
+			s->biov = (struct iovec){ s->bounce, req->data_len };
+			iov = &s->biov;
+			niov = 1;
+		}
+		if (wr)
+			io_prep_pwritev(io, b->fd, iov, niov, off);
+		else
+			io_prep_preadv(io, b->fd, iov, niov, off);
+		s->expect = req->data_len;
+		break;
+	}
+	case VIRTIO_BLK_T_FLUSH:
+		if (!b->aio_fsync)
+			goto sync_flush;
+		io_prep_fdsync(io, b->fd);
+		s->expect = 0;
+		break;
+	case VIRTIO_BLK_T_DISCARD:
+	case VIRTIO_BLK_T_WRITE_ZEROES:
+		slot_done(b, s, b->ro ? VIRTIO_BLK_S_IOERR : do_ranges(b, req));
+		return 0;
+	default:
+		slot_done(b, s, VIRTIO_BLK_S_UNSUPP);
+		return 0;
+	}
+	io->data = s;
+	io_set_eventfd(io, b->efd);
+	r = io_submit(b->ctx, 1, &io);
+	if (r == 1)
+		return 0;
+	if (req->type == VIRTIO_BLK_T_FLUSH && r == -EINVAL) {
+		/* Kernel without IOCB_CMD_FDSYNC for this file: blocking
+		 * fdatasync on the I/O thread from now on. */
+		b->aio_fsync = false;
+		goto sync_flush;
+	}
+	pr_warn("virtio-blk: io_submit failed: %s", strerror(r < 0 ? -r : EIO));
+	slot_done(b, s, VIRTIO_BLK_S_IOERR);
+	return 0;
+sync_flush:
+	slot_done(b, s, fdatasync(b->fd) == 0 ? VIRTIO_BLK_S_OK : VIRTIO_BLK_S_IOERR);
+	return 0;
+}
+
+static void reap_one(struct blk_backend *b, const struct io_event *ev)
+{
+	struct be_slot *s = ev->data;
+	long res = (long)ev->res;
+	uint8_t st = res >= 0 && (uint64_t)res == s->expect ? VIRTIO_BLK_S_OK : VIRTIO_BLK_S_IOERR;
+
+	if (st == VIRTIO_BLK_S_OK && s->bounce && s->req.type == VIRTIO_BLK_T_IN)
+		copy_to_iov(&s->req, s->bounce);
+	if (st != VIRTIO_BLK_S_OK)
+		pr_warn("virtio-blk: I/O error at sector %llu: %s",
+			(unsigned long long)s->req.sector, res < 0 ? strerror(-res) : "short transfer");
+	slot_done(b, s, st);
+}
+
+static unsigned reap(struct blk_backend *b, long min, struct timespec *ts)
+{
+	struct io_event ev[32];
+	unsigned total = 0;
+	int n;
+
+	do {
+		n = io_getevents(b->ctx, min, 32, ev, ts);
+		for (int i = 0; i < n; i++)
+			reap_one(b, &ev[i]);
+		if (n > 0)
+			total += n;
+		min = 0;
+	} while (n == 32);
+	return total;
+}
+
+unsigned blk_backend_complete(struct blk_backend *b)
+{
+	struct timespec zero = { 0, 0 };
+	uint64_t cnt;
+
+	/* Clear the eventfd first so a completion racing with us re-arms it. */
+	if (read(b->efd, &cnt, sizeof(cnt)) < 0 && errno != EAGAIN)
+		pr_warn("virtio-blk: eventfd read: %s", strerror(errno));
+	if (!b->inflight)
+		return 0;
+	return reap(b, 0, &zero);
+}
+
+int blk_backend_drain(struct blk_backend *b, unsigned timeout_ms)
+{
+	struct timespec end, now;
+
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_sec += timeout_ms / 1000;
+	end.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
+	if (end.tv_nsec >= 1000000000) {
+		end.tv_sec++;
+		end.tv_nsec -= 1000000000;
+	}
+	while (b->inflight) {
+		struct timespec ts = { 0, 100 * 1000000 };
+
+		reap(b, 1, &ts);
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec > end.tv_sec || (now.tv_sec == end.tv_sec && now.tv_nsec > end.tv_nsec))
+			return b->inflight ? -ETIMEDOUT : 0;
+	}
+	return 0;
+}
