@@ -53,7 +53,7 @@ mk=$here/mkinitramfs.py
 
 # 2. L2's initramfs: busybox, the drivers Linux needs for myvmm's devices,
 # the scenario scripts.
-l2mods="virtio_pci virtio_blk virtio_net virtio_console virtio_rng ext4 bochs ata_piix sd_mod pvpanic_pci"
+l2mods="virtio_pci virtio_blk virtio_net virtio_console virtio_rng ext4 bochs ata_piix sd_mod pvpanic_pci crc32c_generic"
 set -- dir:bin dir:dev dir:proc dir:sys dir:tmp dir:mnt dir:etc dir:root \
 	file:"$busybox":bin/busybox link:busybox:bin/sh dev:dev/console:c:5:1 \
 	file:"$here/l2/init":init:755
@@ -106,7 +106,7 @@ fi
 say "booting L1 (runs: $runs); console: $work/l1-console.log"
 start=$(date +%s)
 rc=0
-timeout -k 5 ${MYVMM_NESTED_TIMEOUT:-1400} qemu-system-x86_64 -accel tcg,thread=multi \
+timeout -k 5 ${MYVMM_NESTED_TIMEOUT:-2300} qemu-system-x86_64 -accel tcg,thread=multi \
 	-smp 2 -cpu max -M q35 -m 6144 -nographic -nodefaults -no-user-config \
 	-serial stdio -monitor none -no-reboot \
 	-kernel "$kernel" -initrd "$work/l1.cpio" \

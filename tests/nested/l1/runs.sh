@@ -61,8 +61,17 @@ run_shell() {
 		type "echo NT hwclock $(date +%s) \$(hwclock -u -s && date +%s)"
 		waitfor 'NT hwclock' 1 30 && date +%s >"$D/hwclock_seen"
 		type 'reboot -f'
-		waitfor '^NT-UP' 2 240 && waitfor 'job control turned off' 2 90 &&
+		if waitfor '^NT-UP' 2 240; then
+			if ! waitfor 'job control turned off' 2 90; then
+				# Diagnosis: is the guest alive and only its serial
+				# output stalled? Input makes Linux's 8250 ISR run.
+				echo "L1: console stalled after the reboot; typing Enter" >>"$D/l1.log"
+				type ''
+				waitfor 'job control turned off' 2 60 &&
+					echo "L1: the Enter unstalled it" >>"$D/l1.log"
+			fi
 			type 'poweroff -f'
+		fi
 	fi
 	vm_end
 }
