@@ -216,16 +216,26 @@ def scenario(s):
                'blk: fstrim -v trimmed bytes: %r' % v)
     elif s == 'qemu_same':
         m, q = Run('blk'), Run('blkqemu')
-        q.has(r'^NT-UP blk', 'L2 reached /init under QEMU -enable-kvm')
+        q.has(r'NT-UP blk', 'L2 reached /init under QEMU -enable-kvm')
         q.has(r'^NT-END blk', 'L2 ran the blk scenario to its end under QEMU')
         m.has(r'^NT-END blk', 'L2 ran the blk scenario to its end under myvmm')
         for k in ('blkdevs', 'vda_ro', 'vdb_ro', 'mount_vda', 'payload_sha', 'mount_vdb',
                   'ro_read', 'ro_write', 'umount_vda'):
             ok(m.nt1(k) == q.nt1(k), 'NT %s same on myvmm and QEMU: %r / %r' % (k, m.nt1(k), q.nt1(k)))
 
+        # Clock-quality warnings depend on how loaded the host running the
+        # TCG L1 is at that moment (the kernel times PIT ticks against the
+        # PM timer and the TSC against kvm-clock): reported, not compared.
+        timing = re.compile(r'APIC calibration not consistent|clocksource|Unstable clock|'
+                            r'trace_clock|If you want to keep using|on the kernel command line|'
+                            r'TSC|timekeeping watchdog|hrtimer: interrupt took')
+
         def norm(lines):
             return set(re.sub(r'0x[0-9a-f]+|[0-9]+', 'N', ln) for ln in lines)
-        mw, qw = norm(m.nt('warn')), norm(q.nt('warn'))
+        for w in sorted(norm(w for w in m.nt('warn') + q.nt('warn') if timing.search(w))):
+            print('info: timing (not compared): %s' % w)
+        mw = norm(w for w in m.nt('warn') if not timing.search(w))
+        qw = norm(w for w in q.nt('warn') if not timing.search(w))
         for w in sorted(qw - mw):
             print('info: only under QEMU: %s' % w)
         for w in sorted(mw & qw):

@@ -117,7 +117,7 @@ run_net() {
 		--cmdline "$BASE nt=net" --status-file /tmp/run/net/status.json \
 		--net user,hostfwd=tcp::8022-:80 --log /tmp/run/net/vmm.log
 	if waitfor 'NT-WAIT fwd' 1 360; then
-		wget -q -T 20 -O "$D/fwd.html" http://127.0.0.1:8022/index.html 2>"$D/fwd.err"
+		timeout 60 wget -q -O "$D/fwd.html" http://127.0.0.1:8022/index.html 2>"$D/fwd.err"
 		type "$(sha256sum "$D/fwd.html" | cut -d' ' -f1)"
 	fi
 	vm_end

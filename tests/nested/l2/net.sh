@@ -8,7 +8,8 @@ nt dhcp "$(udhcpc -i eth0 -n -q -t 5 -T 2 -s /nt/udhcpc.sh 2>&1 | grep -m1 -i 'l
 nt addr "$(ip -4 addr show eth0 | grep -o 'inet [0-9./]*')"
 nt route "$(ip route | grep '^default')"
 nt ping "$(ping -c 3 -W 3 10.0.2.2 2>&1 | grep 'packets transmitted')"
-wget -q -T 30 -O /tmp/blob http://10.0.2.2:8080/blob 2>&1
+# (Debian busybox 1.35 wget segfaults with -T: bound it with timeout.)
+timeout 60 wget -q -O /tmp/blob http://10.0.2.2:8080/blob 2>&1
 nt http_sha "$(sha256sum /tmp/blob | cut -d' ' -f1)"
 mkdir -p /www
 echo "hello from L2 $(cat /proc/sys/kernel/random/uuid)" >/www/index.html
