@@ -20,8 +20,8 @@ import re, sys, os
 out = sys.argv[1]
 
 def mbs(line):
-    """MB/s from busybox dd's summary line: 'N bytes (..) copied, S seconds, R'."""
-    m = re.search(r'(\d+) bytes .* copied, ([0-9.]+) seconds', line or '')
+    """MB/s from the guest's 'N bytes in S s' line (timed with /proc/uptime)."""
+    m = re.search(r'(\d+) bytes in ([0-9.]+) s', line or '')
     return int(m.group(1)) / float(m.group(2)) / 1e6 if m and float(m.group(2)) > 0 else None
 
 res = {}

@@ -13,7 +13,9 @@
 #include <unistd.h>
 
 #include "cli/config.h"
+#include "cli/qemu_args.h"
 #include "host/console.h"
+#include "host/console_chan.h"
 #include "devices/i8042.h"
 #include "devices/pm.h"
 #include "devices/rtc.h"
@@ -39,6 +41,7 @@ struct runner {
 	struct vm_config cfg;
 	struct kvm_host kvm;
 	struct console con;
+	struct console_chan *chan;      /* --console pty|unix:PATH, NULL otherwise */
 	struct vm_host_ctx host;
 	struct evloop *loop;
 	struct gdb_stub *gdb;           /* --gdb, NULL without */
@@ -151,6 +154,8 @@ static void flush_pending(struct runner *r)
 		evloop_del_timer(r->loop, r->retry_timer);
 		r->retry_timer = -1;
 	}
+	if (r->pending_len < sizeof(r->pending))
+		console_chan_resume_input(r->chan);
 	if (r->pending_len == 0 && !r->stdin_active && r->cfg.console == CONSOLE_STDIO) {
 		if (evloop_add_fd(r->loop, 0, EPOLLIN, on_stdin, r) == 0)
 			r->stdin_active = true;
@@ -178,6 +183,8 @@ static void on_stdin(void *opaque, int fd, uint32_t ev)
 		size_t on, used;
 		enum esc_result e = esc_filter_feed(&r->esc, in + off, (size_t)n - off, out, &on, &used);
 		off += used;
+		if (r->chan)
+			on = 0; /* the guest's input comes from the pty/socket; here only Ctrl-A */
 		if (on > sizeof(r->pending) - r->pending_len)
 			on = sizeof(r->pending) - r->pending_len;
 		memcpy(r->pending + r->pending_len, out, on);
@@ -198,6 +205,47 @@ static void on_stdin(void *opaque, int fd, uint32_t ev)
 		if (r->retry_timer < 0)
 			r->retry_timer = evloop_add_timer(r->loop, 5, 5, on_retry, r);
 	}
+}
+
+/* --console pty|unix: the client's keystrokes, queued like stdin's. */
+static size_t chan_room(void *opaque)
+{
+	struct runner *r = opaque;
+	return sizeof(r->pending) - r->pending_len;
+}
+
+static void chan_input(void *opaque, const uint8_t *buf, size_t n)
+{
+	struct runner *r = opaque;
+	if (n > chan_room(r))
+		n = chan_room(r);
+	memcpy(r->pending + r->pending_len, buf, n);
+	r->pending_len += n;
+	flush_pending(r);
+	if (r->pending_len && r->retry_timer < 0)
+		r->retry_timer = evloop_add_timer(r->loop, 5, 5, on_retry, r);
+}
+
+/* Opens the pty or socket console and says where it is (stderr, one line). */
+static int open_chan(struct runner *r)
+{
+	char err[CHAN_ERR_LEN];
+	const struct chan_input in = { .room = chan_room, .input = chan_input, .opaque = r };
+	bool pty = r->cfg.console == CONSOLE_PTY;
+
+	if (console_chan_open(&r->chan, pty ? CHAN_PTY : CHAN_UNIX, r->cfg.console_path, r->loop,
+			      &in, err)) {
+		fprintf(stderr, "myvmm: %s\n", err);
+		return -1;
+	}
+	if (pty)
+		fprintf(stderr, "myvmm: console on pty %s\n", console_chan_path(r->chan));
+	else
+		fprintf(stderr, "myvmm: console on unix socket %s (attach: socat -,raw,echo=0 "
+			"UNIX-CONNECT:%s)\n", console_chan_path(r->chan), console_chan_path(r->chan));
+	r->con.sink = console_chan_write;
+	r->con.sink_opaque = r->chan;
+	return 0;
 }
 
 static int setup_signals(struct runner *r)
@@ -399,6 +447,25 @@ static const struct display_ops *pick_display(struct runner *r, void **ui, int *
 	return NULL;
 }
 
+/* QEMU's -pidfile: the pid and a newline, replaced atomically. */
+static int write_pidfile(const char *path)
+{
+	char tmp[4096];
+	FILE *f;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	f = fopen(tmp, "w");
+	if (f) {
+		bool ok = fprintf(f, "%d\n", (int)getpid()) > 0;
+		if (!fclose(f) && ok && !rename(tmp, path))
+			return 0;
+		unlink(tmp);
+	}
+	fprintf(stderr, "myvmm: -pidfile %s: %s; check the directory is writable\n", path,
+		strerror(errno));
+	return -1;
+}
+
 int main(int argc, char **argv)
 {
 	struct runner r;
@@ -414,17 +481,33 @@ int main(int argc, char **argv)
 	r.kvm.fd = -1;
 	config_init(&r.cfg);
 
-	if (config_parse_args(&r.cfg, argc, argv, err) || config_validate(&r.cfg, err)) {
+	int skip;
+	bool qemu = qemu_args_detect(argc, argv, &skip);
+	if ((qemu ? qemu_args_parse(&r.cfg, argc - skip, argv + skip, err) :
+		    config_parse_args(&r.cfg, argc, argv, err)) ||
+	    config_validate(&r.cfg, err)) {
 		fprintf(stderr, "myvmm: %s\n", err);
 		goto out_cfg;
 	}
-	if (r.cfg.show_help) {
-		config_print_help(argv[0]);
+	if (config_finish(&r.cfg)) {
+		fprintf(stderr, "myvmm: out of memory\n");
+		goto out_cfg;
+	}
+	if (r.cfg.show_help || r.cfg.print_doc) {
+		if (r.cfg.print_doc)
+			(r.cfg.print_doc == DOC_MAN ? config_print_man : config_print_completion)(stdout);
+		else if (qemu)
+			qemu_print_help(argv[0]);
+		else
+			config_print_help(argv[0]);
 		code = 0;
 		goto out_cfg;
 	}
 	if (r.cfg.show_version) {
-		printf("myvmm %s\n", MYVMM_VERSION);
+		if (qemu)
+			printf("QEMU emulator version %s (myvmm %s)\n", QEMU_COMPAT_VERSION, MYVMM_VERSION);
+		else
+			printf("myvmm %s\n", MYVMM_VERSION);
 		code = 0;
 		goto out_cfg;
 	}
@@ -442,6 +525,11 @@ int main(int argc, char **argv)
 	if (kvm_host_open(&r.kvm, err)) {
 		fprintf(stderr, "myvmm: %s\n", err);
 		goto out_log;
+	}
+	if (r.cfg.pidfile && write_pidfile(r.cfg.pidfile)) {
+		free(r.cfg.pidfile);
+		r.cfg.pidfile = NULL; /* not ours to unlink */
+		goto out_kvm;
 	}
 	if (console_init(&r.con, r.cfg.console == CONSOLE_STDIO ? STDOUT_FILENO : -1,
 			 r.cfg.console == CONSOLE_FILE ? r.cfg.console_path : NULL, r.cfg.expect,
@@ -471,7 +559,10 @@ int main(int argc, char **argv)
 			goto out_con;
 		}
 	}
-	if (r.cfg.console == CONSOLE_STDIO) {
+	if ((r.cfg.console == CONSOLE_PTY || r.cfg.console == CONSOLE_UNIX) && open_chan(&r))
+		goto out_con;
+	/* With a pty/socket console the terminal still takes Ctrl-A x. */
+	if (r.cfg.console == CONSOLE_STDIO || (r.chan && isatty(STDIN_FILENO))) {
 		term_raw_enter(STDIN_FILENO); /* not a tty (CI, pipes): input as is */
 		if (evloop_add_fd(r.loop, STDIN_FILENO, EPOLLIN, on_stdin, &r) == 0)
 			r.stdin_active = true;
@@ -508,6 +599,11 @@ int main(int argc, char **argv)
 		code = value; /* start-up failure, already reported */
 	} else {
 		code = status_exit_code(why, value, r.cfg.no_reboot);
+		if (r.cfg.qemu_mode) {
+			code = qemu_exit_code(why, code);
+			if (why == STOP_SIGNAL)
+				fprintf(stderr, "myvmm: terminating on signal %d\n", value);
+		}
 		pr_info("VM stopped: %s, exit status %d", status_reason_name(why), code);
 		if (why == STOP_PANIC)
 			fprintf(stderr, "myvmm: guest panicked\n");
@@ -520,6 +616,8 @@ int main(int argc, char **argv)
 	if (r.cfg.status_file)
 		write_status(&r, why, value, code);
 out_con:
+	r.con.sink = NULL;
+	console_chan_close(r.chan);
 	gdb_stub_destroy(r.gdb);
 	if (r.loop)
 		evloop_destroy(r.loop);
@@ -527,6 +625,8 @@ out_con:
 		close(r.sigfd);
 	console_destroy(&r.con);
 out_kvm:
+	if (r.cfg.pidfile)
+		unlink(r.cfg.pidfile);
 	kvm_host_close(&r.kvm);
 out_log:
 	log_close_file();

@@ -5,12 +5,16 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define CONFIG_ERR_LEN 512
 #define CONFIG_DEFAULT_MEM (512ULL << 20)
 #define CONFIG_MAX_DISKS 16
 
-enum console_kind { CONSOLE_STDIO, CONSOLE_FILE, CONSOLE_NONE, CONSOLE_VIRTIO };
+/* CONSOLE_PTY/CONSOLE_UNIX: a pseudo-terminal or a listening unix socket
+ * (src/host/console_chan.c) that clients attach to. */
+enum console_kind { CONSOLE_STDIO, CONSOLE_FILE, CONSOLE_NONE, CONSOLE_VIRTIO, CONSOLE_PTY,
+		    CONSOLE_UNIX };
 enum disk_cache { DISK_CACHE_WRITEBACK, DISK_CACHE_NONE };
 enum disk_if { DISK_IF_VIRTIO, DISK_IF_IDE };
 /* --boot: AUTO = kernel when --kernel is given, else disk (firmware). */
@@ -32,6 +36,7 @@ struct disk_config {
 
 /* --net user: the libslirp network (addresses in host byte order). */
 #define CONFIG_MAX_HOSTFWD 16
+#define CONFIG_DEFAULT_MAC { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 }
 #define NET_USER_NETWORK 0x0a000200u   /* 10.0.2.0/24 */
 #define NET_USER_GATEWAY 0x0a000202u   /* 10.0.2.2: the host, answers ARP/ping */
 #define NET_USER_DNS     0x0a000203u   /* 10.0.2.3 */
@@ -51,6 +56,8 @@ struct net_config {
 	uint8_t mac[6];          /* default 52:54:00:12:34:56 */
 	struct net_hostfwd fwd[CONFIG_MAX_HOSTFWD];
 	unsigned nfwd;
+	bool host_loopback;      /* host-loopback=on: 10.0.2.2 reaches the host's
+				    127.0.0.1 (default off; docs/SECURITY.md) */
 };
 
 struct vm_config {
@@ -63,7 +70,8 @@ struct vm_config {
 	bool no_pit;             /* --no-pit: no i8254 (faster start/exit) */
 	uint64_t timeout_ms;     /* 0 = none */
 	enum console_kind console;
-	char *console_path;      /* CONSOLE_FILE */
+	char *console_path;      /* CONSOLE_FILE, CONSOLE_UNIX */
+	bool no_default_console; /* --no-default-console: never add console= */
 	char *name;
 	char *log_path;
 	bool debug;
@@ -79,6 +87,9 @@ struct vm_config {
 	char *gdb;               /* --gdb SPEC (gdb/spec.h); NULL = no stub */
 	bool gdb_wait;           /* --gdb-wait: start stopped until gdb continues */
 	bool show_help, show_version, check_host;
+	enum config_doc { DOC_NONE, DOC_MAN, DOC_COMPLETION } print_doc; /* --help-man, --help-completion */
+	bool qemu_mode;          /* parsed as a QEMU command line (src/cli/qemu_args.c) */
+	char *pidfile;           /* QEMU -pidfile */
 	int config_depth;        /* nested --config guard */
 };
 
@@ -86,11 +97,18 @@ struct vm_config {
 void config_init(struct vm_config *c);
 void config_free(struct vm_config *c);
 
-/* Parses argv (getopt_long). Returns 0, or -EINVAL with one line in err
- * (problem and fix). Pure apart from allocation: no files are opened. */
+/* Parses argv: exact long option names ("--name VALUE", "--name=VALUE"), -h,
+ * and one positional kernel. Unknown options are errors with a suggestion
+ * (edit distance; QEMU spellings map to the native option). Returns 0, or
+ * -EINVAL with one line in err (problem and fix). Pure apart from
+ * allocation and --config files. */
 int config_parse_args(struct vm_config *c, int argc, char **argv, char err[CONFIG_ERR_LEN]);
 /* Cross-option checks after all sources are merged (kernel or disk given, ...). */
 int config_validate(const struct vm_config *c, char err[CONFIG_ERR_LEN]);
+/* After validation: the kernel command line gets console=ttyS0 (console=hvc0
+ * with --console virtio) when it names no console= and --no-default-console
+ * is not set; an absent command line becomes just that. Returns 0 or -ENOMEM. */
+int config_finish(struct vm_config *c);
 /* Sets one option by its long name, as config files do ("mem", "512M").
  * Returns 0, -ENOENT for an unknown key, -EINVAL for a bad value. */
 int config_set(struct vm_config *c, const char *key, const char *value, char err[CONFIG_ERR_LEN]);
@@ -106,7 +124,8 @@ int config_load_text(struct vm_config *c, const char *text, const char *fname,
 /* Parses "PATH[,ro][,cache=none|writeback][,serial=ID][,if=virtio|ide]". Pure. */
 int parse_disk(const char *spec, struct disk_config *d, char err[CONFIG_ERR_LEN]);
 
-/* Parses "none" or "user[,hostfwd=tcp|udp:[HADDR]:HPORT-[GADDR]:GPORT]...[,mac=XX:..]"
+/* Parses "none" or "user[,hostfwd=tcp|udp:[HADDR]:HPORT-[GADDR]:GPORT]...[,mac=XX:..]
+ * [,host-loopback=on|off]"
  * into n (replacing it). Pure. */
 int parse_net(const char *spec, struct net_config *n, char err[CONFIG_ERR_LEN]);
 
@@ -119,4 +138,9 @@ int parse_duration_ms(const char *s, uint64_t *out);
 bool config_boot_firmware(const struct vm_config *c);
 
 void config_print_help(const char *prog);
+/* The man page (roff) and bash completion, generated from the options table. */
+void config_print_man(FILE *f);
+void config_print_completion(FILE *f);
+/* Levenshtein distance, capped (returns cap+1 when larger). Pure. */
+unsigned config_edit_distance(const char *a, size_t alen, const char *b, size_t blen, unsigned cap);
 #endif

@@ -215,7 +215,7 @@ static void bar_mapped(struct pci_dev *pd, unsigned bar, uint64_t addr, bool map
 	if (d->hook.map) {
 		int r = d->hook.map(d->hook.opaque, addr, d->vram, d->vram_size, mapped);
 		if (r)
-			pr_warn("bochs-display: %smapping VRAM at 0x%llx: %s", mapped ? "" : "un",
+			pr_warn_rl("bochs-display: %smapping VRAM at 0x%llx: %s", mapped ? "" : "un",
 				(unsigned long long)addr, strerror(-r));
 	}
 }

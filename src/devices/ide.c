@@ -35,6 +35,7 @@ struct ide_chan {
 	uint8_t select, status, error, ctl;
 	bool irq_pending;
 	enum xfer xfer;
+	uint8_t xdev;                 /* drive (0/1) the transfer belongs to */
 	uint64_t lba;                 /* next sector of the transfer */
 	uint32_t remaining;           /* sectors left, including the buffered block */
 	uint32_t block;               /* sectors per DRQ block */
@@ -51,6 +52,15 @@ static struct ide_disk *cur_disk(struct ide_chan *c)
 {
 	struct ide_disk *d = &c->d[(c->select >> 4) & 1];
 	return d->present ? d : NULL;
+}
+
+/* The drive the data port talks to: while a command transfers data, the
+ * drive that started it (whatever DEV says), else the selected one. */
+static struct ide_disk *data_disk(struct ide_chan *c)
+{
+	if (c->xfer == XFER_NONE)
+		return cur_disk(c);
+	return c->d[c->xdev].present ? &c->d[c->xdev] : NULL;
 }
 
 static void update_irq(struct ide_chan *c)
@@ -273,6 +283,7 @@ static void exec_cmd(struct ide_chan *c, uint8_t cmd)
 	c->pos = c->end = 0;
 	if (!d) /* commands to an absent device are ignored */
 		return;
+	c->xdev = (c->select >> 4) & 1; /* the transfer is bound to this drive */
 	if (cmd == 0x90) { /* EXECUTE DEVICE DIAGNOSTIC */
 		set_signature(c);
 		c->status = IDE_ST_DRDY | IDE_ST_DSC;
@@ -349,7 +360,7 @@ static void exec_cmd(struct ide_chan *c, uint8_t cmd)
 /* A DRQ block was fully transferred. */
 static void block_done(struct ide_chan *c)
 {
-	struct ide_disk *d = cur_disk(c);
+	struct ide_disk *d = data_disk(c);
 	uint32_t n = c->end / IDE_SECTOR;
 
 	c->pos = c->end = 0;
@@ -358,7 +369,9 @@ static void block_done(struct ide_chan *c)
 		c->status = IDE_ST_DRDY | IDE_ST_DSC;
 		return;
 	}
-	if (c->xfer == XFER_WRITE && disk_io(d, c->lba, n, c->buf, true)) {
+	/* Read-only is checked on the drive the data goes to, not only when
+	 * the command started. */
+	if (c->xfer == XFER_WRITE && (d->ro || disk_io(d, c->lba, n, c->buf, true))) {
 		cmd_error(c, IDE_ER_ABRT);
 		return;
 	}
@@ -420,7 +433,7 @@ static void cmd_read(struct ide *ide, unsigned ch, uint64_t off, void *data, uin
 		goto out;
 	}
 	if (off == 0) {
-		if (cur_disk(c))
+		if (data_disk(c))
 			data_rw(c, p, len, false);
 		else
 			memset(data, 0, len);
@@ -465,7 +478,7 @@ static void cmd_write(struct ide *ide, unsigned ch, uint64_t off, const void *da
 
 	pthread_mutex_lock(&ide->lock);
 	if (off == 0) {
-		if (cur_disk(c))
+		if (data_disk(c))
 			data_rw(c, (uint8_t *)(uintptr_t)data, len, true);
 		goto out;
 	}
@@ -478,7 +491,16 @@ static void cmd_write(struct ide *ide, unsigned ch, uint64_t off, const void *da
 	case 3: shift(c->lbal, v); break;
 	case 4: shift(c->lbam, v); break;
 	case 5: shift(c->lbah, v); break;
-	case 6: c->select = v; break;
+	case 6:
+		/* ATA8-ACS 7.1.5: the host shall not write Device while BSY or
+		 * DRQ is set. Such a write is ignored: the transfer in progress
+		 * stays bound to its drive (no switch to the other one). */
+		if (c->xfer == XFER_NONE)
+			c->select = v;
+		else
+			pr_guest("ide%u: Device register write 0x%02x during a data transfer "
+				 "ignored", ch, v);
+		break;
 	case 7:
 		if (!(c->ctl & IDE_CTL_SRST))
 			exec_cmd(c, v);

@@ -22,7 +22,7 @@ static void pv_write(void *opaque, uint64_t off, const void *data, uint32_t len)
 	if (v & PVPANIC_PANICKED)
 		vmctl_stop(&p->ctl, STOP_PANIC, 0);
 	else if (v & PVPANIC_CRASH_LOADED)
-		pr_info("pvpanic: guest panicked, crash kernel loaded (VM left running)");
+		pr_info_rl("pvpanic: guest panicked, crash kernel loaded (VM left running)");
 }
 
 const struct bus_ops pvpanic_bar_ops = { .read = pv_read, .write = pv_write };

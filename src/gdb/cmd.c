@@ -161,8 +161,10 @@ static enum gdb_cmd_kind parse(const char *p, struct gdb_cmd *c)
 		return hex_data(p, c, n / 2) ? GC_MALFORMED : GC_WRITE_REG;
 	}
 	case 'm':
-		if (addr_len(&p, c, 0) || c->len > GDB_MAX_MEM_XFER)
+		if (addr_len(&p, c, 0))
 			return GC_MALFORMED;
+		if (c->len > GDB_MAX_MEM_XFER) /* a short read is allowed: gdb asks for the rest */
+			c->len = GDB_MAX_MEM_XFER;
 		return GC_READ_MEM;
 	case 'M':
 		if (addr_len(&p, c, ':') || c->len > GDB_MAX_MEM_XFER)

@@ -181,7 +181,7 @@ static void stop_from_debug(struct gdb_stub *s, unsigned cpu, const struct kvm_d
 		else
 			snprintf(why, sizeof(why), "%s:%llx;", names[b->type], (unsigned long long)b->addr);
 	}
-	snprintf(s->stop_reply, sizeof(s->stop_reply), "T05thread:%x;%s", cpu + 1, why);
+	snprintf(s->stop_reply, sizeof(s->stop_reply), "T05thread:%02x;%s", cpu + 1, why);
 	s->g_cpu = cpu;
 }
 
@@ -241,7 +241,7 @@ static void interrupt(struct gdb_stub *s)
 		return; /* Ctrl-C while stopped: nothing to do */
 	stub_pause(s);
 	unsigned cpu = s->c_cpu < s->vm->ncpus ? s->c_cpu : 0;
-	snprintf(s->stop_reply, sizeof(s->stop_reply), "T02thread:%x;", cpu + 1);
+	snprintf(s->stop_reply, sizeof(s->stop_reply), "T02thread:%02x;", cpu + 1);
 	s->g_cpu = cpu;
 	report_stop(s);
 }

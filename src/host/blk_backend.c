@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <libaio.h>
 #include <linux/fs.h>
 #include <linux/stat.h>
@@ -20,31 +21,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli/config.h"
+#include "host/blk_backend_int.h"
 #include "host/log.h"
-
-struct be_slot {
-	struct iocb iocb;
-	struct blk_req req;      /* copy: iov points into guest RAM */
-	uint64_t tag;
-	void *bounce;            /* O_DIRECT with an unaligned guest buffer */
-	struct iovec biov;
-	uint32_t expect;         /* bytes the AIO must transfer */
-	int next_free;
-};
-
-struct blk_backend {
-	int fd, efd;
-	io_context_t ctx;
-	bool ro, direct, aio_fsync;
-	uint64_t size;
-	uint32_t align, mem_align;   /* O_DIRECT alignment (0 when buffered) */
-	unsigned nslots, inflight;
-	int free_head;
-	struct be_slot *slots;
-	blk_done_cb cb;
-	void *opaque;
-};
 
 #define ERR(...) snprintf(err, 256, __VA_ARGS__)
 
@@ -69,7 +47,7 @@ static void probe_dio_align(struct blk_backend *b, const char *path)
 	free(buf);
 }
 
-int blk_backend_open(const struct disk_config *cfg, unsigned max_inflight, blk_done_cb cb,
+int blk_backend_open(const struct blk_params *cfg, unsigned max_inflight, blk_done_cb cb,
 		     void *opaque, struct blk_backend **out, char err[256])
 {
 	const char *path = cfg->path;
@@ -99,9 +77,10 @@ int blk_backend_open(const struct disk_config *cfg, unsigned max_inflight, blk_d
 		ERR("disk %s: out of memory", path);
 		return -ENOMEM;
 	}
+	pthread_mutex_init(&b->lock, NULL);
 	b->fd = b->efd = -1;
 	b->ro = cfg->ro;
-	b->direct = cfg->cache == DISK_CACHE_NONE;
+	b->direct = cfg->direct;
 	b->cb = cb;
 	b->opaque = opaque;
 	flags = (cfg->ro ? O_RDONLY : O_RDWR) | O_CLOEXEC | (b->direct ? O_DIRECT : 0);
@@ -173,6 +152,10 @@ int blk_backend_open(const struct disk_config *cfg, unsigned max_inflight, blk_d
 		b->slots[i].next_free = i + 1 < max_inflight ? (int)i + 1 : -1;
 	b->free_head = 0;
 	b->aio_fsync = true;
+	if ((r = blk_sync_start(b))) {
+		ERR("disk %s: cannot start the sync I/O thread: %s", path, strerror(-r));
+		goto fail;
+	}
 	*out = b;
 	return 0;
 fail:
@@ -187,6 +170,7 @@ void blk_backend_close(struct blk_backend *b)
 	if (b->ctx) {
 		if (blk_backend_drain(b, 10000))
 			pr_warn("virtio-blk: closing the image with I/O still in flight");
+		blk_sync_stop(b);
 		io_destroy(b->ctx);
 	}
 	if (b->efd >= 0)
@@ -194,13 +178,25 @@ void blk_backend_close(struct blk_backend *b)
 	if (b->fd >= 0)
 		close(b->fd);
 	free(b->slots);
+	pthread_mutex_destroy(&b->lock);
 	free(b);
 }
 
 uint64_t blk_backend_size(const struct blk_backend *b) { return b->size; }
 uint32_t blk_backend_dio_align(const struct blk_backend *b) { return b->direct ? b->align : 0; }
 int blk_backend_event_fd(const struct blk_backend *b) { return b->efd; }
-unsigned blk_backend_inflight(const struct blk_backend *b) { return b->inflight; }
+unsigned blk_backend_inflight(const struct blk_backend *b)
+{
+	return __atomic_load_n(&b->inflight, __ATOMIC_ACQUIRE);
+}
+
+uint64_t blk_backend_bounce_bytes(struct blk_backend *b)
+{
+	pthread_mutex_lock(&b->lock);
+	uint64_t n = b->bounce_bytes;
+	pthread_mutex_unlock(&b->lock);
+	return n;
+}
 
 static struct be_slot *slot_get(struct blk_backend *b)
 {
@@ -210,21 +206,23 @@ static struct be_slot *slot_get(struct blk_backend *b)
 		return NULL;
 	s = &b->slots[b->free_head];
 	b->free_head = s->next_free;
-	b->inflight++;
+	__atomic_add_fetch(&b->inflight, 1, __ATOMIC_RELEASE);
 	return s;
 }
 
-static void slot_put(struct blk_backend *b, struct be_slot *s)
+void slot_put(struct blk_backend *b, struct be_slot *s)
 {
+	if (s->bounce)
+		b->bounce_bytes -= s->biov.iov_len;
 	free(s->bounce);
 	s->bounce = NULL;
 	s->next_free = b->free_head;
 	b->free_head = (int)(s - b->slots);
-	b->inflight--;
+	__atomic_sub_fetch(&b->inflight, 1, __ATOMIC_RELEASE);
 }
 
 /* Runs the callback and frees the slot. */
-static void slot_done(struct blk_backend *b, struct be_slot *s, uint8_t status)
+void slot_done(struct blk_backend *b, struct be_slot *s, uint8_t status)
 {
 	b->cb(b->opaque, &s->req, s->tag, status);
 	slot_put(b, s);
@@ -254,60 +252,7 @@ static void copy_to_iov(const struct blk_req *r, const uint8_t *src)
 	}
 }
 
-/* Zeroes [off, off+len) with plain writes (no ZERO_RANGE support). */
-static int write_zeros(struct blk_backend *b, uint64_t off, uint64_t len)
-{
-	const size_t chunk = 1 << 16;
-	void *z;
-	int r = 0;
-
-	if (posix_memalign(&z, 4096, chunk))
-		return -ENOMEM;
-	memset(z, 0, chunk);
-	while (len && !r) {
-		size_t n = len < chunk ? len : chunk;
-		ssize_t w = pwrite(b->fd, z, n, off);
-		if (w <= 0)
-			r = w < 0 ? -errno : -EIO;
-		else {
-			off += w;
-			len -= w;
-		}
-	}
-	free(z);
-	return r;
-}
-
-/* DISCARD / WRITE_ZEROES, synchronously on the calling thread. */
-static uint8_t do_ranges(struct blk_backend *b, const struct blk_req *r)
-{
-	for (unsigned i = 0; i < r->nranges; i++) {
-		off_t off = r->range[i].sector * BLK_SECTOR;
-		off_t len = (off_t)r->range[i].num_sectors * BLK_SECTOR;
-		bool unmap = r->type == VIRTIO_BLK_T_DISCARD ||
-			     (r->range[i].flags & VIRTIO_BLK_WZ_F_UNMAP);
-
-		if (!len)
-			continue;
-		if (unmap &&
-		    fallocate(b->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, len) == 0)
-			continue;
-		if (r->type == VIRTIO_BLK_T_DISCARD) {
-			/* Discard is a hint: unsupported means nothing to do. */
-			if (errno == EOPNOTSUPP || errno == ENOSYS)
-				continue;
-			return VIRTIO_BLK_S_IOERR;
-		}
-		if (fallocate(b->fd, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE, off, len) == 0)
-			continue;
-		if ((errno != EOPNOTSUPP && errno != ENOSYS && errno != EINVAL) ||
-		    write_zeros(b, off, len))
-			return VIRTIO_BLK_S_IOERR;
-	}
-	return VIRTIO_BLK_S_OK;
-}
-
-int blk_backend_submit(struct blk_backend *b, const struct blk_req *req, uint64_t tag)
+static int submit_locked(struct blk_backend *b, const struct blk_req *req, uint64_t tag)
 {
 	struct be_slot *s = slot_get(b);
 	struct iocb *io;
@@ -335,12 +280,27 @@ int blk_backend_submit(struct blk_backend *b, const struct blk_req *req, uint64_
 			return 0;
 		}
 		if (b->direct && !iov_aligned(b, req)) {
+			/* Bounce bytes in flight are capped (issue 10 finding 3:
+			 * 254 segments on one small guest buffer made 1 MiB of
+			 * guest RAM into 1 GiB of host RSS). Beyond the cap the
+			 * request waits for others to finish. */
+			if (req->data_len > BLK_BOUNCE_MAX) {
+				pr_guest("virtio-blk: %u-byte unaligned request exceeds the %u-byte bounce limit",
+					 req->data_len, BLK_BOUNCE_MAX);
+				slot_done(b, s, VIRTIO_BLK_S_IOERR);
+				return 0;
+			}
+			if (b->bounce_bytes + req->data_len > BLK_BOUNCE_MAX) {
+				slot_put(b, s);
+				return -EAGAIN;
+			}
 			if (posix_memalign(&s->bounce, b->mem_align > 4096 ? b->mem_align : 4096,
 					   req->data_len)) {
 				s->bounce = NULL;
 				slot_done(b, s, VIRTIO_BLK_S_IOERR);
 				return 0;
 			}
+			b->bounce_bytes += req->data_len;
 			if (wr)
 				copy_from_iov(req, s->bounce);
 			s->biov = (struct iovec){ s->bounce, req->data_len };
@@ -362,7 +322,12 @@ int blk_backend_submit(struct blk_backend *b, const struct blk_req *req, uint64_
 		break;
 	case VIRTIO_BLK_T_DISCARD:
 	case VIRTIO_BLK_T_WRITE_ZEROES:
-		slot_done(b, s, b->ro ? VIRTIO_BLK_S_IOERR : do_ranges(b, req));
+		if (b->ro) {
+			slot_done(b, s, VIRTIO_BLK_S_IOERR);
+			return 0;
+		}
+		/* Up to 32 x 2 GiB: never on the caller's (event loop) thread. */
+		blk_sync_queue(b, s);
 		return 0;
 	default:
 		slot_done(b, s, VIRTIO_BLK_S_UNSUPP);
@@ -374,17 +339,27 @@ int blk_backend_submit(struct blk_backend *b, const struct blk_req *req, uint64_
 	if (r == 1)
 		return 0;
 	if (req->type == VIRTIO_BLK_T_FLUSH && r == -EINVAL) {
-		/* Kernel without IOCB_CMD_FDSYNC for this file: blocking
-		 * fdatasync on the I/O thread from now on. */
+		/* Kernel without IOCB_CMD_FDSYNC for this file: fdatasync on
+		 * the sync thread from now on. */
 		b->aio_fsync = false;
 		goto sync_flush;
 	}
-	pr_warn("virtio-blk: io_submit failed: %s", strerror(r < 0 ? -r : EIO));
+	pr_warn_rl("virtio-blk: io_submit failed: %s", strerror(r < 0 ? -r : EIO));
 	slot_done(b, s, VIRTIO_BLK_S_IOERR);
 	return 0;
 sync_flush:
-	slot_done(b, s, fdatasync(b->fd) == 0 ? VIRTIO_BLK_S_OK : VIRTIO_BLK_S_IOERR);
+	blk_sync_queue(b, s);
 	return 0;
+}
+
+int blk_backend_submit(struct blk_backend *b, const struct blk_req *req, uint64_t tag)
+{
+	int r;
+
+	pthread_mutex_lock(&b->lock);
+	r = submit_locked(b, req, tag);
+	pthread_mutex_unlock(&b->lock);
+	return r;
 }
 
 static void reap_one(struct blk_backend *b, const struct io_event *ev)
@@ -396,7 +371,7 @@ static void reap_one(struct blk_backend *b, const struct io_event *ev)
 	if (st == VIRTIO_BLK_S_OK && s->bounce && s->req.type == VIRTIO_BLK_T_IN)
 		copy_to_iov(&s->req, s->bounce);
 	if (st != VIRTIO_BLK_S_OK)
-		pr_warn("virtio-blk: I/O error at sector %llu: %s",
+		pr_warn_rl("virtio-blk: I/O error at sector %llu: %s",
 			(unsigned long long)s->req.sector, res < 0 ? strerror(-res) : "short transfer");
 	slot_done(b, s, st);
 }
@@ -423,17 +398,22 @@ unsigned blk_backend_complete(struct blk_backend *b)
 	struct timespec zero = { 0, 0 };
 	uint64_t cnt;
 
+	unsigned n = 0;
+
 	/* Clear the eventfd first so a completion racing with us re-arms it. */
 	if (read(b->efd, &cnt, sizeof(cnt)) < 0 && errno != EAGAIN)
-		pr_warn("virtio-blk: eventfd read: %s", strerror(errno));
-	if (!b->inflight)
-		return 0;
-	return reap(b, 0, &zero);
+		pr_warn_rl("virtio-blk: eventfd read: %s", strerror(errno));
+	pthread_mutex_lock(&b->lock);
+	if (b->inflight)
+		n = reap(b, 0, &zero) + blk_sync_reap(b);
+	pthread_mutex_unlock(&b->lock);
+	return n;
 }
 
 int blk_backend_drain(struct blk_backend *b, unsigned timeout_ms)
 {
-	struct timespec end, now;
+	struct timespec end, now, zero = { 0, 0 };
+	unsigned left;
 
 	clock_gettime(CLOCK_MONOTONIC, &end);
 	end.tv_sec += timeout_ms / 1000;
@@ -442,13 +422,22 @@ int blk_backend_drain(struct blk_backend *b, unsigned timeout_ms)
 		end.tv_sec++;
 		end.tv_nsec -= 1000000000;
 	}
-	while (b->inflight) {
-		struct timespec ts = { 0, 100 * 1000000 };
+	for (;;) {
+		struct timespec nap = { 0, 1000000 };
 
-		reap(b, 1, &ts);
+		pthread_mutex_lock(&b->lock);
+		if (b->inflight) {
+			reap(b, 0, &zero);
+			blk_sync_reap(b);
+		}
+		left = b->inflight;
+		pthread_mutex_unlock(&b->lock);
+		if (!left)
+			return 0;
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		if (now.tv_sec > end.tv_sec || (now.tv_sec == end.tv_sec && now.tv_nsec > end.tv_nsec))
-			return b->inflight ? -ETIMEDOUT : 0;
+			return -ETIMEDOUT;
+		/* Sleep unlocked: the owner's thread keeps submitting/completing. */
+		nanosleep(&nap, NULL);
 	}
-	return 0;
 }

@@ -115,6 +115,8 @@ void console_write(void *opaque, const void *buf, unsigned long len)
 	pthread_mutex_lock(&c->lock);
 	if (c->fd >= 0)
 		write_all(c->fd, p, len);
+	if (c->sink)
+		c->sink(c->sink_opaque, p, len);
 	for (unsigned long i = 0; i < len; i++) {
 		char ch = p[i];
 		if (ch == '\r')

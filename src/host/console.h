@@ -32,6 +32,10 @@ struct console {
 	bool matched;
 	uint64_t last_write_ms;      /* CLOCK_MONOTONIC of the last byte */
 	bool partial_checked;        /* the unfinished line was already tried */
+	/* A second destination (--console pty/unix: host/console_chan.h), called
+	 * with the lock held, in output order; NULL for none. */
+	void (*sink)(void *opaque, const void *buf, unsigned long len);
+	void *sink_opaque;
 };
 
 #define CONSOLE_ERR_LEN 512

@@ -55,6 +55,8 @@ struct slirp_fns {
 	__typeof__(&slirp_pollfds_fill) pollfds_fill;
 	__typeof__(&slirp_pollfds_poll) pollfds_poll;
 	__typeof__(&slirp_add_hostfwd) add_hostfwd;
+	__typeof__(&slirp_connection_info) connection_info;
+	void (*g_free)(void *);        /* glib's, for connection_info's string */
 };
 
 /* Resolves the functions; the handle stays open for the process (dlopen
@@ -81,6 +83,13 @@ static int slirp_load(struct slirp_fns *f, char *err)
 			return -ENOENT;
 		}
 	}
+	f->connection_info = (__typeof__(f->connection_info))dlsym(h, "slirp_connection_info");
+	f->g_free = (void (*)(void *))dlsym(h, "g_free");
+	if (!f->connection_info || !f->g_free) {
+		snprintf(err, NET_SLIRP_ERR_LEN, "--net user: %s lacks slirp_connection_info; "
+			 "install libslirp0 >= 4.0", SLIRP_SONAME);
+		return -ENOENT;
+	}
 	return 0;
 }
 
@@ -105,6 +114,17 @@ struct net_slirp {
 	/* Owned by the thread (filled under lock, polled without it). */
 	struct pollfd *pfd;
 	unsigned npfd, cap;
+	/* Socket cap (under lock): slirp's sockets at the last count, and
+	 * guest frames since then that may have opened another one. */
+	unsigned nsock, opened;
+	int64_t counted_ms;
+	uint16_t udp_recent[64];       /* guest UDP source ports seen (+1), by port % 64 */
+	/* Host loopback policy (under lock). */
+	bool host_loopback;            /* --net user,host-loopback=on */
+	struct udp_back {              /* UDP from the host's loopback to the guest */
+		uint32_t addr;             /* as the guest sees it (10.0.2.x) */
+		uint16_t sport, gport;
+	} udp_back[64];                /* by (sport ^ gport) % 64 */
 };
 
 bool net_slirp_available(void) { return true; }
@@ -129,11 +149,90 @@ static void wake(struct net_slirp *ns)
 	if (write(ns->wake_fd, &one, sizeof(one)) < 0) { /* already pending */ }
 }
 
+/* ---- guest frame filters (lock held) ---- */
+
+static uint16_t be16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
+static uint32_t be32(const uint8_t *p) { return (uint32_t)be16(p) << 16 | be16(p + 2); }
+
+/* The IPv4 header and the first 8 bytes of the transport header of frame f,
+ * or NULL: not IPv4, malformed (slirp drops it) or not a first fragment. */
+static const uint8_t *ipv4_l4(const uint8_t *f, size_t len)
+{
+	if (len < 14 + 20 || be16(f + 12) != 0x0800 || (f[14] >> 4) != 4)
+		return NULL;
+	size_t ihl = (size_t)(f[14] & 15) * 4;
+	if (ihl < 20 || len < 14 + ihl + 8 || (be16(f + 20) & 0x1fff))
+		return NULL;
+	return f + 14 + ihl;
+}
+
+/* An address slirp connects to the host's loopback for: 127/8 and 0/8 as
+ * such, 10.0.2.x (its aliases: the gateway and every unused address, not
+ * the DNS forwarder) and the broadcasts, which slirp treats alike. */
+static bool is_alias(uint32_t a)
+{
+	return (a & 0xffffff00u) == NET_USER_NETWORK && a != NET_USER_DNS && a != NET_USER_GUEST;
+}
+
+static bool loopback_like(uint32_t a)
+{
+	return (a >> 24) == 127 || (a >> 24) == 0 || a == 0xffffffffu || is_alias(a);
+}
+
+static struct udp_back *udp_back_slot(struct net_slirp *ns, uint16_t sport, uint16_t gport)
+{
+	return &ns->udp_back[(sport ^ gport) % 64];
+}
+
+/* A frame slirp sends the guest: UDP from the host's loopback (a host
+ * client of a udp hostfwd) may be answered. */
+static void note_to_guest(struct net_slirp *ns, const uint8_t *f, size_t len)
+{
+	const uint8_t *l4 = ipv4_l4(f, len);
+	uint32_t src;
+	if (!l4 || f[23] != 17 || !is_alias(src = be32(f + 26)))
+		return;
+	*udp_back_slot(ns, be16(l4), be16(l4 + 2)) =
+		(struct udp_back){ .addr = src, .sport = be16(l4), .gport = be16(l4 + 2) };
+}
+
+/* True if the guest frame goes to the host's loopback and policy says no.
+ * Without host-loopback=on the guest may only answer: TCP segments of
+ * connections the host opened (hostfwd; a SYN is refused) and UDP replies
+ * to a host client that wrote to it. DHCP and ICMP echo stay with slirp's
+ * own gateway. 127/8 and 0/8 are never allowed: 10.0.2.2 is the way in. */
+static bool blocked_loopback(struct net_slirp *ns, const uint8_t *f, size_t len)
+{
+	const uint8_t *l4 = ipv4_l4(f, len);
+	uint32_t dst;
+
+	if (!l4 || !loopback_like(dst = be32(f + 30)))
+		return false;
+	if (ns->host_loopback && is_alias(dst))
+		return false;
+	switch (f[23]) {
+	case 1: /* ICMP: slirp answers echo for the gateway itself */
+		return dst != NET_USER_GATEWAY;
+	case 6: /* TCP: no new connection */
+		return (l4[13] & 0x12) == 0x02 || !is_alias(dst);
+	case 17: { /* UDP */
+		uint16_t gport = be16(l4), dport = be16(l4 + 2);
+		if (dport == 67 && (dst == NET_USER_GATEWAY || dst == 0xffffffffu))
+			return false; /* DHCP, answered by slirp */
+		const struct udp_back *b = udp_back_slot(ns, dport, gport);
+		return !(is_alias(dst) && b->addr == dst && b->sport == dport && b->gport == gport);
+	}
+	default:
+		return true;
+	}
+}
+
 /* ---- SlirpCb (all called with ns->lock held) ---- */
 
 static ssize_t cb_send_packet(const void *buf, size_t len, void *opaque)
 {
 	struct net_slirp *ns = opaque;
+	note_to_guest(ns, buf, len);
 	ns->rx(ns->rx_opaque, buf, len);
 	return (ssize_t)len;
 }
@@ -266,6 +365,27 @@ static void run_timers(struct net_slirp *ns)
 	}
 }
 
+/* Lock held. Recounts slirp's sockets (one line each in its connection
+ * table; not every socket is polled) after guest frames may have opened
+ * some, at most every 20 ms, and every second to notice closed ones. */
+static void recount_sockets(struct net_slirp *ns, int64_t now)
+{
+	int64_t age = now - ns->counted_ms;
+	unsigned lines = 0;
+
+	if (age < 20 || (!ns->opened && age < 1000))
+		return;
+	char *s = ns->fn.connection_info(ns->slirp);
+	if (!s)
+		return;
+	for (const char *p = s; *p; p++)
+		lines += *p == '\n';
+	ns->fn.g_free(s);
+	ns->nsock = lines ? lines - 1 : 0; /* minus the header line */
+	ns->opened = 0;
+	ns->counted_ms = now;
+}
+
 static void *slirp_thread(void *opaque)
 {
 	struct net_slirp *ns = opaque;
@@ -281,6 +401,7 @@ static void *slirp_thread(void *opaque)
 		ns->pfd[0] = (struct pollfd){ .fd = ns->wake_fd, .events = POLLIN };
 		ns->npfd = 1;
 		ns->fn.pollfds_fill(ns->slirp, &timeout, add_poll, ns);
+		recount_sockets(ns, now);
 		for (struct slirp_timer *t = ns->timers; t; t = t->next) {
 			if (t->expire_ms < 0)
 				continue;
@@ -310,6 +431,31 @@ static void *slirp_thread(void *opaque)
 
 /* ---- public ---- */
 
+/* Lock held. True if this guest frame may make slirp open a host socket: a
+ * TCP SYN, a UDP datagram from a source port not seen lately (slirp keeps
+ * one socket per guest UDP source port), an ICMP echo beyond the gateway. */
+static bool may_open_socket(struct net_slirp *ns, const uint8_t *f, size_t len)
+{
+	const uint8_t *l4 = ipv4_l4(f, len);
+	if (!l4)
+		return false;
+	switch (f[23]) {
+	case 6:  /* TCP */
+		return (size_t)(l4 - f) + 14 <= len && (l4[13] & 0x12) == 0x02;
+	case 17: { /* UDP */
+		uint16_t port = be16(l4), *slot = &ns->udp_recent[port % 64];
+		if (*slot == (uint16_t)(port + 1))
+			return false;
+		*slot = (uint16_t)(port + 1);
+		return true;
+	}
+	case 1:  /* ICMP echo request to a host beyond 10.0.2.2 */
+		return l4[0] == 8 && be32(f + 30) != NET_USER_GATEWAY;
+	default:
+		return false;
+	}
+}
+
 void net_slirp_send(void *opaque, const uint8_t *frame, size_t len)
 {
 	struct net_slirp *ns = opaque;
@@ -317,6 +463,23 @@ void net_slirp_send(void *opaque, const uint8_t *frame, size_t len)
 	if (len > INT32_MAX)
 		return;
 	pthread_mutex_lock(&ns->lock);
+	if (blocked_loopback(ns, frame, len)) {
+		pthread_mutex_unlock(&ns->lock);
+		pr_guest("user network: packet to the host's loopback dropped (allow with --net "
+			 "user,host-loopback=on)");
+		return;
+	}
+	if (may_open_socket(ns, frame, len)) {
+		if (ns->nsock + ns->opened >= NET_SLIRP_MAX_SOCKETS) {
+			/* At the cap: what would open another socket is dropped (TCP
+			 * retries, UDP is unreliable anyway) until some close. */
+			pthread_mutex_unlock(&ns->lock);
+			pr_guest("user network: %u host sockets open (the cap): new connection "
+				 "dropped", NET_SLIRP_MAX_SOCKETS);
+			return;
+		}
+		ns->opened++;
+	}
 	ns->fn.input(ns->slirp, frame, (int)len);
 	pthread_mutex_unlock(&ns->lock);
 	wake(ns); /* the input may have opened sockets: re-read the set */
@@ -340,6 +503,7 @@ int net_slirp_create(const struct net_config *cfg, net_slirp_rx_fn rx, void *rx_
 	pthread_mutex_init(&ns->lock, NULL);
 	ns->rx = rx;
 	ns->rx_opaque = rx_opaque;
+	ns->host_loopback = cfg->host_loopback;
 	ns->cap = 16;
 	ns->wake_fd = -1;
 	ns->pfd = calloc(ns->cap, sizeof(*ns->pfd));
@@ -366,6 +530,9 @@ int net_slirp_create(const struct net_config *cfg, net_slirp_rx_fn rx, void *rx_
 		.vnameserver = ip4(htonl(NET_USER_DNS)),
 		.if_mtu = 0,   /* defaults: 1500 */
 		.if_mru = 0,
+		/* slirp's own switch would also refuse the replies of udp
+		 * hostfwd flows (they go to 10.0.2.2): blocked_loopback()
+		 * enforces the policy instead. */
 		.disable_host_loopback = false,
 		.enable_emu = false,
 	};

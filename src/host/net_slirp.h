@@ -5,7 +5,11 @@
  * Threads: one "slirp" thread polls slirp's sockets and runs its timers;
  * every libslirp call (from that thread or from net_slirp_send() on the I/O
  * thread) is made with the stack's mutex held. Frames for the guest go to
- * the rx callback with that mutex held: the callback must only queue them. */
+ * the rx callback with that mutex held: the callback must only queue them.
+ *
+ * Exposure (docs/SECURITY.md): the guest reaches whatever the host can reach
+ * (NAT through host sockets), but not the host's loopback unless
+ * cfg->host_loopback; host sockets are capped at NET_SLIRP_MAX_SOCKETS. */
 #ifndef MYVMM_NET_SLIRP_H
 #define MYVMM_NET_SLIRP_H
 #include <stdbool.h>
@@ -16,6 +20,9 @@ struct net_config;
 struct net_slirp;
 
 #define NET_SLIRP_ERR_LEN 256
+/* At most this many host sockets for the guest's connections and UDP flows
+ * (plus the forwards): a frame that would open one more is dropped. */
+#define NET_SLIRP_MAX_SOCKETS 256
 
 /* Frames from the network to the guest (called with the stack mutex held). */
 typedef void (*net_slirp_rx_fn)(void *opaque, const uint8_t *frame, size_t len);

@@ -160,7 +160,7 @@ static int msi_route(void *opaque, unsigned vec, uint64_t addr, uint32_t data)
 		if ((r = irq_routing_alloc_msi(v->rt, &v->gsi[vec])) ||
 		    (r = irq_routing_set_msi(v->rt, v->gsi[vec], addr, data)) ||
 		    (r = kvm_irqfd(v->rt->vm_fd, efd, v->gsi[vec], true))) {
-			pr_warn("MSI-X vector %u: %s", vec, strerror(-r));
+			pr_warn_rl("MSI-X vector %u: %s", vec, strerror(-r));
 			close(efd);
 			return r;
 		}
@@ -175,7 +175,7 @@ static void msi_fire(void *opaque, unsigned vec)
 	struct kvm_msi_vecs *v = opaque;
 	uint64_t one = 1;
 	if (vec < v->nvec && v->efd[vec] >= 0 && write(v->efd[vec], &one, sizeof(one)) < 0)
-		pr_warn("MSI irqfd write: %s", strerror(errno));
+		pr_warn_rl("MSI irqfd write: %s", strerror(errno));
 }
 
 const struct msi_sink_ops kvm_msi_sink_ops = { .route = msi_route, .fire = msi_fire };

@@ -41,7 +41,7 @@ static void vm_irq_set(void *opaque, uint32_t gsi, int level)
 	struct vm *vm = opaque;
 	struct kvm_irq_level l = { .irq = gsi, .level = level };
 	if (ioctl(vm->fd, KVM_IRQ_LINE, &l) < 0)
-		pr_warn("KVM_IRQ_LINE gsi %u: %s", gsi, strerror(errno));
+		pr_warn_rl("KVM_IRQ_LINE gsi %u: %s", gsi, strerror(errno));
 }
 
 static void vm_ctl_stop(void *opaque, enum stop_reason why, int value)
@@ -185,15 +185,13 @@ static int setup_irqchip(struct vm *vm, char *err)
 }
 
 /* Wraps a virtio device in a PCI transport and records it for teardown. */
-static int add_virtio(struct vm *vm, enum vm_virtio_kind kind, struct virtio_dev *vd,
-		      unsigned slot)
+static int add_virtio(struct vm *vm, struct virtio_dev *vd, unsigned slot)
 {
 	struct virtio_pci_params p = {
 		.bus = vm->pci, .slot = slot, .mem = &vm->mem, .loop = vm->host->loop,
 		.vm_fd = vm->fd, .rt = vm->irqrt,
 	};
 	unsigned i = vm->nvirtio++;
-	vm->virtio[i].kind = kind;
 	vm->virtio[i].dev = vd;
 	return virtio_pci_create(vd, &p, &vm->virtio[i].pci);
 }
@@ -214,7 +212,7 @@ static int setup_net(struct vm *vm, char *err)
 		ERRF("virtio-net: %s", strerror(-r));
 		return r;
 	}
-	if ((r = add_virtio(vm, VM_VIRTIO_NET, vd, VM_SLOT_NET))) {
+	if ((r = add_virtio(vm, vd, VM_SLOT_NET))) {
 		ERRF("virtio-net: virtio-pci: %s", strerror(-r));
 		return r;
 	}
@@ -240,28 +238,32 @@ static int setup_pci_devices(struct vm *vm, char *err)
 		return r;
 	}
 	if ((r = virtio_rng_create(vm->host->loop, &vd)) ||
-	    (r = add_virtio(vm, VM_VIRTIO_RNG, vd,
+	    (r = add_virtio(vm, vd,
 			    vm_firmware_wanted(vm->cfg) ? VM_SLOT_RNG_FW : VM_SLOT_RNG))) {
 		ERRF("virtio-rng: %s", strerror(-r));
 		return r;
 	}
 	if (vm->cfg->virtio_console) {
 		if ((r = virtio_console_create(&vm->host->console_out, &vd)) ||
-		    (r = add_virtio(vm, VM_VIRTIO_CONSOLE, vd, VM_SLOT_CONSOLE))) {
+		    (r = add_virtio(vm, vd, VM_SLOT_CONSOLE))) {
 			ERRF("virtio-console: %s", strerror(-r));
 			return r;
 		}
 		vm->vcon = vd;
 	}
 	for (unsigned i = 0; i < vm->cfg->ndisks; i++) {
+		const struct disk_config *dc = &vm->cfg->disks[i];
+		struct blk_params bp = { .path = dc->path, .ro = dc->ro,
+					 .direct = dc->cache == DISK_CACHE_NONE,
+					 .format = dc->format, .serial = dc->serial };
 		char berr[256] = "";
-		if (vm->cfg->disks[i].iface != DISK_IF_VIRTIO)
+		if (dc->iface != DISK_IF_VIRTIO)
 			continue;
-		if ((r = virtio_blk_create(&vm->cfg->disks[i], vm->host->loop, &vd, berr))) {
+		if ((r = virtio_blk_create(&bp, vm->host->loop, &vd, berr))) {
 			ERRF("--disk %s: %s", vm->cfg->disks[i].path, berr[0] ? berr : strerror(-r));
 			return r;
 		}
-		if ((r = add_virtio(vm, VM_VIRTIO_BLK, vd, VM_SLOT_DISK0 + i))) {
+		if ((r = add_virtio(vm, vd, VM_SLOT_DISK0 + i))) {
 			ERRF("--disk %s: virtio-pci: %s", vm->cfg->disks[i].path, strerror(-r));
 			return r;
 		}
@@ -278,12 +280,7 @@ static void destroy_pci_devices(struct vm *vm)
 	vm->net = NULL;
 	for (unsigned i = vm->nvirtio; i-- > 0;) {
 		virtio_pci_destroy(vm->virtio[i].pci);
-		switch (vm->virtio[i].kind) {
-		case VM_VIRTIO_RNG:     virtio_rng_destroy(vm->virtio[i].dev); break;
-		case VM_VIRTIO_CONSOLE: virtio_console_destroy(vm->virtio[i].dev); break;
-		case VM_VIRTIO_BLK:     virtio_blk_destroy(vm->virtio[i].dev); break;
-		case VM_VIRTIO_NET:     virtio_net_destroy(vm->virtio[i].dev); break;
-		}
+		virtio_dev_destroy(vm->virtio[i].dev);
 	}
 	vm->nvirtio = 0;
 	vm->vcon = NULL;

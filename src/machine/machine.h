@@ -51,8 +51,6 @@ struct vm_host_ctx {
 	struct evloop *loop;          /* the I/O thread's loop (main.c owns it) */
 };
 
-enum vm_virtio_kind { VM_VIRTIO_RNG, VM_VIRTIO_CONSOLE, VM_VIRTIO_BLK, VM_VIRTIO_NET };
-
 struct vm {
 	const struct vm_config *cfg;
 	struct vm_host_ctx *host;
@@ -88,8 +86,7 @@ struct vm {
 	struct net_slirp *net;        /* user network, NULL unless --net user */
 	unsigned nvirtio;
 	struct {
-		enum vm_virtio_kind kind;
-		struct virtio_dev *dev;
+		struct virtio_dev *dev;   /* freed through dev->ops->destroy */
 		struct virtio_pci *pci;
 	} virtio[VM_MAX_VIRTIO];
 };

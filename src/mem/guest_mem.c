@@ -4,7 +4,9 @@
 
 #include <errno.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #define GMEM_MIN_RAM (16 * MiB)
 #define PAGE_SIZE_4K 4096ULL
@@ -51,16 +53,24 @@ int gmem_e820(uint64_t ram_size, struct e820_entry *out, int max)
 
 #define GMEM_HUGE (2 * MiB)
 
-/* An anonymous mapping whose start is 2 MiB aligned, so that guest-physical
+/* A mapping (anonymous, or of fd at off) whose start is 2 MiB aligned, so that guest-physical
  * and host-virtual 2 MiB boundaries coincide (KVM can then map guest RAM
  * with large pages). NULL with errno on failure. */
-static void *map_aligned(uint64_t size)
+static void *map_aligned(uint64_t size, int fd, uint64_t off)
 {
-	uint8_t *p = mmap(NULL, size + GMEM_HUGE, PROT_READ | PROT_WRITE,
+	/* Anonymous RAM is mapped in one go; shared RAM over a reserved window. */
+	uint8_t *p = mmap(NULL, size + GMEM_HUGE, fd < 0 ? PROT_READ | PROT_WRITE : PROT_NONE,
 			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (p == MAP_FAILED)
 		return NULL;
 	uintptr_t a = ((uintptr_t)p + GMEM_HUGE - 1) & ~(uintptr_t)(GMEM_HUGE - 1);
+	if (fd >= 0 && mmap((void *)a, size, PROT_READ | PROT_WRITE,
+			    MAP_SHARED | MAP_FIXED | MAP_NORESERVE, fd, (off_t)off) == MAP_FAILED) {
+		int e = errno;
+		munmap(p, size + GMEM_HUGE);
+		errno = e;
+		return NULL;
+	}
 	/* Trim the slack before and after the aligned window. */
 	if (a > (uintptr_t)p)
 		munmap(p, a - (uintptr_t)p);
@@ -69,16 +79,29 @@ static void *map_aligned(uint64_t size)
 	return (void *)a;
 }
 
-int gmem_alloc(struct guest_mem *m, uint64_t ram_size)
+static int alloc(struct guest_mem *m, uint64_t ram_size, bool shared)
 {
 	struct gmem_region plan[GMEM_MAX_REGIONS];
 	int nr = gmem_plan(ram_size, plan, GMEM_MAX_REGIONS);
+	uint64_t off = 0;
 
 	memset(m, 0, sizeof(*m));
+	m->fd = -1;
 	if (nr < 0)
 		return nr;
+	if (shared) {
+		m->fd = memfd_create("myvmm-guest-ram", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+		if (m->fd < 0)
+			return -errno;
+		if (ftruncate(m->fd, (off_t)ram_size) < 0 ||
+		    fcntl(m->fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0) {
+			int err = -errno;
+			gmem_free(m);
+			return err;
+		}
+	}
 	for (int i = 0; i < nr; i++) {
-		void *p = map_aligned(plan[i].size);
+		void *p = map_aligned(plan[i].size, m->fd, off);
 		if (!p) {
 			int err = -errno;
 			gmem_free(m);
@@ -96,10 +119,22 @@ int gmem_alloc(struct guest_mem *m, uint64_t ram_size)
 			madvise((uint8_t *)p + skip, plan[i].size - skip, MADV_HUGEPAGE);
 		m->r[i] = plan[i];
 		m->r[i].hva = p;
+		m->fd_offset[i] = off;
 		m->nr = i + 1;
+		off += plan[i].size;
 	}
 	m->ram_size = ram_size;
 	return 0;
+}
+
+int gmem_alloc(struct guest_mem *m, uint64_t ram_size)
+{
+	return alloc(m, ram_size, false);
+}
+
+int gmem_alloc_shared(struct guest_mem *m, uint64_t ram_size)
+{
+	return alloc(m, ram_size, true);
 }
 
 void gmem_free(struct guest_mem *m)
@@ -107,7 +142,10 @@ void gmem_free(struct guest_mem *m)
 	for (int i = 0; i < m->nr; i++)
 		if (m->r[i].hva)
 			munmap(m->r[i].hva, m->r[i].size);
+	if (m->fd > 0)
+		close(m->fd);
 	memset(m, 0, sizeof(*m));
+	m->fd = -1;
 }
 
 void *gmem_ptr(const struct guest_mem *m, uint64_t gpa, uint64_t len)

@@ -20,6 +20,8 @@ struct guest_mem {
 	struct gmem_region r[GMEM_MAX_REGIONS];
 	int nr;
 	uint64_t ram_size;       /* total RAM bytes requested (--mem) */
+	int fd;                  /* shared RAM: the memfd behind every region; else -1 */
+	uint64_t fd_offset[GMEM_MAX_REGIONS]; /* shared RAM: where r[i] starts in fd */
 };
 
 /* e820 entry types (Linux boot protocol / ACPI). */
@@ -43,6 +45,10 @@ int gmem_e820(uint64_t ram_size, struct e820_entry *out, int max);
 /* mmap()s the planned regions (MAP_NORESERVE, anonymous). -ENOMEM if the host
  * cannot back it. */
 int gmem_alloc(struct guest_mem *m, uint64_t ram_size);
+/* Like gmem_alloc, but RAM is one memfd mapped MAP_SHARED (sealed against
+ * shrinking and growing), so another process (a vhost-user back-end) can map
+ * it: m->fd and m->fd_offset[i] say where region i is. */
+int gmem_alloc_shared(struct guest_mem *m, uint64_t ram_size);
 void gmem_free(struct guest_mem *m);
 
 /* Host pointer for [gpa, gpa+len) if it lies wholly in one region, else NULL.

@@ -135,7 +135,7 @@ static void draw(const struct display_frame *fr, void *arg)
 		ui->tex = s->CreateTexture(ui->ren, SDL_PIXELFORMAT_ARGB8888,
 					   SDL_TEXTUREACCESS_STREAMING, (int)fr->width, (int)fr->height);
 		if (!ui->tex) {
-			pr_warn("display: texture %ux%u: %s", fr->width, fr->height, s->GetError());
+			pr_warn_rl("display: texture %ux%u: %s", fr->width, fr->height, s->GetError());
 			ui->tex_w = ui->tex_h = 0;
 			return;
 		}

@@ -171,7 +171,8 @@ static void *vcpu_thread(void *arg)
 		int r = ioctl(v->fd, KVM_RUN, 0);
 		if (r < 0) {
 			if (errno == EINTR || errno == EAGAIN) {
-				v->run->immediate_exit = 0;
+				/* atomic: vcpu_kick() stores it from another thread */
+				__atomic_store_n(&v->run->immediate_exit, 0, __ATOMIC_RELAXED);
 				continue;
 			}
 			pr_err("vcpu%u: KVM_RUN failed: %s", v->id, strerror(errno));

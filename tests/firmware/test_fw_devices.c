@@ -1,7 +1,7 @@
 /* Unit tests for the firmware-mode pieces: PCI multi-function config access
  * (PIIX at 00:01.x), the expansion ROM BAR (the display's VGA BIOS) and the
  * 8237 DMA port stubs. */
-#include <check.h>
+#include "../unit/check_util.h"
 #include <errno.h>
 #include <stdlib.h>
 
@@ -134,17 +134,5 @@ START_TEST(dma_ports_accept_and_read_back)
 }
 END_TEST
 
-int main(void)
-{
-	Suite *s = suite_create("fw_devices");
-	TCase *tc = tcase_create("core");
-	tcase_add_test(tc, multifunction_visible_behind_fn0);
-	tcase_add_test(tc, expansion_rom_bar);
-	tcase_add_test(tc, dma_ports_accept_and_read_back);
-	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+CHECK_MAIN("fw_devices", multifunction_visible_behind_fn0, expansion_rom_bar,
+	dma_ports_accept_and_read_back)

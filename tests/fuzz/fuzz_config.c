@@ -1,6 +1,7 @@
 /* libFuzzer: user-supplied configuration text. Byte 0 picks the entry point:
  * config_load_text (an INI file), parse_size, parse_duration_ms, parse_disk, parse_net,
- * or config_parse_args on NUL-separated argv words. Nested `config = FILE`
+ * config_parse_args on NUL-separated argv words, or qemu_args_parse (the QEMU
+ * command-line translator) on NUL-separated words. Nested `config = FILE`
  * keys are refused by starting at the maximum nesting depth, so no host file
  * is ever opened. Checks: failures are -errno with a non-empty error line,
  * successes leave a config that config_validate and config_free accept. */
@@ -10,6 +11,7 @@
 #include <string.h>
 
 #include "cli/config.h"
+#include "cli/qemu_args.h"
 
 static void check_ret(int ret, const char *err)
 {
@@ -36,7 +38,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	config_init(&c);
 	c.config_depth = 4; /* CONFIG_MAX_DEPTH: "config = x" fails without opening x */
 	err[0] = 0;
-	switch (data[0] % 6) {
+	switch (data[0] % 7) {
 	case 0:
 		ret = config_load_text(&c, s, "fuzz.conf", (data[0] & 0x80) ? "/nonexistent" : NULL, err);
 		check_ret(ret, err);
@@ -70,6 +72,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		break;
 	}
+	case 6: {
+		/* QEMU words; then the result must validate or fail cleanly */
+		char *argv[33];
+		int argc = 0;
+		for (size_t i = 0; i < size - 1 && argc < 32; i += strlen(s + i) + 1)
+			argv[argc++] = s + i;
+		argv[argc] = NULL;
+		ret = qemu_args_parse(&c, argc, argv, err);
+		check_ret(ret, err);
+		if (ret == 0 && (!c.qemu_mode || !c.no_default_console))
+			abort();
+		break;
+	}
 	case 4: {
 		/* argv: "myvmm" then the NUL-separated words of s */
 		char *argv[34];
@@ -91,7 +106,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	}
 	err[0] = 0;
-	check_ret(config_validate(&c, err), err);
+	ret = config_validate(&c, err);
+	check_ret(ret, err);
+	if (ret == 0 && config_finish(&c) == 0 && !config_boot_firmware(&c) && !c.cmdline &&
+	    !c.no_default_console)
+		abort(); /* a kernel boot always has a command line after config_finish */
 	if (c.ndisks > CONFIG_MAX_DISKS)
 		abort();
 	config_free(&c);

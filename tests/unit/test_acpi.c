@@ -1,5 +1,5 @@
 /* Unit tests for the ACPI table builder (src/devices/acpi.c). */
-#include <check.h>
+#include "check_util.h"
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -507,33 +507,6 @@ START_TEST(find_table_rejects_garbage)
 }
 END_TEST
 
-static Suite *acpi_suite(void)
-{
-	Suite *s = suite_create("acpi");
-	TCase *tc = tcase_create("core");
-
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, rsdp_and_checksums);
-	tcase_add_test(tc, xsdt_rsdt_entries);
-	tcase_add_test(tc, madt_cpu_counts);
-	tcase_add_test(tc, fadt_fields);
-	tcase_add_test(tc, facs_alignment_odd_base);
-	tcase_add_test(tc, mcfg_fields);
-	tcase_add_test(tc, dsdt_content);
-	tcase_add_test(tc, pci0_hook);
-	tcase_add_test(tc, enospc_no_overflow);
-	tcase_add_test(tc, invalid_configs);
-	tcase_add_test(tc, tables_above_4g);
-	tcase_add_test(tc, find_table_rejects_garbage);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(acpi_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+CHECK_MAIN_TIMEOUT("acpi", 60, rsdp_and_checksums, xsdt_rsdt_entries, madt_cpu_counts,
+	fadt_fields, facs_alignment_odd_base, mcfg_fields, dsdt_content, pci0_hook,
+	enospc_no_overflow, invalid_configs, tables_above_4g, find_table_rejects_garbage)

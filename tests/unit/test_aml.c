@@ -1,5 +1,5 @@
 /* Unit tests for the AML writer (src/devices/aml.c). */
-#include <check.h>
+#include "check_util.h"
 #include <errno.h>
 #include <stdlib.h>
 #include <stdint.h>
@@ -353,30 +353,6 @@ START_TEST(sticky_error)
 }
 END_TEST
 
-static Suite *aml_suite(void)
-{
-	Suite *s = suite_create("aml");
-	TCase *tc = tcase_create("core");
-
-	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, pkglen_boundaries);
-	tcase_add_test(tc, pkglen_close_bodies);
-	tcase_add_test(tc, name_paths);
-	tcase_add_test(tc, integers_strings);
-	tcase_add_test(tc, eisaid);
-	tcase_add_test(tc, nested_objects);
-	tcase_add_test(tc, resource_template);
-	tcase_add_test(tc, enospc_every_cap);
-	tcase_add_test(tc, sticky_error);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(aml_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+CHECK_MAIN_TIMEOUT("aml", 30, pkglen_boundaries, pkglen_close_bodies, name_paths,
+	integers_strings, eisaid, nested_objects, resource_template, enospc_every_cap,
+	sticky_error)

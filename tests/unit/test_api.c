@@ -211,16 +211,5 @@ START_TEST(unknown_paths_and_methods)
 }
 END_TEST
 
-int main(void)
-{
-	Suite *s = suite_create("api");
-	TCase *tc = tcase_create("core");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, describe_instance);
-	tcase_add_test(tc, machine_config);
-	tcase_add_test(tc, boot_source_drives_net);
-	tcase_add_test(tc, actions_and_states);
-	tcase_add_test(tc, unknown_paths_and_methods);
-	suite_add_tcase(s, tc);
-	return run_suite(s);
-}
+CHECK_MAIN_FIXTURE("api", setup, teardown, describe_instance, machine_config,
+	boot_source_drives_net, actions_and_states, unknown_paths_and_methods)

@@ -382,18 +382,5 @@ START_TEST(dirty_spans)
 }
 END_TEST
 
-int main(void)
-{
-	Suite *s = suite_create("bochs_display");
-	TCase *tc = tcase_create("core");
-	tcase_add_test(tc, pci_identity);
-	tcase_add_test(tc, dispi_id_and_qext);
-	tcase_add_test(tc, mode_set);
-	tcase_add_test(tc, mode_invalid);
-	tcase_add_test(tc, screen_info);
-	tcase_add_test(tc, clear_stays_in_vram);
-	tcase_add_test(tc, frame_extent);
-	tcase_add_test(tc, dirty_spans);
-	suite_add_tcase(s, tc);
-	return run_suite(s);
-}
+CHECK_MAIN("bochs_display", pci_identity, dispi_id_and_qext, mode_set, mode_invalid,
+	screen_info, clear_stays_in_vram, frame_extent, dirty_spans)

@@ -97,13 +97,4 @@ START_TEST(remove_and_many)
 }
 END_TEST
 
-int main(void)
-{
-	Suite *s = suite_create("bus");
-	TCase *tc = tcase_create("core");
-	tcase_add_test(tc, add_rejects_bad_ranges);
-	tcase_add_test(tc, dispatch_offsets_and_misses);
-	tcase_add_test(tc, remove_and_many);
-	suite_add_tcase(s, tc);
-	return run_suite(s);
-}
+CHECK_MAIN("bus", add_rejects_bad_ranges, dispatch_offsets_and_misses, remove_and_many)

@@ -157,13 +157,4 @@ START_TEST(system_ports)
 }
 END_TEST
 
-int main(void)
-{
-	Suite *s = suite_create("chipset");
-	TCase *tc = tcase_create("core");
-	tcase_add_test(tc, pm_s5_and_button);
-	tcase_add_test(tc, pci_config);
-	tcase_add_test(tc, system_ports);
-	suite_add_tcase(s, tc);
-	return run_suite(s);
-}
+CHECK_MAIN("chipset", pm_s5_and_button, pci_config, system_ports)

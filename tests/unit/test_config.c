@@ -88,7 +88,9 @@ START_TEST(args_bad)
 		{ "--cpus", "x", "not a number" }, { "--cpus", "-1", "not a number" },
 		{ "--console", "bogus", "unknown console" }, { "--console", "file:", "unknown console" },
 		{ "--timeout", "soon", "not a duration" }, { "--bogus", NULL, "unknown option" },
-		{ "stray", NULL, "unexpected argument" },
+		{ "k1", "k2", "unexpected argument" }, { "--ker", "x", "did you mean --kernel?" },
+		{ "-kernel", "x", "did you mean --kernel?" }, { "--cpu", "2", "did you mean --cpus?" },
+		{ "--no-reboot=1", NULL, "takes no value" }, { "-smp", "2", "did you mean --cpus?" },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct vm_config c;
@@ -218,19 +220,5 @@ START_TEST(args_reparse_after_cluster)
 }
 END_TEST
 
-int main(void)
-{
-	Suite *s = suite_create("config");
-	TCase *tc = tcase_create("core");
-	tcase_add_test(tc, sizes);
-	tcase_add_test(tc, durations);
-	tcase_add_test(tc, args_good);
-	tcase_add_test(tc, args_defaults);
-	tcase_add_test(tc, args_bad);
-	tcase_add_test(tc, missing_value_and_kernel);
-	tcase_add_test(tc, set_by_key);
-	tcase_add_test(tc, disks);
-	tcase_add_test(tc, args_reparse_after_cluster);
-	suite_add_tcase(s, tc);
-	return run_suite(s);
-}
+CHECK_MAIN("config", sizes, durations, args_good, args_defaults, args_bad,
+	missing_value_and_kernel, set_by_key, disks, args_reparse_after_cluster)

@@ -86,13 +86,4 @@ START_TEST(cmdline_overrides_file)
 }
 END_TEST
 
-int main(void)
-{
-	Suite *s = suite_create("config_file");
-	TCase *tc = tcase_create("core");
-	tcase_add_test(tc, good_file);
-	tcase_add_test(tc, bad_files);
-	tcase_add_test(tc, cmdline_overrides_file);
-	suite_add_tcase(s, tc);
-	return run_suite(s);
-}
+CHECK_MAIN("config_file", good_file, bad_files, cmdline_overrides_file)

@@ -158,15 +158,4 @@ START_TEST(json)
 }
 END_TEST
 
-int main(void)
-{
-	Suite *s = suite_create("console");
-	TCase *tc = tcase_create("core");
-	tcase_add_test(tc, escapes);
-	tcase_add_test(tc, expect_lines);
-	tcase_add_test(tc, kept_lines);
-	tcase_add_test(tc, exit_codes);
-	tcase_add_test(tc, json);
-	suite_add_tcase(s, tc);
-	return run_suite(s);
-}
+CHECK_MAIN("console", escapes, expect_lines, kept_lines, exit_codes, json)

@@ -127,12 +127,12 @@ static void done_cb(void *opaque, const struct blk_req *req, uint64_t tag, uint8
  * serves it with format=raw. */
 START_TEST(backend_refuses_qcow2)
 {
-	struct disk_config d = { 0 };
+	struct blk_params d = { 0 };
 	struct blk_backend *b = NULL;
 	char err[256] = "", cmd[256];
 	make_dir();
 	const char *q = qemu_img("qcow2", "");
-	d.path = (char *)q;
+	d.path = q;
 	ck_assert_int_eq(blk_backend_open(&d, 8, done_cb, NULL, &b, err), -EMEDIUMTYPE);
 	ck_assert_ptr_null(b);
 	ck_assert_ptr_nonnull(strstr(err, "is a qcow2 image"));

@@ -107,18 +107,11 @@ START_TEST(stops)
 	r->exit_reason = KVM_EXIT_INTR;
 	exit_decode(r, RUN_SIZE, &x);
 	ck_assert_int_eq(x.action, EXIT_CONTINUE);
+	r->exit_reason = KVM_EXIT_DEBUG; /* gdb: breakpoint or step */
+	exit_decode(r, RUN_SIZE, &x);
+	ck_assert_int_eq(x.action, EXIT_DEBUG);
 	free(r);
 }
 END_TEST
 
-int main(void)
-{
-	Suite *s = suite_create("exit");
-	TCase *tc = tcase_create("decode");
-	tcase_add_test(tc, pio_out);
-	tcase_add_test(tc, pio_malformed);
-	tcase_add_test(tc, mmio);
-	tcase_add_test(tc, stops);
-	suite_add_tcase(s, tc);
-	return run_suite(s);
-}
+CHECK_MAIN("exit", pio_out, pio_malformed, mmio, stops)

@@ -423,21 +423,6 @@ START_TEST(test_acpi_bad_config)
 }
 END_TEST
 
-int main(void)
-{
-	Suite *s = suite_create("fw_cfg");
-	TCase *tc = tcase_create("core");
-
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, test_signature_id);
-	tcase_add_test(tc, test_numbered_items);
-	tcase_add_test(tc, test_file_dir_sorted);
-	tcase_add_test(tc, test_file_byte_read);
-	tcase_add_test(tc, test_bad_selector_zero);
-	tcase_add_test(tc, test_dma_read_skip_select);
-	tcase_add_test(tc, test_dma_errors);
-	tcase_add_test(tc, test_acpi_loader);
-	tcase_add_test(tc, test_acpi_bad_config);
-	suite_add_tcase(s, tc);
-	return run_suite(s);
-}
+CHECK_MAIN_FIXTURE("fw_cfg", setup, teardown, test_signature_id, test_numbered_items,
+	test_file_dir_sorted, test_file_byte_read, test_bad_selector_zero,
+	test_dma_read_skip_select, test_dma_errors, test_acpi_loader, test_acpi_bad_config)

@@ -1,9 +1,14 @@
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "check_util.h"
 #include "mem/guest_mem.h"
+#include "mem/mem_file.h"
 #include "machine/pc_map.h"
 
 static void expect_e820(uint64_t ram, const struct e820_entry *want, int nwant)
@@ -118,17 +123,79 @@ START_TEST(zero_only_where_needed)
 }
 END_TEST
 
-int main(void)
+/* Shared RAM: one sealed memfd behind both regions; another mapping of the
+ * fd at a region's fd_offset (what a vhost-user back-end does) sees the
+ * guest's bytes, and the file cannot be shrunk or grown. */
+START_TEST(shared_ram)
 {
-	Suite *s = suite_create("guest_mem");
-	TCase *tc = tcase_create("core");
-	tcase_add_test(tc, e820_128m);
-	tcase_add_test(tc, e820_3g);
-	tcase_add_test(tc, e820_5g);
-	tcase_add_test(tc, e820_8g);
-	tcase_add_test(tc, plan_rejects);
-	tcase_add_test(tc, ptr_bounds);
-	tcase_add_test(tc, zero_only_where_needed);
-	suite_add_tcase(s, tc);
-	return run_suite(s);
+	struct guest_mem m;
+	ck_assert_int_eq(gmem_alloc_shared(&m, 5 * GiB), 0);
+	ck_assert_int_eq(m.nr, 2);
+	ck_assert_int_ge(m.fd, 0);
+	ck_assert_uint_eq(m.fd_offset[0], 0);
+	ck_assert_uint_eq(m.fd_offset[1], m.r[0].size);
+	ck_assert_uint_eq((uintptr_t)m.r[1].hva % (2 * MiB), 0);
+	ck_assert_int_eq(gmem_write(&m, 4 * GiB + 4096, "peer", 4), 0);
+	uint8_t *peer = mmap(NULL, 8192, PROT_READ, MAP_SHARED, m.fd,
+			     (off_t)(m.fd_offset[1]));
+	ck_assert_ptr_ne(peer, MAP_FAILED);
+	ck_assert_mem_eq(peer + 4096, "peer", 4);
+	munmap(peer, 8192);
+	ck_assert_int_ne(ftruncate(m.fd, 4096), 0);
+	ck_assert_int_ne(ftruncate(m.fd, 6 * GiB), 0);
+	int fd = m.fd;
+	gmem_free(&m);
+	ck_assert_int_eq(m.fd, -1);
+	ck_assert_int_lt(fcntl(fd, F_GETFD), 0); /* closed */
+	/* Anonymous RAM has no fd. */
+	ck_assert_int_eq(gmem_alloc(&m, 64 * MiB), 0);
+	ck_assert_int_eq(m.fd, -1);
+	gmem_free(&m);
 }
+END_TEST
+
+/* A RAM snapshot file holds only the used pages (holes elsewhere), and a
+ * private mapping of it restores the bytes without touching the file on
+ * writes (copy-on-write: another VM can share it). */
+START_TEST(snapshot_file)
+{
+	struct guest_mem m, n;
+	char path[] = "/tmp/myvmm-memfile-XXXXXX";
+	uint64_t written = 0;
+	int fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	unlink(path);
+	ck_assert_int_eq(gmem_alloc(&m, 5 * GiB), 0);
+	ck_assert_int_eq(gmem_write(&m, 0x1000, "low", 3), 0);
+	ck_assert_int_eq(gmem_write(&m, 4 * GiB + 0x123456, "high", 4), 0);
+	uint8_t zero[4096] = { 0 };
+	ck_assert_int_eq(gmem_write(&m, 0x200000, zero, sizeof(zero)), 0); /* touched, zero */
+	ck_assert_int_eq(gmem_save_file(&m, fd, &written), 0);
+	ck_assert_uint_eq(written, 2 * 4096);
+	struct stat st;
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	ck_assert_uint_eq((uint64_t)st.st_size, 5 * GiB);
+	ck_assert_uint_le((uint64_t)st.st_blocks * 512, 64 * 1024); /* sparse */
+	gmem_free(&m);
+
+	ck_assert_int_eq(gmem_alloc(&n, 5 * GiB), 0);
+	ck_assert_int_eq(gmem_map_file(&n, fd), 0);
+	char buf[4];
+	ck_assert_int_eq(gmem_read(&n, 0x1000, buf, 3), 0);
+	ck_assert_mem_eq(buf, "low", 3);
+	ck_assert_int_eq(gmem_read(&n, 4 * GiB + 0x123456, buf, 4), 0);
+	ck_assert_mem_eq(buf, "high", 4);
+	ck_assert_int_eq(gmem_write(&n, 0x1000, "NEW", 3), 0);
+	ck_assert_int_eq(pread(fd, buf, 3, 0x1000), 3);
+	ck_assert_mem_eq(buf, "low", 3); /* the file is unchanged */
+	gmem_free(&n);
+
+	ck_assert_int_eq(gmem_alloc(&n, 64 * MiB), 0);
+	ck_assert_int_eq(gmem_map_file(&n, fd), -EINVAL); /* another RAM size */
+	gmem_free(&n);
+	close(fd);
+}
+END_TEST
+
+CHECK_MAIN("guest_mem", e820_128m, e820_3g, e820_5g, e820_8g, plan_rejects, ptr_bounds,
+	zero_only_where_needed, shared_ram, snapshot_file)

@@ -106,16 +106,5 @@ START_TEST(connection_close_and_http10)
 }
 END_TEST
 
-int main(void)
-{
-	Suite *s = suite_create("http");
-	TCase *tc = tcase_create("core");
-	tcase_add_test(tc, simple_get);
-	tcase_add_test(tc, put_with_body_and_pipelining);
-	tcase_add_test(tc, incomplete_needs_more);
-	tcase_add_test(tc, rejects);
-	tcase_add_test(tc, bounds);
-	tcase_add_test(tc, connection_close_and_http10);
-	suite_add_tcase(s, tc);
-	return run_suite(s);
-}
+CHECK_MAIN("http", simple_get, put_with_body_and_pipelining, incomplete_needs_more, rejects,
+	bounds, connection_close_and_http10)

@@ -1,5 +1,5 @@
 /* Unit tests for the i8042 controller, keyboard and mouse. */
-#include <check.h>
+#include "check_util.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -352,31 +352,6 @@ START_TEST(test_overflow_hostile)
 }
 END_TEST
 
-static Suite *i8042_suite(void)
-{
-	Suite *su = suite_create("i8042");
-	TCase *tc = tcase_create("core");
-
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, test_self_test_ctr);
-	tcase_add_test(tc, test_enable_disable);
-	tcase_add_test(tc, test_kbd_commands);
-	tcase_add_test(tc, test_translation);
-	tcase_add_test(tc, test_kbd_irq);
-	tcase_add_test(tc, test_mouse);
-	tcase_add_test(tc, test_reset);
-	tcase_add_test(tc, test_overflow_hostile);
-	suite_add_tcase(su, tc);
-	return su;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(i8042_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+CHECK_MAIN_FIXTURE("i8042", setup, teardown, test_self_test_ctr, test_enable_disable,
+	test_kbd_commands, test_translation, test_kbd_irq, test_mouse, test_reset,
+	test_overflow_hostile)

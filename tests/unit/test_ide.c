@@ -239,6 +239,58 @@ START_TEST(test_read_only)
 }
 END_TEST
 
+/* Issue 10 finding 7: WRITE SECTORS to the read-write master, select the
+ * read-only slave while DRQ is up, push the data. The transfer belongs to
+ * the master: the slave's image must stay byte-identical even though its fd
+ * here is writable (the device, not the fd mode, enforces read-only). */
+START_TEST(test_dev_switch_mid_transfer)
+{
+	char p2[] = "/tmp/test_ide_ro_XXXXXX";
+	int fd2 = mkstemp(p2);
+	uint8_t sec[512], got[512];
+
+	ck_assert_int_ge(fd2, 0);
+	unlink(p2);
+	memset(sec, 0x77, sizeof(sec));
+	for (unsigned i = 0; i < NSECT; i++)
+		ck_assert_int_eq(pwrite(fd2, sec, 512, (off_t)i * 512), 512);
+	ck_assert_int_eq(ide_attach(ide, 0, 1, fd2, NSECT * 512, true), 0);
+
+	lba28(0, 1, 0x30);                        /* WRITE SECTORS to the master */
+	ck_assert_uint_eq(alt(0) & IDE_ST_DRQ, IDE_ST_DRQ);
+	outb(0, 6, 0xf0);                         /* select the read-only slave */
+	ck_assert_uint_eq(inb(0, 6) & 0x10, 0);   /* ignored during the transfer */
+	memset(sec, 0xcc, sizeof(sec));
+	write_data(0, sec, 512);
+	ck_assert_uint_eq(alt(0) & (IDE_ST_DRQ | IDE_ST_ERR | IDE_ST_BSY), 0);
+
+	for (unsigned i = 0; i < NSECT; i++) {     /* the slave is untouched */
+		ck_assert_int_eq(pread(fd2, got, 512, (off_t)i * 512), 512);
+		for (unsigned j = 0; j < 512; j++)
+			ck_assert_uint_eq(got[j], 0x77);
+	}
+	ck_assert_int_eq(pread(fd, got, 512, 0), 512); /* the data went to the master */
+	ck_assert_uint_eq(got[0], 0xcc);
+	ck_assert_uint_eq(got[511], 0xcc);
+
+	/* after the command, selecting the slave works and its writes abort */
+	outb(0, 6, 0xf0);
+	ck_assert_uint_eq(inb(0, 6) & 0x10, 0x10);
+	outb(0, 2, 1);
+	outb(0, 7, 0x30);
+	ck_assert_uint_eq(inb(0, 7) & (IDE_ST_ERR | IDE_ST_DRQ), IDE_ST_ERR);
+
+	/* a read of the master stays bound to it when the slave is selected */
+	outb(0, 6, 0xe0);
+	lba28(5, 1, 0x20);
+	outb(0, 6, 0xf0);
+	read_data(0, got, 512);
+	ck_assert_uint_eq(got[0], 5);
+	ck_assert_uint_eq(got[511], 5);
+	close(fd2);
+}
+END_TEST
+
 START_TEST(test_multiple)
 {
 	uint8_t buf[4 * 512];
@@ -351,21 +403,7 @@ START_TEST(test_pci_function)
 }
 END_TEST
 
-int main(void)
-{
-	Suite *s = suite_create("ide");
-	TCase *tc = tcase_create("core");
-
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, test_identify);
-	tcase_add_test(tc, test_read_write_sectors);
-	tcase_add_test(tc, test_lba48_and_hob);
-	tcase_add_test(tc, test_out_of_range_and_abort);
-	tcase_add_test(tc, test_read_only);
-	tcase_add_test(tc, test_multiple);
-	tcase_add_test(tc, test_absent_and_reset);
-	tcase_add_test(tc, test_chs_and_set_features);
-	tcase_add_test(tc, test_pci_function);
-	suite_add_tcase(s, tc);
-	return run_suite(s);
-}
+CHECK_MAIN_FIXTURE("ide", setup, teardown, test_identify, test_read_write_sectors,
+	test_lba48_and_hob, test_out_of_range_and_abort, test_read_only, test_multiple,
+	test_dev_switch_mid_transfer, test_absent_and_reset, test_chs_and_set_features,
+	test_pci_function)

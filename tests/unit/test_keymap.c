@@ -81,16 +81,4 @@ START_TEST(unmapped)
 }
 END_TEST
 
-int main(void)
-{
-	Suite *s = suite_create("keymap");
-	TCase *tc = tcase_create("set2");
-	tcase_add_test(tc, letters);
-	tcase_add_test(tc, digits_and_keys);
-	tcase_add_test(tc, modifiers);
-	tcase_add_test(tc, extended);
-	tcase_add_test(tc, special);
-	tcase_add_test(tc, unmapped);
-	suite_add_tcase(s, tc);
-	return run_suite(s);
-}
+CHECK_MAIN("keymap", letters, digits_and_keys, modifiers, extended, special, unmapped)

@@ -1,5 +1,5 @@
 /* Unit tests: bzImage loader, boot GDT and page tables (synthetic images). */
-#include <check.h>
+#include "check_util.h"
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -302,33 +302,7 @@ START_TEST(pagetable_bytes)
 }
 END_TEST
 
-int main(void)
-{
-	Suite *s = suite_create("loader_bzimage");
-	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
-
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, good_image);
-	tcase_add_test(tc, alignment_and_fixed);
-	tcase_add_test(tc, initrd_addr_max_and_kernel_overlap);
-	tcase_add_test(tc, protocol_2_13_no_rsdp);
-	tcase_add_test(tc, too_short);
-	tcase_add_test(tc, bad_magic);
-	tcase_add_test(tc, old_protocol);
-	tcase_add_test(tc, no_64bit_entry);
-	tcase_add_test(tc, truncated_payload);
-	tcase_add_test(tc, bad_alignment);
-	tcase_add_test(tc, cmdline_too_long);
-	tcase_add_test(tc, initrd_does_not_fit);
-	tcase_add_test(tc, kernel_does_not_fit);
-	tcase_add_test(tc, gdt_bytes);
-	tcase_add_test(tc, pagetable_bytes);
-	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
-}
+CHECK_MAIN_FIXTURE("loader_bzimage", setup, teardown, good_image, alignment_and_fixed,
+	initrd_addr_max_and_kernel_overlap, protocol_2_13_no_rsdp, too_short, bad_magic,
+	old_protocol, no_64bit_entry, truncated_payload, bad_alignment, cmdline_too_long,
+	initrd_does_not_fit, kernel_does_not_fit, gdt_bytes, pagetable_bytes)

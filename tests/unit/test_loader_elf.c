@@ -1,5 +1,5 @@
 /* Unit tests: ELF kernels with and without the PVH note (synthetic ELFs). */
-#include <check.h>
+#include "check_util.h"
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -303,29 +303,6 @@ START_TEST(initrd_avoids_segment)
 }
 END_TEST
 
-int main(void)
-{
-	Suite *s = suite_create("loader_elf");
-	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
-
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, good_elf64);
-	tcase_add_test(tc, good_elf32);
-	tcase_add_test(tc, no_initrd_no_e820);
-	tcase_add_test(tc, no_note);
-	tcase_add_test(tc, phdr_out_of_file);
-	tcase_add_test(tc, paddr_outside_ram);
-	tcase_add_test(tc, wrapping_sizes);
-	tcase_add_test(tc, truncated_headers);
-	tcase_add_test(tc, bad_notes);
-	tcase_add_test(tc, not_x86);
-	tcase_add_test(tc, initrd_avoids_segment);
-	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
-}
+CHECK_MAIN_FIXTURE("loader_elf", setup, teardown, good_elf64, good_elf32, no_initrd_no_e820,
+	no_note, phdr_out_of_file, paddr_outside_ram, wrapping_sizes, truncated_headers, bad_notes,
+	not_x86, initrd_avoids_segment)

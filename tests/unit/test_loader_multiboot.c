@@ -1,5 +1,5 @@
 /* Unit tests: Multiboot v1 loader (synthetic images). */
-#include <check.h>
+#include "check_util.h"
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -232,25 +232,5 @@ START_TEST(pvh_note_wins)
 }
 END_TEST
 
-int main(void)
-{
-	Suite *s = suite_create("loader_multiboot");
-	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
-
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, header_found);
-	tcase_add_test(tc, info_block);
-	tcase_add_test(tc, checksum_bad);
-	tcase_add_test(tc, not_found);
-	tcase_add_test(tc, bad_fields);
-	tcase_add_test(tc, elf_multiboot);
-	tcase_add_test(tc, pvh_note_wins);
-	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
-}
+CHECK_MAIN_FIXTURE("loader_multiboot", setup, teardown, header_found, info_block,
+	checksum_bad, not_found, bad_fields, elf_multiboot, pvh_note_wins)

@@ -329,17 +329,5 @@ START_TEST(prt_aml)
 }
 END_TEST
 
-int main(void)
-{
-	Suite *s = suite_create("pci_bar");
-	TCase *tc = tcase_create("core");
-	tcase_add_test(tc, bar_bad_args);
-	tcase_add_test(tc, bar_alloc_and_sizing);
-	tcase_add_test(tc, bar_move);
-	tcase_add_test(tc, intx);
-	tcase_add_test(tc, cap_list);
-	tcase_add_test(tc, msix_basic);
-	tcase_add_test(tc, prt_aml);
-	suite_add_tcase(s, tc);
-	return run_suite(s);
-}
+CHECK_MAIN("pci_bar", bar_bad_args, bar_alloc_and_sizing, bar_move, intx, cap_list,
+	msix_basic, prt_aml)

@@ -162,16 +162,4 @@ START_TEST(test_pm)
 }
 END_TEST
 
-int main(void)
-{
-	Suite *s = suite_create("piix");
-	TCase *tc = tcase_create("core");
-
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, test_pam);
-	tcase_add_test(tc, test_isa_bridge);
-	tcase_add_test(tc, test_elcr);
-	tcase_add_test(tc, test_pm);
-	suite_add_tcase(s, tc);
-	return run_suite(s);
-}
+CHECK_MAIN_FIXTURE("piix", setup, teardown, test_pam, test_isa_bridge, test_elcr, test_pm)

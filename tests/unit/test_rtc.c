@@ -1,5 +1,5 @@
 /* Unit tests for the MC146818 RTC with a fake clock. */
-#include <check.h>
+#include "check_util.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -263,30 +263,5 @@ START_TEST(test_index_hostile)
 }
 END_TEST
 
-static Suite *rtc_suite(void)
-{
-	Suite *su = suite_create("rtc");
-	TCase *tc = tcase_create("core");
-
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, test_bcd_default);
-	tcase_add_test(tc, test_binary_12h);
-	tcase_add_test(tc, test_set_time);
-	tcase_add_test(tc, test_nvram);
-	tcase_add_test(tc, test_reg_c_uie);
-	tcase_add_test(tc, test_uip);
-	tcase_add_test(tc, test_index_hostile);
-	suite_add_tcase(su, tc);
-	return su;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(rtc_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+CHECK_MAIN_FIXTURE("rtc", setup, teardown, test_bcd_default, test_binary_12h, test_set_time,
+	test_nvram, test_reg_c_uie, test_uip, test_index_hostile)

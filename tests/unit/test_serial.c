@@ -1,5 +1,5 @@
 /* Unit tests for the 16550A UART, driven through its bus ops. */
-#include <check.h>
+#include "check_util.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -291,34 +291,6 @@ START_TEST(test_hostile)
 }
 END_TEST
 
-static Suite *serial_suite(void)
-{
-	Suite *su = suite_create("serial");
-	TCase *tc = tcase_create("core");
-
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, test_thr_to_sink);
-	tcase_add_test(tc, test_dlab);
-	tcase_add_test(tc, test_lsr_push_read);
-	tcase_add_test(tc, test_fifo_order_capacity);
-	tcase_add_test(tc, test_thre_irq);
-	tcase_add_test(tc, test_rx_irq);
-	tcase_add_test(tc, test_priorities);
-	tcase_add_test(tc, test_loopback);
-	tcase_add_test(tc, test_out2_gating);
-	tcase_add_test(tc, test_scr_reset);
-	tcase_add_test(tc, test_hostile);
-	suite_add_tcase(su, tc);
-	return su;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(serial_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+CHECK_MAIN_FIXTURE("serial", setup, teardown, test_thr_to_sink, test_dlab,
+	test_lsr_push_read, test_fifo_order_capacity, test_thre_irq, test_rx_irq, test_priorities,
+	test_loopback, test_out2_gating, test_scr_reset, test_hostile)

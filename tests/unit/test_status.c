@@ -25,11 +25,4 @@ START_TEST(debug_exit_codes)
 }
 END_TEST
 
-int main(void)
-{
-	Suite *s = suite_create("status");
-	TCase *tc = tcase_create("core");
-	tcase_add_test(tc, debug_exit_codes);
-	suite_add_tcase(s, tc);
-	return run_suite(s);
-}
+CHECK_MAIN("status", debug_exit_codes)

@@ -29,12 +29,12 @@ static void setup_ei(bool event_idx)
 	vqd_init(&txq, ram, 16, vqd_init(&rxq, ram, 16, 0x1000, event_idx), event_idx);
 	ck_assert_int_eq(vqd_attach(&rxq, &vd->vq[0], &mem, false), 0);
 	ck_assert_int_eq(vqd_attach(&txq, &vd->vq[1], &mem, false), 0);
-	ck_assert_int_eq(vd->ops->activate(vd), 0);
+	ck_assert_int_eq(vqd_dev_activate(vd), 0);
 }
 
 static void teardown(void)
 {
-	virtio_console_destroy(vd);
+	virtio_dev_destroy(vd);
 	vqd_ram_free(&mem);
 }
 
@@ -47,7 +47,7 @@ static void tx_many(bool event_idx)
 		ram[BUF + i] = (uint8_t)('a' + i);
 		vqd_add1(&txq, BUF + i, 1, false);
 		ck_assert_msg(vqd_kick_needed(&txq), "write %u: the driver would not kick", i);
-		vd->ops->queue_notify(vd, 1);
+		vqd_dev_kick(vd, 1);
 		ck_assert_msg(vqd_get_used(&txq, NULL, NULL), "write %u not completed", i);
 	}
 	ck_assert_uint_eq(out.len, 10);
@@ -70,7 +70,7 @@ START_TEST(rx_event_idx)
 	for (unsigned i = 0; i < 4; i++) {
 		vqd_add1(&rxq, BUF + 0x100 * i, 2, true);
 		ck_assert_msg(vqd_kick_needed(&rxq), "rx buffer %u not kicked", i);
-		vd->ops->queue_notify(vd, 0);
+		vqd_dev_kick(vd, 0);
 		ck_assert_uint_eq(virtio_console_input(vd, (const uint8_t *)"xyz", 3), 2);
 		ck_assert(vqd_get_used(&rxq, NULL, &len));
 		ck_assert_uint_eq(len, 2);
@@ -82,6 +82,25 @@ START_TEST(rx_event_idx)
 }
 END_TEST
 
+/* Issue 10 finding 4: a full transmit ring is served VCON_TX_BUDGET chains
+ * per callback, then the device re-kicks itself. */
+START_TEST(tx_budget_returns_control)
+{
+	setup_ei(true);
+	vqd_init(&txq, ram, 128, 0x40000, true);
+	ck_assert_int_eq(vqd_attach(&txq, &vd->vq[1], &mem, false), 0);
+	tp.can_rekick = true;
+	for (unsigned i = 0; i < VCON_TX_BUDGET + 10; i++)
+		vqd_add1(&txq, BUF, i % 2, false); /* zero-length chains count too */
+	vqd_dev_kick(vd, 1);
+	ck_assert_uint_eq(vqd_used_idx(&txq), VCON_TX_BUDGET);
+	ck_assert_uint_eq(tp.rekicks[1], 1);
+	vqd_dev_kick(vd, 1);
+	ck_assert_uint_eq(vqd_used_idx(&txq), VCON_TX_BUDGET + 10);
+	teardown();
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("virtio_console");
@@ -89,6 +108,7 @@ int main(void)
 	tcase_add_test(tc, tx_event_idx);
 	tcase_add_test(tc, tx_no_event_idx);
 	tcase_add_test(tc, rx_event_idx);
+	tcase_add_test(tc, tx_budget_returns_control);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }

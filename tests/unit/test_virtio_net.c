@@ -20,11 +20,7 @@
 #define USED(q)  (DESC(q) + 0x2000u)
 #define BUF      0x20000u
 
-static struct { int notified[2], reset; } tp;
-static void t_notify(struct virtio_dev *vd, unsigned q) { if (q < 2) tp.notified[q]++; }
-static void t_cfg(struct virtio_dev *vd) {}
-static void t_reset(struct virtio_dev *vd) { vd->broken = true; tp.reset++; }
-static const struct virtio_transport_ops tops = { t_notify, t_cfg, t_reset };
+static struct vqd_transport tp;
 
 /* The fake backend: remembers the last frame. */
 static struct { int frames; size_t len; uint8_t data[NET_MAX_FRAME]; } be;
@@ -77,24 +73,22 @@ static void setup(void)
 	static const uint8_t mac[6] = { 0x52, 0x54, 0, 1, 2, 3 };
 	struct net_backend b = { be_send, NULL };
 
-	memset(&tp, 0, sizeof(tp));
 	memset(&be, 0, sizeof(be));
 	ram = calloc(1, RAM_SIZE);
 	mem = (struct guest_mem){ .nr = 1 };
 	mem.r[0] = (struct gmem_region){ 0, RAM_SIZE, ram };
 	ck_assert_int_eq(virtio_net_create(mac, NULL, &vd), 0);
-	vd->tops = &tops;
-	vd->mem = &mem;
+	vqd_transport_attach(&tp, vd, &mem);
 	virtio_net_set_backend(vd, &b);
 	for (unsigned q = 0; q < 2; q++)
 		ck_assert_int_eq(vq_init(&vd->vq[q], &mem, QSZ, DESC(q), AVAIL(q), USED(q), false,
 					 false), 0);
-	ck_assert_int_eq(vd->ops->activate(vd), 0);
+	ck_assert_int_eq(vqd_dev_activate(vd), 0);
 }
 
 static void teardown(void)
 {
-	virtio_net_destroy(vd);
+	virtio_dev_destroy(vd);
 	free(ram);
 }
 
@@ -136,7 +130,7 @@ START_TEST(tx_gather)
 	memmove(ram + BUF + 0x1000, f + 20, 80);
 	desc(NET_TXQ, 1, BUF + 0x1000, 80, 0, 0);
 	avail(NET_TXQ, 0);
-	vd->ops->queue_notify(vd, NET_TXQ);
+	vqd_dev_kick(vd, NET_TXQ);
 	ck_assert_int_eq(be.frames, 1);
 	ck_assert_uint_eq(be.len, 100);
 	uint8_t want[100];
@@ -144,7 +138,7 @@ START_TEST(tx_gather)
 	ck_assert_mem_eq(be.data, want, 100);
 	ck_assert_uint_eq(used_idx(NET_TXQ), 1);
 	ck_assert_uint_eq(used_len(NET_TXQ, 0), 0);
-	ck_assert_int_ge(tp.notified[NET_TXQ], 1);
+	ck_assert_uint_ge(tp.notified[NET_TXQ], 1);
 	ck_assert_uint_eq(stats().tx_frames, 1);
 }
 END_TEST
@@ -160,12 +154,12 @@ START_TEST(tx_oversize_and_runt_dropped)
 	/* exactly the maximum: sent */
 	desc(NET_TXQ, 2, BUF, NET_HDR_SIZE + NET_MAX_FRAME, 0, 0);
 	avail(NET_TXQ, 2);
-	vd->ops->queue_notify(vd, NET_TXQ);
+	vqd_dev_kick(vd, NET_TXQ);
 	ck_assert_uint_eq(used_idx(NET_TXQ), 3);
 	ck_assert_int_eq(be.frames, 1);
 	ck_assert_uint_eq(be.len, NET_MAX_FRAME);
 	ck_assert_uint_eq(stats().tx_dropped, 2);
-	ck_assert(!vd->broken);
+	ck_assert(!vd->needs_reset);
 }
 END_TEST
 
@@ -179,7 +173,7 @@ START_TEST(rx_copy)
 	memset(ram + BUF, 0xee, 8);
 	memset(ram + BUF + 0x1000, 0xee, 1600);
 	avail(NET_RXQ, 0);
-	vd->ops->queue_notify(vd, NET_RXQ);
+	vqd_dev_kick(vd, NET_RXQ);
 	ck_assert_int_eq(virtio_net_receive(vd, f, sizeof(f)), 0);
 	virtio_net_poll(vd);
 	ck_assert_uint_eq(used_idx(NET_RXQ), 1);
@@ -189,7 +183,7 @@ START_TEST(rx_copy)
 	ck_assert_mem_eq(hdr, ((uint8_t[NET_HDR_SIZE]){ [10] = 1 }), NET_HDR_SIZE);
 	ck_assert_mem_eq(ram + BUF + 0x1000 + 4, f, sizeof(f));
 	ck_assert_uint_eq(ram[BUF + 0x1000 + 4 + sizeof(f)], 0xee);
-	ck_assert_int_ge(tp.notified[NET_RXQ], 1);
+	ck_assert_uint_ge(tp.notified[NET_RXQ], 1);
 	ck_assert_uint_eq(stats().rx_frames, 1);
 }
 END_TEST
@@ -212,7 +206,7 @@ START_TEST(rx_backlog_bounded)
 		desc(NET_RXQ, i, BUF + 0x800 * i, 0x800, VRING_DESC_F_WRITE, 0);
 		avail(NET_RXQ, (uint16_t)i);
 	}
-	vd->ops->queue_notify(vd, NET_RXQ);
+	vqd_dev_kick(vd, NET_RXQ);
 	ck_assert_uint_eq(used_idx(NET_RXQ), QSZ);
 	st = stats();
 	ck_assert_uint_eq(st.rx_frames, QSZ);
@@ -221,7 +215,7 @@ START_TEST(rx_backlog_bounded)
 	ck_assert_int_eq(virtio_net_receive(vd, f, 13), -EMSGSIZE);
 	ck_assert_int_eq(virtio_net_receive(vd, ram, NET_MAX_FRAME + 1), -EMSGSIZE);
 	/* a reset drops the backlog and closes the device to the backend */
-	vd->ops->reset(vd);
+	vqd_dev_reset(vd);
 	ck_assert_uint_eq(stats().rx_queued, 0);
 	ck_assert_int_eq(virtio_net_receive(vd, f, sizeof(f)), -ENETDOWN);
 }
@@ -242,7 +236,7 @@ START_TEST(rx_buffer_too_small)
 	ck_assert_uint_eq(used_len(NET_RXQ, 0), 0);                /* dropped */
 	ck_assert_uint_eq(used_len(NET_RXQ, 1), NET_HDR_SIZE + 200); /* next one fits */
 	ck_assert_uint_eq(stats().rx_dropped, 1);
-	ck_assert(!vd->broken);
+	ck_assert(!vd->needs_reset);
 }
 END_TEST
 
@@ -251,9 +245,9 @@ START_TEST(tx_loop_needs_reset)
 	desc(NET_TXQ, 0, BUF, 64, VRING_DESC_F_NEXT, 1);
 	desc(NET_TXQ, 1, BUF, 64, VRING_DESC_F_NEXT, 0);   /* 0 -> 1 -> 0 */
 	avail(NET_TXQ, 0);
-	vd->ops->queue_notify(vd, NET_TXQ);
-	ck_assert_int_eq(tp.reset, 1);
-	ck_assert(vd->broken);
+	vqd_dev_kick(vd, NET_TXQ);
+	ck_assert_uint_eq(tp.needs_reset, 1);
+	ck_assert(vd->needs_reset);
 	ck_assert_int_eq(be.frames, 0);
 	/* frames for a broken device are refused, nothing is written */
 	ck_assert_int_ne(virtio_net_receive(vd, ram, 64), 0);
@@ -266,8 +260,8 @@ START_TEST(rx_bad_avail_needs_reset)
 	memcpy(ram + AVAIL(NET_RXQ) + 2, &idx, 2);
 	ck_assert_int_eq(virtio_net_receive(vd, ram + BUF, 64), 0);
 	virtio_net_poll(vd);
-	ck_assert_int_eq(tp.reset, 1);
-	ck_assert(vd->broken);
+	ck_assert_uint_eq(tp.needs_reset, 1);
+	ck_assert(vd->needs_reset);
 	ck_assert_uint_eq(used_idx(NET_RXQ), 0);
 	ck_assert_uint_eq(stats().rx_queued, 0);
 	/* rx buffer outside guest RAM */
@@ -277,17 +271,17 @@ START_TEST(rx_bad_avail_needs_reset)
 	avail(NET_RXQ, 0);
 	ck_assert_int_eq(virtio_net_receive(vd, ram + BUF, 64), 0);
 	virtio_net_poll(vd);
-	ck_assert_int_eq(tp.reset, 1);
+	ck_assert_uint_eq(tp.needs_reset, 1);
 }
 END_TEST
 
 START_TEST(inactive_refuses)
 {
-	vd->ops->reset(vd);
+	vqd_dev_reset(vd);
 	ck_assert_int_eq(virtio_net_receive(vd, ram, 64), -ENETDOWN);
 	/* activate with only one queue ready fails */
 	vq_reset(&vd->vq[NET_TXQ]);
-	ck_assert_int_lt(vd->ops->activate(vd), 0);
+	ck_assert_int_lt(vqd_dev_activate(vd), 0);
 }
 END_TEST
 
@@ -308,7 +302,7 @@ START_TEST(event_idx_tx_rx)
 		frame(ram + BUF + NET_HDR_SIZE, 60, (uint8_t)i);
 		vqd_add1(&tx, BUF, NET_HDR_SIZE + 60, false);
 		ck_assert_msg(vqd_kick_needed(&tx), "frame %u: the driver would not kick", i);
-		vd->ops->queue_notify(vd, NET_TXQ);
+		vqd_dev_kick(vd, NET_TXQ);
 		ck_assert_msg(vqd_get_used(&tx, NULL, NULL), "frame %u not completed", i);
 		ck_assert_int_eq(be.frames, (int)i + 1);
 	}
@@ -319,10 +313,32 @@ START_TEST(event_idx_tx_rx)
 		ck_assert_uint_eq(stats().rx_queued, 1);
 		vqd_add1(&rx, BUF + 0x1000, 2048, true);
 		ck_assert_msg(vqd_kick_needed(&rx), "rx buffer %u not kicked", i);
-		vd->ops->queue_notify(vd, NET_RXQ);
+		vqd_dev_kick(vd, NET_RXQ);
 		ck_assert(vqd_get_used(&rx, NULL, &len));
 		ck_assert_uint_eq(len, NET_HDR_SIZE + 60);
 	}
+}
+END_TEST
+
+/* Issue 10 finding 4: NET_TX_BUDGET frames per callback, then a re-kick. */
+START_TEST(tx_budget_returns_control)
+{
+	struct vqd tx;
+
+	vqd_init(&tx, ram, 128, 0x40000, false);
+	ck_assert_int_eq(vqd_attach(&tx, &vd->vq[NET_TXQ], &mem, false), 0);
+	tp.can_rekick = true;
+	memset(ram + BUF, 0, NET_HDR_SIZE + 60);
+	for (unsigned i = 0; i < NET_TX_BUDGET + 5; i++)
+		vqd_add1(&tx, BUF, NET_HDR_SIZE + 60, false);
+	vqd_dev_kick(vd, NET_TXQ);
+	ck_assert_uint_eq(vqd_used_idx(&tx), NET_TX_BUDGET);
+	ck_assert_uint_eq(tp.rekicks[NET_TXQ], 1);
+	ck_assert_uint_eq(vqd_used_flags(&tx), VRING_USED_F_NO_NOTIFY);
+	vqd_dev_kick(vd, NET_TXQ);
+	ck_assert_uint_eq(vqd_used_idx(&tx), NET_TX_BUDGET + 5);
+	ck_assert_uint_eq(vqd_used_flags(&tx), 0); /* drained: kicks wanted again */
+	ck_assert_int_eq(be.frames, (int)NET_TX_BUDGET + 5);
 }
 END_TEST
 
@@ -405,6 +421,7 @@ int main(void)
 	tcase_add_test(d, rx_bad_avail_needs_reset);
 	tcase_add_test(d, inactive_refuses);
 	tcase_add_test(d, event_idx_tx_rx);
+	tcase_add_test(d, tx_budget_returns_control);
 	suite_add_tcase(s, d);
 	TCase *p = tcase_create("parse");
 	tcase_add_test(p, parse_net_good);

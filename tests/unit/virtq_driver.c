@@ -175,10 +175,20 @@ static void t_needs_reset(struct virtio_dev *vd)
 	((struct vqd_transport *)vd->transport)->needs_reset++;
 }
 
+static bool t_rekick(struct virtio_dev *vd, unsigned q)
+{
+	struct vqd_transport *t = vd->transport;
+
+	if (q < VIRTIO_MAX_QUEUES)
+		t->rekicks[q]++;
+	return t->can_rekick;
+}
+
 static const struct virtio_transport_ops t_ops = {
 	.notify_used = t_notify_used,
 	.config_changed = t_config_changed,
 	.needs_reset = t_needs_reset,
+	.rekick = t_rekick,
 };
 
 void vqd_transport_attach(struct vqd_transport *t, struct virtio_dev *vd,
@@ -188,4 +198,44 @@ void vqd_transport_attach(struct vqd_transport *t, struct virtio_dev *vd,
 	vd->tops = &t_ops;
 	vd->transport = t;
 	vd->mem = mem;
+}
+
+int vqd_dev_activate(struct virtio_dev *vd)
+{
+	int r = vd->ops->activate ? vd->ops->activate(vd) : 0;
+
+	virtio_dev_lock(vd);
+	if (r == 0 && !vd->needs_reset)
+		vd->active = true;
+	else
+		virtio_fail(vd);
+	virtio_dev_unlock(vd);
+	return r;
+}
+
+int vqd_dev_kick(struct virtio_dev *vd, unsigned q)
+{
+	int r = 0;
+
+	virtio_dev_lock(vd);
+	if (vd->active && vd->vq[q].ready && (r = vd->ops->queue_notify(vd, q)) < 0)
+		virtio_fail(vd);
+	virtio_dev_unlock(vd);
+	return r;
+}
+
+void vqd_dev_reset(struct virtio_dev *vd)
+{
+	virtio_dev_lock(vd);
+	vd->active = false;
+	virtio_dev_unlock(vd);
+	if (vd->ops->reset)
+		vd->ops->reset(vd);
+	virtio_dev_lock(vd);
+	for (unsigned i = 0; i < VIRTIO_MAX_QUEUES; i++)
+		vq_reset(&vd->vq[i]);
+	vd->driver_features = 0;
+	vd->needs_reset = false;
+	vd->report_reset = false;
+	virtio_dev_unlock(vd);
 }

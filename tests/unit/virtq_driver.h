@@ -65,8 +65,16 @@ void vqd_set_avail_flags(struct vqd *d, uint16_t v);
 struct vqd_transport {
 	unsigned notified[VIRTIO_MAX_QUEUES];
 	unsigned irqs[VIRTIO_MAX_QUEUES];
+	unsigned rekicks[VIRTIO_MAX_QUEUES];   /* budget ran out: kick again */
 	unsigned config_changed, needs_reset;
+	bool can_rekick;                      /* like a transport with a loop */
 };
 void vqd_transport_attach(struct vqd_transport *t, struct virtio_dev *vd,
 			  const struct guest_mem *mem);
+/* What virtio-pci does around a device (virtio.h's rules): DRIVER_OK
+ * (activate, then vd->active), a kick (queue_notify under vd->lock; an
+ * error raises NEEDS_RESET) and a reset (inactive, ops->reset, queues). */
+int vqd_dev_activate(struct virtio_dev *vd);
+int vqd_dev_kick(struct virtio_dev *vd, unsigned q);
+void vqd_dev_reset(struct virtio_dev *vd);
 #endif

@@ -2,21 +2,20 @@
  * and the queue loop. I/O runs asynchronously in blk_backend; the vCPU
  * threads never touch the disk.
  *
- * Threads: queue_notify and completions run on the I/O thread; activate,
- * reset and config access come from a vCPU thread. One mutex per device
- * (d->lock) serialises all of them; no callback into the transport takes
- * our lock. */
+ * Threads: queue_notify and completions run on the I/O thread; reset and
+ * config access come from a vCPU thread. The device lock (vd.lock)
+ * serialises queue work and completions; the backend has its own leaf lock,
+ * so a reset waits for in-flight I/O without holding vd.lock and the I/O
+ * thread never blocks behind it. */
 #include "devices/virtio/blk.h"
 
 #include <endian.h>
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 
-#include "cli/config.h"
 #include "host/blk_backend.h"
 #include "host/evloop.h"
 #include "host/log.h"
@@ -111,6 +110,12 @@ int blk_check_request(const struct blk_req *r, const struct blk_limits *lim)
 			return VIRTIO_BLK_S_IOERR;
 		if (r->data_len % BLK_SECTOR)
 			return VIRTIO_BLK_S_IOERR;
+		/* What we advertise is what we accept (5.2.4 size_max, seg_max). */
+		if (lim->seg_max && r->niov > lim->seg_max)
+			return VIRTIO_BLK_S_IOERR;
+		for (unsigned i = 0; lim->size_max && i < r->niov; i++)
+			if (r->iov[i].iov_len > lim->size_max)
+				return VIRTIO_BLK_S_IOERR;
 		if (!range_ok(r->sector, r->data_len / BLK_SECTOR, lim->capacity))
 			return VIRTIO_BLK_S_IOERR;
 		if (lim->dio_align && ((r->sector * BLK_SECTOR) % lim->dio_align ||
@@ -151,15 +156,16 @@ int blk_check_request(const struct blk_req *r, const struct blk_limits *lim)
 /* ---- the device ---- */
 
 struct blk_dev {
-	struct virtio_dev vd;
+	struct virtio_dev vd;    /* vd.lock guards the fields below */
 	struct blk_backend *be;
 	struct evloop *loop;
-	pthread_mutex_t lock;
 	struct blk_limits lim;
 	uint8_t config[BLK_CONFIG_SIZE];
 	char serial[VIRTIO_BLK_ID_BYTES];
-	uint32_t generation;     /* bumped on reset: stale completions dropped */
-	bool active, pushed;
+	uint32_t generation;     /* bumped on reset: stale completions dropped (atomic) */
+	bool pushed;
+	bool stalled;            /* d->req waits for the backend (start()) */
+	uint16_t stalled_head;
 	struct vq_chain chain;   /* scratch for vq_pop (4 KiB: not on the stack) */
 	struct blk_req req;
 };
@@ -204,7 +210,7 @@ static void blk_config_write(struct virtio_dev *vd, uint32_t off, const void *da
 	/* Nothing writable (no CONFIG_WCE). */
 }
 
-/* Completes one request: status byte, used ring. Lock held. */
+/* Completes one request: status byte, used ring. vd.lock held. */
 static void finish(struct blk_dev *d, uint16_t head, uint8_t *status_byte, uint32_t written,
 		   uint8_t status)
 {
@@ -219,8 +225,12 @@ static void backend_done(void *opaque, const struct blk_req *req, uint64_t tag, 
 {
 	struct blk_dev *d = opaque;
 
-	if ((uint32_t)(tag >> 32) != d->generation || !d->active)
-		return; /* the driver reset the device meanwhile */
+	/* A stale generation: the driver reset the device meanwhile (this may
+	 * run on the resetting thread, inside blk_backend_drain, without
+	 * vd.lock: touch nothing then). */
+	if ((uint32_t)(tag >> 32) != __atomic_load_n(&d->generation, __ATOMIC_ACQUIRE) ||
+	    !d->vd.active)
+		return;
 	finish(d, (uint16_t)tag, req->status, req->written, status);
 }
 
@@ -232,36 +242,61 @@ static void flush_notify(struct blk_dev *d)
 	}
 }
 
-static void broken(struct blk_dev *d, int err)
+static int broken(int err)
 {
 	pr_guest("virtio-blk: queue broken (%s), device needs reset", strerror(-err));
-	d->active = false;
-	virtio_needs_reset(&d->vd);
+	return err;
 }
 
-/* Pops and starts requests. Lock held. */
-static void process_queue(struct blk_dev *d)
+static uint64_t tag_of(const struct blk_dev *d, uint16_t head)
+{
+	return (uint64_t)d->generation << 32 | head;
+}
+
+/* Hands d->req (chain head) to the backend. false: it must wait for a
+ * completion (no free slot, or bounce bytes at their cap); d->stalled then
+ * keeps it, and no further chain is popped until it is started. */
+static bool start(struct blk_dev *d, uint16_t head)
+{
+	int r = blk_backend_submit(d->be, &d->req, tag_of(d, head));
+
+	if (r == -EBUSY || r == -EAGAIN) {
+		d->stalled = true;
+		d->stalled_head = head;
+		return false;
+	}
+	d->stalled = false;
+	if (r)
+		finish(d, head, d->req.status, 1, VIRTIO_BLK_S_IOERR);
+	return true;
+}
+
+/* Pops and starts requests. vd.lock held, device active. At most
+ * BLK_BUDGET chains per call (then a re-kick through the event loop).
+ * Returns 0 or the ring error (the caller raises NEEDS_RESET). */
+static int process_queue(struct blk_dev *d)
 {
 	struct virtqueue *q = &d->vd.vq[0];
 	struct blk_req *r = &d->req;
+	unsigned n = 0;
 
-	while (d->active && !d->vd.broken) {
+	if (d->stalled && !start(d, d->stalled_head))
+		return 0; /* resumed from the completion path */
+	for (;; n++) {
 		int st, got;
 
 		if (blk_backend_inflight(d->be) >= BLK_QUEUE_SIZE)
-			return; /* resumed from the completion path */
+			return 0; /* resumed from the completion path */
+		if (virtio_budget_spent(&d->vd, 0, n, BLK_BUDGET))
+			return 0;
 		got = vq_pop(q, &d->chain);
-		if (got < 0) {
-			broken(d, got);
-			return;
-		}
+		if (got < 0)
+			return broken(got);
 		if (got == 0)
-			return; /* vq_pop re-armed the driver's kicks */
+			return 0; /* vq_pop re-armed the driver's kicks */
 		st = blk_parse_request(&d->chain, r);
-		if (st < 0) {
-			broken(d, st);
-			return;
-		}
+		if (st < 0)
+			return broken(st);
 		if (st == VIRTIO_BLK_S_OK)
 			st = blk_check_request(r, &d->lim);
 		if (st != VIRTIO_BLK_S_OK) {
@@ -277,32 +312,34 @@ static void process_queue(struct blk_dev *d)
 			finish(d, d->chain.head, r->status, r->written, VIRTIO_BLK_S_OK);
 			continue;
 		}
-		if (blk_backend_submit(d->be, r, (uint64_t)d->generation << 32 | d->chain.head))
-			finish(d, d->chain.head, r->status, 1, VIRTIO_BLK_S_IOERR);
+		if (!start(d, d->chain.head))
+			return 0;
 	}
 }
 
-static void blk_queue_notify(struct virtio_dev *vd, unsigned qi)
+static int blk_queue_notify(struct virtio_dev *vd, unsigned qi)
 {
 	struct blk_dev *d = to_blk(vd);
+	int r;
 
 	if (qi != 0)
-		return;
-	pthread_mutex_lock(&d->lock);
-	process_queue(d);
+		return 0;
+	r = process_queue(d);
 	flush_notify(d);
-	pthread_mutex_unlock(&d->lock);
+	return r;
 }
 
 void virtio_blk_poll(struct virtio_dev *vd)
 {
 	struct blk_dev *d = to_blk(vd);
 
-	pthread_mutex_lock(&d->lock);
+	virtio_dev_lock(vd);
 	blk_backend_complete(d->be);
-	process_queue(d); /* requests may have waited for a free slot */
+	/* Requests may have waited for a free slot. */
+	if (vd->active && process_queue(d) < 0)
+		virtio_fail(vd);
 	flush_notify(d);
-	pthread_mutex_unlock(&d->lock);
+	virtio_dev_unlock(vd);
 }
 
 static void blk_event(void *opaque, int fd, uint32_t events)
@@ -310,29 +347,25 @@ static void blk_event(void *opaque, int fd, uint32_t events)
 	virtio_blk_poll(opaque);
 }
 
-static int blk_activate(struct virtio_dev *vd)
-{
-	struct blk_dev *d = to_blk(vd);
-
-	pthread_mutex_lock(&d->lock);
-	d->active = vd->vq[0].ready;
-	pthread_mutex_unlock(&d->lock);
-	return d->active ? 0 : -EINVAL;
-}
-
+/* vd.active is already false, so nothing new is submitted: every request
+ * in flight belongs to the old generation. */
 static void blk_reset(struct virtio_dev *vd)
 {
 	struct blk_dev *d = to_blk(vd);
 
-	pthread_mutex_lock(&d->lock);
-	d->active = false;
-	d->generation++;
-	/* No DMA into guest RAM after the reset completes (2.4.1). */
-	if (blk_backend_drain(d->be, 10000))
-		pr_warn("virtio-blk: in-flight I/O did not finish within 10 s of reset");
+	virtio_dev_lock(vd);
+	__atomic_add_fetch(&d->generation, 1, __ATOMIC_ACQ_REL);
 	d->pushed = false;
-	pthread_mutex_unlock(&d->lock);
+	d->stalled = false;
+	virtio_dev_unlock(vd);
+	/* No DMA into guest RAM after the reset completes (2.4.1): wait for
+	 * the old requests, without vd.lock (the I/O thread keeps running). */
+	if (blk_backend_drain(d->be, BLK_RESET_DRAIN_MS))
+		pr_warn_rl("virtio-blk: in-flight I/O did not finish within %u ms of reset",
+			   BLK_RESET_DRAIN_MS);
 }
+
+static void blk_destroy(struct virtio_dev *vd);
 
 #define BLK_FEATURES_COMMON                                                                  \
 	((1ull << VIRTIO_BLK_F_SIZE_MAX) | (1ull << VIRTIO_BLK_F_SEG_MAX) |                  \
@@ -345,8 +378,8 @@ static void blk_reset(struct virtio_dev *vd)
 		.name = "virtio-blk", .device_id = VIRTIO_ID_BLOCK, .features = (feat),      \
 		.num_queues = 1, .queue_max = BLK_QUEUE_SIZE, .config_size = BLK_CONFIG_SIZE, \
 		.config_read = blk_config_read, .config_write = blk_config_write,            \
-		.activate = blk_activate, .queue_notify = blk_queue_notify,                  \
-		.reset = blk_reset,                                                          \
+		.queue_notify = blk_queue_notify, .reset = blk_reset,                        \
+		.destroy = blk_destroy,                                                      \
 	}
 
 static const struct virtio_dev_ops blk_ops_rw =
@@ -355,7 +388,7 @@ static const struct virtio_dev_ops blk_ops_rw =
 static const struct virtio_dev_ops blk_ops_ro =
 	BLK_OPS(BLK_FEATURES_COMMON | (1ull << VIRTIO_BLK_F_RO));
 
-int virtio_blk_create(const struct disk_config *cfg, struct evloop *io_loop,
+int virtio_blk_create(const struct blk_params *cfg, struct evloop *io_loop,
 		      struct virtio_dev **out, char err[256])
 {
 	struct blk_dev *d = calloc(1, sizeof(*d));
@@ -365,7 +398,7 @@ int virtio_blk_create(const struct disk_config *cfg, struct evloop *io_loop,
 		snprintf(err, 256, "disk %s: out of memory", cfg->path);
 		return -ENOMEM;
 	}
-	pthread_mutex_init(&d->lock, NULL);
+	virtio_dev_init(&d->vd, cfg->ro ? &blk_ops_ro : &blk_ops_rw, d);
 	r = blk_backend_open(cfg, BLK_QUEUE_SIZE, backend_done, d, &d->be, err);
 	if (r)
 		goto fail;
@@ -376,13 +409,14 @@ int virtio_blk_create(const struct disk_config *cfg, struct evloop *io_loop,
 		.discard = !cfg->ro,
 		.write_zeroes = !cfg->ro,
 		.dio_align = blk_backend_dio_align(d->be),
+		.size_max = BLK_SIZE_MAX,
+		.seg_max = BLK_SEG_MAX,
 	};
 	/* GET_ID: up to 20 bytes, NUL-padded (5.2.6). */
 	memset(d->serial, 0, sizeof(d->serial));
-	memcpy(d->serial, cfg->serial, strnlen(cfg->serial, sizeof(d->serial)));
+	if (cfg->serial)
+		memcpy(d->serial, cfg->serial, strnlen(cfg->serial, sizeof(d->serial)));
 	build_config(d);
-	d->vd.ops = cfg->ro ? &blk_ops_ro : &blk_ops_rw;
-	d->vd.priv = d;
 	d->loop = io_loop;
 	if (io_loop) {
 		r = evloop_add_fd(io_loop, blk_backend_event_fd(d->be), EPOLLIN, blk_event, &d->vd);
@@ -396,7 +430,7 @@ int virtio_blk_create(const struct disk_config *cfg, struct evloop *io_loop,
 	return 0;
 fail:
 	blk_backend_close(d->be);
-	pthread_mutex_destroy(&d->lock);
+	virtio_dev_cleanup(&d->vd);
 	free(d);
 	return r;
 }
@@ -406,19 +440,15 @@ int virtio_blk_poll_fd(struct virtio_dev *vd)
 	return blk_backend_event_fd(to_blk(vd)->be);
 }
 
-void virtio_blk_destroy(struct virtio_dev *vd)
+static void blk_destroy(struct virtio_dev *vd)
 {
-	struct blk_dev *d;
+	struct blk_dev *d = to_blk(vd);
 
-	if (!vd)
-		return;
-	d = to_blk(vd);
 	if (d->loop)
 		evloop_del_fd(d->loop, blk_backend_event_fd(d->be));
-	pthread_mutex_lock(&d->lock);
-	d->active = false;
+	/* No transport left: completions of the old generation are dropped. */
+	__atomic_add_fetch(&d->generation, 1, __ATOMIC_ACQ_REL);
 	blk_backend_close(d->be);
-	pthread_mutex_unlock(&d->lock);
-	pthread_mutex_destroy(&d->lock);
+	virtio_dev_cleanup(vd);
 	free(d);
 }

@@ -9,7 +9,6 @@
 
 #include "devices/virtio/virtio.h"
 
-struct disk_config;
 struct evloop;
 
 /* Feature bits (5.2.3). */
@@ -44,6 +43,17 @@ struct evloop;
 #define BLK_SIZE_MAX (1u << 20)   /* size_max: largest segment */
 #define BLK_SEG_MAX (VQ_MAX_SEGS - 2) /* seg_max: data segments (header + status) */
 #define BLK_CONFIG_SIZE 60u       /* up to write_zeroes_may_unmap + padding */
+#define BLK_RESET_DRAIN_MS 10000u /* a reset waits this long for in-flight I/O */
+#define BLK_BUDGET 64u            /* chains per callback, then a re-kick */
+
+/* What a virtio-blk device is made of (the machine converts its options). */
+struct blk_params {
+	const char *path;
+	bool ro;
+	bool direct;              /* O_DIRECT, no host page cache (cache=none) */
+	int format;               /* enum disk_format (host/disk_format.h): 0 = probe */
+	const char *serial;       /* GET_ID, up to 20 bytes used; NULL: none */
+};
 
 struct blk_range {
 	uint64_t sector;
@@ -70,6 +80,8 @@ struct blk_limits {
 	bool ro;
 	bool flush, discard, write_zeroes;
 	uint32_t dio_align;     /* 0 or the O_DIRECT offset/length alignment */
+	uint32_t size_max;      /* 0 or the largest data segment (5.2.4) */
+	uint32_t seg_max;       /* 0 or the most data segments */
 };
 
 /* Pure: splits a chain into header / payload / status (5.2.6). Returns
@@ -85,11 +97,10 @@ int blk_check_request(const struct blk_req *r, const struct blk_limits *lim);
 /* Creates a virtio-blk device for cfg; completions are watched on io_loop
  * (NULL: the caller polls virtio_blk_poll_fd()). *out has ops/priv set; the
  * transport fills tops/transport/mem. Returns 0 or -errno with one line in
- * err naming the image and the fix. */
-int virtio_blk_create(const struct disk_config *cfg, struct evloop *io_loop,
+ * err naming the image and the fix. virtio_dev_destroy waits for in-flight
+ * I/O, closes the image and frees the device. */
+int virtio_blk_create(const struct blk_params *cfg, struct evloop *io_loop,
 		      struct virtio_dev **out, char err[256]);
-/* Waits for in-flight I/O, closes the image, frees the device. */
-void virtio_blk_destroy(struct virtio_dev *vd);
 /* The completion eventfd (for tests / loops other than io_loop). */
 int virtio_blk_poll_fd(struct virtio_dev *vd);
 /* Reaps completions (what the evloop callback does). */

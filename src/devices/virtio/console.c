@@ -2,7 +2,6 @@
 #include "devices/virtio/console.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,49 +13,46 @@
 #define TXQ 1
 
 struct vcon {
-	struct virtio_dev vd;
-	pthread_mutex_t lock;
-	bool active;
+	struct virtio_dev vd;        /* vd.lock guards the device */
 	struct char_sink out;
 	struct vq_chain chain;
 };
 
-/* Lock held. Returns false if the queue is broken. */
-static bool drain_tx(struct vcon *c)
+/* vd.lock held, device active. Writes out at most VCON_TX_BUDGET chains or
+ * VCON_TX_BYTES bytes (zero-length chains count as one byte), then re-kicks
+ * itself if more wait. Returns 0 or the ring error (NEEDS_RESET). */
+static int drain_tx(struct vcon *c)
 {
 	struct virtqueue *q = &c->vd.vq[TXQ];
-	bool pushed = false;
+	unsigned chains = 0;
+	uint64_t bytes = 0;
 	int r = 0;
 
-	while (c->active && q->ready && (r = vq_pop(q, &c->chain)) > 0) {
+	while (q->ready) {
+		/* Chains or bytes: whichever budget runs out first. */
+		if (virtio_budget_spent(&c->vd, TXQ, bytes >= VCON_TX_BYTES ? VCON_TX_BUDGET : chains,
+					VCON_TX_BUDGET))
+			break;
+		if ((r = vq_pop(q, &c->chain)) <= 0)
+			break;
 		for (unsigned i = 0; i < c->chain.nseg; i++)
 			if (!c->chain.seg[i].device_writes && c->out.write)
 				c->out.write(c->out.opaque, c->chain.seg[i].hva, c->chain.seg[i].len);
 		vq_push(q, c->chain.head, 0);
-		pushed = true;
+		chains++;
+		bytes += c->chain.out_bytes ? c->chain.out_bytes : 1;
 	}
-	if (pushed)
+	if (chains)
 		virtio_notify_used(&c->vd, TXQ);
-	if (r < 0) {
+	if (r < 0)
 		pr_guest("virtio-console: bad transmit queue: %s", strerror(-r));
-		c->active = false;
-		return false;
-	}
-	return true;
+	return r < 0 ? r : 0;
 }
 
-static void con_notify(struct virtio_dev *vd, unsigned q)
+static int con_notify(struct virtio_dev *vd, unsigned q)
 {
-	struct vcon *c = vd->priv;
-	bool ok = true;
-
-	pthread_mutex_lock(&c->lock);
-	if (q == TXQ)
-		ok = drain_tx(c);
 	/* RXQ kicks mean new buffers: input is pushed by virtio_console_input. */
-	pthread_mutex_unlock(&c->lock);
-	if (!ok)
-		virtio_needs_reset(vd);
+	return q == TXQ ? drain_tx(vd->priv) : 0;
 }
 
 size_t virtio_console_input(struct virtio_dev *vd, const uint8_t *buf, size_t len)
@@ -64,15 +60,15 @@ size_t virtio_console_input(struct virtio_dev *vd, const uint8_t *buf, size_t le
 	struct vcon *c = vd->priv;
 	struct virtqueue *q = &vd->vq[RXQ];
 	size_t done = 0;
-	bool pushed = false, broken = false;
+	bool pushed = false;
 
-	pthread_mutex_lock(&c->lock);
-	while (done < len && c->active && q->ready) {
+	virtio_dev_lock(vd);
+	/* Bounded by len: each chain takes at least one byte or ends the loop. */
+	while (done < len && vd->active && q->ready) {
 		int r = vq_pop(q, &c->chain);
 		if (r < 0) {
 			pr_guest("virtio-console: bad receive queue: %s", strerror(-r));
-			broken = true;
-			c->active = false;
+			virtio_fail(vd);
 			break;
 		}
 		if (r == 0)
@@ -89,9 +85,7 @@ size_t virtio_console_input(struct virtio_dev *vd, const uint8_t *buf, size_t le
 	}
 	if (pushed)
 		virtio_notify_used(vd, RXQ);
-	pthread_mutex_unlock(&c->lock);
-	if (broken)
-		virtio_needs_reset(vd);
+	virtio_dev_unlock(vd);
 	return done;
 }
 
@@ -112,21 +106,11 @@ static void con_config_write(struct virtio_dev *vd, uint32_t off, const void *da
 	}
 }
 
-static int con_activate(struct virtio_dev *vd)
+static void con_destroy(struct virtio_dev *vd)
 {
 	struct vcon *c = vd->priv;
-	pthread_mutex_lock(&c->lock);
-	c->active = true;
-	pthread_mutex_unlock(&c->lock);
-	return 0;
-}
-
-static void con_reset(struct virtio_dev *vd)
-{
-	struct vcon *c = vd->priv;
-	pthread_mutex_lock(&c->lock);
-	c->active = false;
-	pthread_mutex_unlock(&c->lock);
+	virtio_dev_cleanup(vd);
+	free(c);
 }
 
 static const struct virtio_dev_ops con_ops = {
@@ -138,9 +122,8 @@ static const struct virtio_dev_ops con_ops = {
 	.config_size = VCON_CONFIG_SIZE,
 	.config_read = con_config_read,
 	.config_write = con_config_write,
-	.activate = con_activate,
 	.queue_notify = con_notify,
-	.reset = con_reset,
+	.destroy = con_destroy,
 };
 
 int virtio_console_create(const struct char_sink *out, struct virtio_dev **vd)
@@ -148,20 +131,9 @@ int virtio_console_create(const struct char_sink *out, struct virtio_dev **vd)
 	struct vcon *c = calloc(1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
-	pthread_mutex_init(&c->lock, NULL);
-	c->vd.ops = &con_ops;
-	c->vd.priv = c;
+	virtio_dev_init(&c->vd, &con_ops, c);
 	if (out)
 		c->out = *out;
 	*vd = &c->vd;
 	return 0;
-}
-
-void virtio_console_destroy(struct virtio_dev *vd)
-{
-	if (!vd)
-		return;
-	struct vcon *c = vd->priv;
-	pthread_mutex_destroy(&c->lock);
-	free(c);
 }

@@ -1,6 +1,5 @@
 /* virtio-net device (virtio 1.2 spec 5.1). Lock order: transport lock ->
- * d->lock -> backend lock -> d->bl_lock (leaf). needs_reset (which takes
- * the transport lock) is only called with d->lock released. */
+ * vd.lock (the device lock) -> backend lock -> d->bl_lock (leaf). */
 #include "devices/virtio/net.h"
 
 #include <endian.h>
@@ -21,9 +20,7 @@ struct rx_frame {
 };
 
 struct net_dev {
-	struct virtio_dev vd;
-	pthread_mutex_t lock;          /* queues, active, tx stats */
-	bool active;                   /* between DRIVER_OK and reset */
+	struct virtio_dev vd;          /* vd.lock: queues, tx stats */
 	struct evloop *loop;
 	int efd;                       /* "backlog not empty" eventfd */
 	struct net_backend be;
@@ -139,19 +136,21 @@ static void backlog_untake(struct net_dev *d, struct rx_frame *f)
 	free(f->data);
 }
 
-/* ---- receive: backlog -> receiveq (d->lock held) ---- */
+/* ---- receive: backlog -> receiveq (vd.lock held, device active) ---- */
 
-/* Copies frames into rx buffers while both exist. Returns a negative errno
- * if the driver broke the queue (the caller raises NEEDS_RESET after
- * dropping d->lock), else 0. */
+/* Copies frames into rx buffers while both exist, at most NET_RX_BUDGET per
+ * call (the backend may refill the backlog meanwhile); more left: the
+ * eventfd is signalled again. Returns a negative errno if the driver broke
+ * the queue, else 0. */
 static int rx_deliver(struct net_dev *d)
 {
 	struct virtqueue *q = &d->vd.vq[NET_RXQ];
+	unsigned n = 0;
 	bool pushed = false;
 	struct rx_frame f;
 	int ret = 0;
 
-	while (d->active && !d->vd.broken && backlog_take(d, &f)) {
+	while (n < NET_RX_BUDGET && backlog_take(d, &f)) {
 		uint8_t hdr[NET_HDR_SIZE] = { 0 };
 		int got = vq_pop(q, &d->chain);
 
@@ -180,21 +179,30 @@ static int rx_deliver(struct net_dev *d)
 		}
 		free(f.data);
 		pushed = true;
+		n++;
 	}
 	if (pushed)
 		virtio_notify_used(&d->vd, NET_RXQ);
+	if (n == NET_RX_BUDGET) {
+		uint64_t one = 1;
+		if (write(d->efd, &one, sizeof(one)) < 0) { /* saturated: pending anyway */ }
+	}
 	return ret;
 }
 
-/* ---- transmit: transmitq -> backend (d->lock held) ---- */
+/* ---- transmit: transmitq -> backend (vd.lock held, device active) ---- */
 
+/* At most NET_TX_BUDGET chains per call, then a re-kick through the event
+ * loop if more wait. */
 static int tx_process(struct net_dev *d)
 {
 	struct virtqueue *q = &d->vd.vq[NET_TXQ];
-	bool pushed = false;
+	unsigned n = 0;
 	int ret = 0;
 
-	while (d->active && !d->vd.broken) {
+	for (;;) {
+		if (virtio_budget_spent(&d->vd, NET_TXQ, n, NET_TX_BUDGET))
+			break;
 		int got = vq_pop(q, &d->chain);
 		if (got <= 0) {
 			ret = got; /* 0: empty, vq_pop re-armed the driver's kicks */
@@ -216,59 +224,55 @@ static int tx_process(struct net_dev *d)
 			}
 		}
 		vq_push(q, d->chain.head, 0);
-		pushed = true;
+		n++;
 	}
-	if (pushed)
+	if (n)
 		virtio_notify_used(&d->vd, NET_TXQ);
 	return ret;
 }
 
-static void broken(struct net_dev *d, int err)
+static void rx_close(struct net_dev *d)
 {
-	pr_guest("virtio-net: queue broken (%s), device needs reset", strerror(-err));
-	d->active = false;
 	pthread_mutex_lock(&d->bl_lock);
 	d->rx_open = false;
 	backlog_clear(d);
 	pthread_mutex_unlock(&d->bl_lock);
 }
 
-/* Drops the device lock, then reports a broken queue to the transport
- * (which must not be called with the device lock held). */
-static void unlock_check(struct net_dev *d, int r)
+/* A ring error: no more frames in; the caller hands r to the transport. */
+static int broken(struct net_dev *d, int r)
 {
-	if (r)
-		broken(d, r);
-	pthread_mutex_unlock(&d->lock);
-	if (r)
-		virtio_needs_reset(&d->vd);
+	if (r < 0) {
+		pr_guest("virtio-net: queue broken (%s), device needs reset", strerror(-r));
+		rx_close(d);
+	}
+	return r;
 }
 
-static void net_queue_notify(struct virtio_dev *vd, unsigned qi)
+static int net_queue_notify(struct virtio_dev *vd, unsigned qi)
 {
 	struct net_dev *d = to_net(vd);
 	int r = 0;
 
-	pthread_mutex_lock(&d->lock);
 	if (qi == NET_TXQ)
 		r = tx_process(d);
 	/* A kick on either queue: the backend may have answered, or the
 	 * driver added rx buffers. */
 	if (!r)
 		r = rx_deliver(d);
-	unlock_check(d, r);
+	return broken(d, r);
 }
 
 void virtio_net_poll(struct virtio_dev *vd)
 {
 	struct net_dev *d = to_net(vd);
 	uint64_t n;
-	int r;
 
 	if (read(d->efd, &n, sizeof(n)) < 0) { /* nothing pending */ }
-	pthread_mutex_lock(&d->lock);
-	r = rx_deliver(d);
-	unlock_check(d, r);
+	virtio_dev_lock(vd);
+	if (vd->active && broken(d, rx_deliver(d)) < 0)
+		virtio_fail(vd);
+	virtio_dev_unlock(vd);
 }
 
 static void net_event(void *opaque, int fd, uint32_t events)
@@ -276,33 +280,29 @@ static void net_event(void *opaque, int fd, uint32_t events)
 	virtio_net_poll(opaque);
 }
 
+/* DRIVER_OK: frames from the backend are accepted from now on. */
 static int net_activate(struct virtio_dev *vd)
 {
 	struct net_dev *d = to_net(vd);
+	bool ok;
 
-	pthread_mutex_lock(&d->lock);
-	d->active = vd->vq[NET_RXQ].ready && vd->vq[NET_TXQ].ready;
+	virtio_dev_lock(vd);
+	ok = vd->vq[NET_RXQ].ready && vd->vq[NET_TXQ].ready;
 	pthread_mutex_lock(&d->bl_lock);
-	d->rx_open = d->active;
+	d->rx_open = ok;
 	pthread_mutex_unlock(&d->bl_lock);
-	pthread_mutex_unlock(&d->lock);
-	if (!d->active)
+	virtio_dev_unlock(vd);
+	if (!ok)
 		pr_guest("virtio-net: DRIVER_OK without both queues enabled");
-	return d->active ? 0 : -EINVAL;
+	return ok ? 0 : -EINVAL;
 }
 
 static void net_reset(struct virtio_dev *vd)
 {
-	struct net_dev *d = to_net(vd);
-
-	pthread_mutex_lock(&d->lock);
-	d->active = false;
-	pthread_mutex_lock(&d->bl_lock);
-	d->rx_open = false;
-	backlog_clear(d);
-	pthread_mutex_unlock(&d->bl_lock);
-	pthread_mutex_unlock(&d->lock);
+	rx_close(to_net(vd));
 }
+
+static void net_destroy(struct virtio_dev *vd);
 
 static const struct virtio_dev_ops net_ops = {
 	.name = "virtio-net",
@@ -316,6 +316,7 @@ static const struct virtio_dev_ops net_ops = {
 	.activate = net_activate,
 	.queue_notify = net_queue_notify,
 	.reset = net_reset,
+	.destroy = net_destroy,
 };
 
 int virtio_net_create(const uint8_t mac[6], struct evloop *loop, struct virtio_dev **out)
@@ -327,7 +328,7 @@ int virtio_net_create(const uint8_t mac[6], struct evloop *loop, struct virtio_d
 	if (!d)
 		return -ENOMEM;
 	d->efd = -1;
-	pthread_mutex_init(&d->lock, NULL);
+	virtio_dev_init(&d->vd, &net_ops, d);
 	pthread_mutex_init(&d->bl_lock, NULL);
 	d->txbuf = malloc(NET_MAX_FRAME);
 	if (!d->txbuf) {
@@ -347,8 +348,6 @@ int virtio_net_create(const uint8_t mac[6], struct evloop *loop, struct virtio_d
 	memcpy(d->config + 8, &v, 2);
 	v = htole16(1500);
 	memcpy(d->config + 10, &v, 2);
-	d->vd.ops = &net_ops;
-	d->vd.priv = d;
 	d->loop = loop;
 	if (loop && (r = evloop_add_fd(loop, d->efd, EPOLLIN, net_event, &d->vd)))
 		goto fail;
@@ -359,7 +358,7 @@ fail:
 		close(d->efd);
 	free(d->txbuf);
 	pthread_mutex_destroy(&d->bl_lock);
-	pthread_mutex_destroy(&d->lock);
+	virtio_dev_cleanup(&d->vd);
 	free(d);
 	return r;
 }
@@ -368,9 +367,9 @@ void virtio_net_set_backend(struct virtio_dev *vd, const struct net_backend *be)
 {
 	struct net_dev *d = to_net(vd);
 
-	pthread_mutex_lock(&d->lock);
+	virtio_dev_lock(vd);
 	d->be = be ? *be : (struct net_backend){ 0 };
-	pthread_mutex_unlock(&d->lock);
+	virtio_dev_unlock(vd);
 }
 
 int virtio_net_poll_fd(struct virtio_dev *vd)
@@ -382,7 +381,7 @@ void virtio_net_get_stats(struct virtio_dev *vd, struct virtio_net_stats *st)
 {
 	struct net_dev *d = to_net(vd);
 
-	pthread_mutex_lock(&d->lock);
+	virtio_dev_lock(vd);
 	st->tx_frames = d->tx_frames;
 	st->tx_dropped = d->tx_dropped;
 	pthread_mutex_lock(&d->bl_lock);
@@ -390,22 +389,19 @@ void virtio_net_get_stats(struct virtio_dev *vd, struct virtio_net_stats *st)
 	st->rx_dropped = d->rx_dropped;
 	st->rx_queued = d->bl_count;
 	pthread_mutex_unlock(&d->bl_lock);
-	pthread_mutex_unlock(&d->lock);
+	virtio_dev_unlock(vd);
 }
 
-void virtio_net_destroy(struct virtio_dev *vd)
+static void net_destroy(struct virtio_dev *vd)
 {
-	struct net_dev *d;
+	struct net_dev *d = to_net(vd);
 
-	if (!vd)
-		return;
-	d = to_net(vd);
 	if (d->loop)
 		evloop_del_fd(d->loop, d->efd);
 	close(d->efd);
 	backlog_clear(d);
 	free(d->txbuf);
 	pthread_mutex_destroy(&d->bl_lock);
-	pthread_mutex_destroy(&d->lock);
+	virtio_dev_cleanup(&d->vd);
 	free(d);
 }

@@ -3,6 +3,7 @@
  *
  * Threads: queue_notify and virtio_net_poll() run on the I/O thread;
  * activate/reset/config come from a vCPU thread (under the transport lock);
+ * the device lock is vd->lock;
  * virtio_net_receive() may be called from any thread (the backend's) and
  * only touches a small bounded backlog under its own leaf lock, so the
  * backend never waits for the device or the transport. */
@@ -25,6 +26,8 @@ struct evloop;
 #define NET_MIN_FRAME    14u       /* an Ethernet header */
 #define NET_QUEUE_SIZE   256u
 #define NET_RX_BACKLOG   64u       /* frames waiting for guest rx buffers */
+#define NET_TX_BUDGET    64u       /* tx chains per callback, then a re-kick */
+#define NET_RX_BUDGET    64u       /* rx frames per callback */
 #define NET_CONFIG_SIZE  12u       /* mac[6], status, max_virtqueue_pairs, mtu */
 #define NET_RXQ 0u
 #define NET_TXQ 1u
@@ -59,6 +62,6 @@ void virtio_net_poll(struct virtio_dev *vd);
 /* The eventfd signalled by virtio_net_receive (for tests / other loops). */
 int virtio_net_poll_fd(struct virtio_dev *vd);
 void virtio_net_get_stats(struct virtio_dev *vd, struct virtio_net_stats *st);
-/* Frees the device (the backend must no longer call virtio_net_receive). */
-void virtio_net_destroy(struct virtio_dev *vd);
+/* Free with virtio_dev_destroy (the backend must no longer call
+ * virtio_net_receive). */
 #endif

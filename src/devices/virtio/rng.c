@@ -2,7 +2,6 @@
 #include "devices/virtio/rng.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,9 +15,7 @@
 #include "host/log.h"
 
 struct virtio_rng {
-	struct virtio_dev vd;
-	pthread_mutex_t lock;
-	bool active;                 /* between DRIVER_OK and reset */
+	struct virtio_dev vd;        /* vd.lock guards everything below */
 	struct evloop *loop;
 	int tfd;                     /* deferral timerfd, -1 without a loop */
 	uint64_t tokens, last_ns;
@@ -34,7 +31,7 @@ static uint64_t mono_ns(void *opaque)
 	return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
 }
 
-/* Lock held. */
+/* vd.lock held. */
 static void refill(struct virtio_rng *r)
 {
 	uint64_t now = r->now_ns(r->clock_opaque);
@@ -78,26 +75,28 @@ static uint32_t fill(const struct vq_chain *c, uint32_t budget)
 	return done;
 }
 
-static void process(struct virtio_rng *r)
+/* vd.lock held, device active. Serves requests until the ring is empty,
+ * the token bucket is (timer re-arms) or RNG_BUDGET chains were served (then
+ * it re-kicks itself through the event loop, virtio_budget_spent). Every chain costs at least
+ * one token, so zero-length buffers are paced too. Returns 0 or the ring
+ * error (NEEDS_RESET). */
+static int process(struct virtio_rng *r)
 {
 	struct virtqueue *q = &r->vd.vq[0];
-	bool pushed = false, broken = false;
+	unsigned served = 0;
+	int ret = 0;
 
-	pthread_mutex_lock(&r->lock);
-	while (r->active && q->ready) {
+	while (q->ready) {
 		refill(r);
 		if (r->tokens == 0) {
 			/* Over budget: come back once 4 KiB worth has accrued. */
 			arm_timer(r, 4096ull * 1000000000ull / RNG_RATE);
 			break;
 		}
-		int ret = vq_pop(q, &r->chain);
-		if (ret < 0) {
-			pr_guest("virtio-rng: bad queue: %s", strerror(-ret));
-			broken = true;
+		if (virtio_budget_spent(&r->vd, 0, served, RNG_BUDGET))
 			break;
-		}
-		if (ret == 0)
+		ret = vq_pop(q, &r->chain);
+		if (ret <= 0)
 			break;
 		uint32_t want = r->chain.in_bytes;
 		if (want > RNG_MAX_REQUEST)
@@ -105,50 +104,35 @@ static void process(struct virtio_rng *r)
 		if (want > r->tokens)
 			want = (uint32_t)r->tokens;
 		uint32_t n = fill(&r->chain, want);
-		r->tokens -= n;
+		r->tokens -= n ? n : 1;
 		vq_push(q, r->chain.head, n);
-		pushed = true;
+		served++;
 	}
-	if (pushed)
+	if (served)
 		virtio_notify_used(&r->vd, 0);
-	if (broken)
-		r->active = false;
-	pthread_mutex_unlock(&r->lock);
-	/* Outside our lock: the transport takes its own (lock order). */
-	if (broken)
-		virtio_needs_reset(&r->vd);
+	if (ret < 0)
+		pr_guest("virtio-rng: bad queue: %s", strerror(-ret));
+	return ret < 0 ? ret : 0;
 }
 
 static void on_timer(void *opaque, int fd, uint32_t events)
 {
+	struct virtio_rng *r = opaque;
 	uint64_t n;
+
 	if (read(fd, &n, sizeof(n)) < 0) { /* spurious */ }
-	process(opaque);
+	virtio_dev_lock(&r->vd);
+	if (r->vd.active && process(r) < 0)
+		virtio_fail(&r->vd);
+	virtio_dev_unlock(&r->vd);
 }
 
-static int rng_activate(struct virtio_dev *vd)
+static int rng_notify(struct virtio_dev *vd, unsigned q)
 {
-	struct virtio_rng *r = vd->priv;
-	pthread_mutex_lock(&r->lock);
-	r->active = true;
-	pthread_mutex_unlock(&r->lock);
-	return 0;
+	return q == 0 ? process(vd->priv) : 0;
 }
 
-static void rng_notify(struct virtio_dev *vd, unsigned q)
-{
-	if (q == 0)
-		process(vd->priv);
-}
-
-static void rng_reset(struct virtio_dev *vd)
-{
-	struct virtio_rng *r = vd->priv;
-	pthread_mutex_lock(&r->lock);
-	r->active = false;
-	arm_timer(r, 0); /* disarm */
-	pthread_mutex_unlock(&r->lock);
-}
+static void rng_destroy(struct virtio_dev *vd);
 
 static const struct virtio_dev_ops rng_ops = {
 	.name = "virtio-rng",
@@ -157,9 +141,10 @@ static const struct virtio_dev_ops rng_ops = {
 	.num_queues = 1,
 	.queue_max = RNG_QUEUE_SIZE,
 	.config_size = 0,
-	.activate = rng_activate,
 	.queue_notify = rng_notify,
-	.reset = rng_reset,
+	.destroy = rng_destroy,
+	/* No activate/reset: the transport gates processing with vd.active; a
+	 * deferral timer firing after a reset finds the device inactive. */
 };
 
 int virtio_rng_create(struct evloop *loop, struct virtio_dev **out)
@@ -169,9 +154,7 @@ int virtio_rng_create(struct evloop *loop, struct virtio_dev **out)
 
 	if (!r)
 		return -ENOMEM;
-	pthread_mutex_init(&r->lock, NULL);
-	r->vd.ops = &rng_ops;
-	r->vd.priv = r;
+	virtio_dev_init(&r->vd, &rng_ops, r);
 	r->now_ns = mono_ns;
 	r->tokens = RNG_BURST;
 	r->last_ns = mono_ns(NULL);
@@ -191,40 +174,38 @@ int virtio_rng_create(struct evloop *loop, struct virtio_dev **out)
 fail:
 	if (r->tfd >= 0)
 		close(r->tfd);
-	pthread_mutex_destroy(&r->lock);
+	virtio_dev_cleanup(&r->vd);
 	free(r);
 	return ret;
 }
 
-void virtio_rng_destroy(struct virtio_dev *vd)
+static void rng_destroy(struct virtio_dev *vd)
 {
-	if (!vd)
-		return;
 	struct virtio_rng *r = vd->priv;
 	if (r->tfd >= 0) {
 		evloop_del_fd(r->loop, r->tfd);
 		close(r->tfd);
 	}
-	pthread_mutex_destroy(&r->lock);
+	virtio_dev_cleanup(&r->vd);
 	free(r);
 }
 
 void virtio_rng_set_clock(struct virtio_dev *vd, uint64_t (*now_ns)(void *), void *opaque)
 {
 	struct virtio_rng *r = vd->priv;
-	pthread_mutex_lock(&r->lock);
+	virtio_dev_lock(vd);
 	r->now_ns = now_ns;
 	r->clock_opaque = opaque;
 	r->last_ns = now_ns(opaque);
-	pthread_mutex_unlock(&r->lock);
+	virtio_dev_unlock(vd);
 }
 
 uint64_t virtio_rng_tokens(struct virtio_dev *vd)
 {
 	struct virtio_rng *r = vd->priv;
-	pthread_mutex_lock(&r->lock);
+	virtio_dev_lock(vd);
 	refill(r);
 	uint64_t t = r->tokens;
-	pthread_mutex_unlock(&r->lock);
+	virtio_dev_unlock(vd);
 	return t;
 }

@@ -1,5 +1,8 @@
-/* virtio 1.x modern PCI transport (virtio 1.2 spec 4.1). */
+/* virtio 1.x modern PCI transport (virtio 1.2 spec 4.1): interrupts, status
+ * and reset, queue configuration, the common config and BAR0. The PCI
+ * function itself (capabilities, BARs, eventfds) is virtio_pci_dev.c. */
 #include "devices/virtio/virtio_pci.h"
+#include "devices/virtio/virtio_pci_int.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -14,22 +17,12 @@
 #define VIRTIO_PCI_ISR_QUEUE  1
 #define VIRTIO_PCI_ISR_CONFIG 2
 
-static uint32_t class_for(uint32_t id)
-{
-	switch (id) {
-	case VIRTIO_ID_NET:     return 0x020000;
-	case VIRTIO_ID_BLOCK:   return 0x010000;
-	case VIRTIO_ID_CONSOLE: return 0x078000;
-	default:                return 0x00ff00;
-	}
-}
-
 static uint64_t offered(const struct virtio_pci *vp)
 {
 	return vp->vd->ops->features | VIRTIO_PCI_TRANSPORT_FEATURES;
 }
 
-static unsigned nq(const struct virtio_pci *vp)
+unsigned vp_nq(const struct virtio_pci *vp)
 {
 	unsigned n = vp->vd->ops->num_queues;
 	return n < VIRTIO_MAX_QUEUES ? n : VIRTIO_MAX_QUEUES;
@@ -46,7 +39,7 @@ static void raise_intx(struct virtio_pci *vp, uint8_t bit)
 static void vp_notify_used(struct virtio_dev *vd, unsigned q)
 {
 	struct virtio_pci *vp = vd->transport;
-	if (q >= nq(vp) || !vq_need_interrupt(&vd->vq[q]))
+	if (q >= vp_nq(vp) || !vq_need_interrupt(&vd->vq[q]))
 		return;
 	if (msix_enabled(&vp->msix)) {
 		uint16_t vec = __atomic_load_n(&vp->q[q].msix_vector, __ATOMIC_RELAXED);
@@ -69,69 +62,86 @@ static void config_irq(struct virtio_pci *vp)
 	raise_intx(vp, VIRTIO_PCI_ISR_CONFIG);
 }
 
+/* The transport ops take no lock of ours: a device may call them from any
+ * thread (virtio.h). */
 static void vp_config_changed(struct virtio_dev *vd)
 {
 	struct virtio_pci *vp = vd->transport;
-	pthread_mutex_lock(&vp->lock);
-	vp->generation++;
-	pthread_mutex_unlock(&vp->lock);
+	__atomic_add_fetch(&vp->generation, 1, __ATOMIC_ACQ_REL);
 	config_irq(vp);
 }
 
+/* vd->needs_reset was just set (once per reset cycle, virtio_fail): the
+ * status register shows DEVICE_NEEDS_RESET from now on (2.1.2). */
 static void vp_needs_reset(struct virtio_dev *vd)
 {
 	struct virtio_pci *vp = vd->transport;
-	pthread_mutex_lock(&vp->lock);
-	bool was = vp->status & VIRTIO_STATUS_NEEDS_RESET;
-	/* 2.1.2: only meaningful once the driver is using the device. */
-	vp->status |= VIRTIO_STATUS_NEEDS_RESET;
-	pthread_mutex_unlock(&vp->lock);
-	if (!was) {
-		pr_guest("virtio %s: device needs reset", vd->ops->name);
-		config_irq(vp);
-	}
+	pr_guest("virtio %s: device needs reset", vd->ops->name);
+	config_irq(vp);
 }
 
-static const struct virtio_transport_ops vp_tops = {
+/* A device's work budget ran out: queue the kick again behind whatever else
+ * the event loop has to do (signals, stop requests, other devices). */
+static bool vp_rekick(struct virtio_dev *vd, unsigned q)
+{
+	struct virtio_pci *vp = vd->transport;
+	uint64_t one = 1;
+
+	if (q >= vp_nq(vp) || vp->q[q].efd < 0)
+		return false;
+	/* EAGAIN: the counter is saturated, a kick is pending anyway. */
+	return write(vp->q[q].efd, &one, sizeof(one)) == sizeof(one) || errno == EAGAIN;
+}
+
+const struct virtio_transport_ops vp_tops = {
 	.notify_used = vp_notify_used,
 	.config_changed = vp_config_changed,
 	.needs_reset = vp_needs_reset,
+	.rekick = vp_rekick,
 };
 
 /* ---- reset / status ---- */
 
-static void queue_defaults(struct virtio_pci *vp)
+void vp_queue_defaults(struct virtio_pci *vp)
 {
 	for (unsigned i = 0; i < VIRTIO_MAX_QUEUES; i++) {
 		struct vp_queue *q = &vp->q[i];
-		q->size = i < nq(vp) ? vp->vd->ops->queue_max : 0;
+		q->size = i < vp_nq(vp) ? vp->vd->ops->queue_max : 0;
 		q->msix_vector = VIRTIO_MSI_NO_VECTOR;
 		q->enable = 0;
 		q->desc = q->driver = q->device = 0;
 	}
 }
 
-/* Lock held. 4.1.4.3.1: writing 0 to device_status resets the device. */
+/* vp->lock held. 4.1.4.3.1: writing 0 to device_status resets the device.
+ * Clearing vd->active under vd->lock waits out a running device callback
+ * and stops new ones; the device's reset (which may wait for its I/O) runs
+ * without vd->lock, so its own threads never block on it. */
 static void device_reset(struct virtio_pci *vp)
 {
 	struct virtio_dev *vd = vp->vd;
+
+	virtio_dev_lock(vd);
+	vd->active = false;
+	pthread_mutex_unlock(&vd->lock);
 	if (vd->ops->reset)
 		vd->ops->reset(vd);
+	virtio_dev_lock(vd);
 	for (unsigned i = 0; i < VIRTIO_MAX_QUEUES; i++)
 		vq_reset(&vd->vq[i]);
 	vd->driver_features = 0;
-	vd->broken = false;
+	__atomic_store_n(&vd->needs_reset, false, __ATOMIC_RELEASE);
+	vd->report_reset = false;
+	pthread_mutex_unlock(&vd->lock);
 	vp->drv_features = 0;
 	vp->dfselect = vp->gfselect = 0;
 	vp->qsel = 0;
 	vp->status = 0;
 	vp->msix_config = VIRTIO_MSI_NO_VECTOR;
-	queue_defaults(vp);
+	vp_queue_defaults(vp);
 	__atomic_store_n(&vp->isr, 0, __ATOMIC_RELEASE);
 	pci_dev_intx(&vp->pci, 0);
 }
-
-static void vp_sync_ioeventfds(struct virtio_pci *vp);
 
 static void set_status(struct virtio_pci *vp, uint8_t v)
 {
@@ -151,18 +161,29 @@ static void set_status(struct virtio_pci *vp, uint8_t v)
 				 (unsigned long long)vp->drv_features);
 			v &= (uint8_t)~VIRTIO_STATUS_FEATURES_OK;
 		} else {
+			virtio_dev_lock(vd);
 			vd->driver_features = vp->drv_features;
+			pthread_mutex_unlock(&vd->lock);
 		}
 	}
-	v = (uint8_t)((v & ~VIRTIO_STATUS_NEEDS_RESET) | (old & VIRTIO_STATUS_NEEDS_RESET));
+	/* NEEDS_RESET is the device's to set (vd->needs_reset), never the driver's. */
+	v &= (uint8_t)~VIRTIO_STATUS_NEEDS_RESET;
 	vp->status = v;
 	if ((v & VIRTIO_STATUS_DRIVER_OK) && !(old & VIRTIO_STATUS_DRIVER_OK)) {
+		int r = 0;
+
 		if (!(v & VIRTIO_STATUS_FEATURES_OK)) {
 			pr_guest("virtio %s: DRIVER_OK without FEATURES_OK", vd->ops->name);
-			virtio_needs_reset(vd);
-		} else if (vd->ops->activate && vd->ops->activate(vd) < 0) {
-			virtio_needs_reset(vd);
+			r = -EINVAL;
+		} else if (vd->ops->activate) {
+			r = vd->ops->activate(vd);
 		}
+		virtio_dev_lock(vd);
+		if (r == 0 && !vd->needs_reset)
+			vd->active = true;
+		else
+			virtio_fail(vd);
+		virtio_dev_unlock(vd);
 		vp_sync_ioeventfds(vp);
 	}
 }
@@ -172,22 +193,29 @@ static void queue_enable(struct virtio_pci *vp, unsigned qi)
 {
 	struct virtio_dev *vd = vp->vd;
 	struct vp_queue *q = &vp->q[qi];
-	int r = vq_init(&vd->vq[qi], vd->mem, q->size, q->desc, q->driver, q->device,
-			virtio_has_feature(vd, VIRTIO_F_RING_EVENT_IDX),
-			virtio_has_feature(vd, VIRTIO_F_RING_INDIRECT_DESC));
+	int r = -EINVAL;
+
+	virtio_dev_lock(vd);
+	/* 4.1.4.3.2: queue_size is at most the QueueSizeMax we offered. */
+	if (q->size <= vd->ops->queue_max)
+		r = vq_init(&vd->vq[qi], vd->mem, q->size, q->desc, q->driver, q->device,
+			    virtio_has_feature(vd, VIRTIO_F_RING_EVENT_IDX),
+			    virtio_has_feature(vd, VIRTIO_F_RING_INDIRECT_DESC));
 	if (r) {
-		pr_guest("virtio %s: queue %u rejected: %s", vd->ops->name, qi, strerror(-r));
-		virtio_needs_reset(vd);
-		return;
+		pr_guest("virtio %s: queue %u (size %u, max %u) rejected: %s", vd->ops->name, qi,
+			 q->size, vd->ops->queue_max, strerror(-r));
+		virtio_fail(vd);
+	} else {
+		q->enable = 1;
 	}
-	q->enable = 1;
+	virtio_dev_unlock(vd);
 }
 
 /* ---- common config ---- */
 
 static uint64_t common_read(struct virtio_pci *vp, uint32_t off)
 {
-	const struct vp_queue *q = vp->qsel < nq(vp) ? &vp->q[vp->qsel] : NULL;
+	const struct vp_queue *q = vp->qsel < vp_nq(vp) ? &vp->q[vp->qsel] : NULL;
 	uint64_t f = offered(vp);
 
 	switch (off) {
@@ -196,9 +224,11 @@ static uint64_t common_read(struct virtio_pci *vp, uint32_t off)
 	case 0x08: return vp->gfselect;
 	case 0x0c: return vp->gfselect < 2 ? (uint32_t)(vp->drv_features >> (32 * vp->gfselect)) : 0;
 	case 0x10: return vp->msix_config;
-	case 0x12: return nq(vp);
-	case 0x14: return vp->status;
-	case 0x15: return vp->generation;
+	case 0x12: return vp_nq(vp);
+	case 0x14:
+		return vp->status | (__atomic_load_n(&vp->vd->needs_reset, __ATOMIC_ACQUIRE) ?
+				     VIRTIO_STATUS_NEEDS_RESET : 0);
+	case 0x15: return __atomic_load_n(&vp->generation, __ATOMIC_ACQUIRE);
 	case 0x16: return vp->qsel;
 	case 0x18: return q ? q->size : 0;
 	case 0x1a: return q ? q->msix_vector : VIRTIO_MSI_NO_VECTOR;
@@ -221,7 +251,7 @@ static void set_half(uint64_t *p, bool hi, uint32_t v)
 
 static void common_write(struct virtio_pci *vp, uint32_t off, uint64_t v)
 {
-	struct vp_queue *q = vp->qsel < nq(vp) ? &vp->q[vp->qsel] : NULL;
+	struct vp_queue *q = vp->qsel < vp_nq(vp) ? &vp->q[vp->qsel] : NULL;
 	bool features_locked = vp->status & VIRTIO_STATUS_FEATURES_OK;
 
 	switch (off) {
@@ -312,19 +342,25 @@ static void bar0_read(void *opaque, uint64_t off, void *data, uint32_t len)
 	bus_put_le(data, len, v);
 }
 
-static void do_notify(struct virtio_pci *vp, unsigned qi)
+/* A kick, on the I/O thread (or the vCPU without a loop). Only the device
+ * lock: vd->active and the queue's readiness say all the transport state
+ * would, so a kick never waits for a vCPU inside the transport (a device
+ * reset draining I/O, say). */
+void vp_do_notify(struct virtio_pci *vp, unsigned qi)
 {
 	struct virtio_dev *vd = vp->vd;
-	pthread_mutex_lock(&vp->lock);
-	if (qi < nq(vp) && vp->q[qi].enable && (vp->status & VIRTIO_STATUS_DRIVER_OK) &&
-	    !vd->broken && vd->ops->queue_notify)
-		vd->ops->queue_notify(vd, qi);
-	pthread_mutex_unlock(&vp->lock);
+
+	if (qi >= vp_nq(vp) || !vd->ops->queue_notify)
+		return;
+	virtio_dev_lock(vd);
+	if (vd->active && vd->vq[qi].ready && vd->ops->queue_notify(vd, qi) < 0)
+		virtio_fail(vd);
+	virtio_dev_unlock(vd);
 }
 
 void virtio_pci_queue_kick(struct virtio_pci *vp, unsigned q)
 {
-	do_notify(vp, q);
+	vp_do_notify(vp, q);
 }
 
 static void bar0_write(void *opaque, uint64_t off, const void *data, uint32_t len)
@@ -333,16 +369,16 @@ static void bar0_write(void *opaque, uint64_t off, const void *data, uint32_t le
 	const struct virtio_dev_ops *ops = vp->vd->ops;
 	uint64_t v = bus_get_le(data, len);
 
-	if (off >= VP_NOTIFY_OFF && off < VP_NOTIFY_OFF + VP_NOTIFY_MULT * nq(vp)) {
+	if (off >= VP_NOTIFY_OFF && off < VP_NOTIFY_OFF + VP_NOTIFY_MULT * vp_nq(vp)) {
 		/* No ioeventfd matched (or none registered): hand the kick to the
 		 * I/O thread through the queue's eventfd, or run it here. */
 		unsigned qi = (unsigned)((off - VP_NOTIFY_OFF) / VP_NOTIFY_MULT);
 		uint64_t one = 1;
 		if (vp->q[qi].efd >= 0) {
 			if (write(vp->q[qi].efd, &one, sizeof(one)) < 0)
-				pr_warn("virtio notify eventfd: %s", strerror(errno));
+				pr_warn_rl("virtio notify eventfd: %s", strerror(errno));
 		} else {
-			do_notify(vp, qi);
+			vp_do_notify(vp, qi);
 		}
 		return;
 	}
@@ -364,210 +400,3 @@ static void bar0_write(void *opaque, uint64_t off, const void *data, uint32_t le
 
 const struct bus_ops virtio_pci_bar0_ops = { .read = bar0_read, .write = bar0_write };
 
-static void msix_bar_read(void *opaque, uint64_t off, void *data, uint32_t len)
-{
-	struct virtio_pci *vp = opaque;
-	if (off < VP_MSIX_PBA_OFF)
-		msix_table_read(&vp->msix, off, data, len);
-	else
-		msix_pba_read(&vp->msix, off - VP_MSIX_PBA_OFF, data, len);
-}
-
-static void msix_bar_write(void *opaque, uint64_t off, const void *data, uint32_t len)
-{
-	struct virtio_pci *vp = opaque;
-	if (off < VP_MSIX_PBA_OFF)
-		msix_table_write(&vp->msix, off, data, len);
-}
-
-const struct bus_ops virtio_pci_msix_ops = { .read = msix_bar_read, .write = msix_bar_write };
-
-/* ---- PCI glue ---- */
-
-static void vp_cfg_written(struct pci_dev *d, uint32_t off, uint32_t len)
-{
-	struct virtio_pci *vp = d->opaque;
-	msix_cfg_written(&vp->msix, off, len);
-}
-
-/* Registers the queues' notify ioeventfds while the driver runs the device
- * (DRIVER_OK) and BAR0 decodes, and drops them otherwise. KVM's ioeventfd
- * (de)registration waits for an SRCU grace period (milliseconds here), so a
- * guest that never drives the device pays nothing; kicks without an
- * ioeventfd trap to the vCPU, which forwards them to the same eventfd
- * (bar0_write). */
-static void vp_sync_ioeventfds(struct virtio_pci *vp)
-{
-	bool want = vp->bar0_mapped && (vp->status & VIRTIO_STATUS_DRIVER_OK);
-
-	if (vp->vm_fd < 0)
-		return;
-	for (unsigned i = 0; i < nq(vp); i++) {
-		struct vp_queue *q = &vp->q[i];
-		uint64_t a = vp->bar0_addr + VP_NOTIFY_OFF + VP_NOTIFY_MULT * i;
-		if (q->efd < 0 || (want && q->ioeventfd_addr == a) || (!want && !q->ioeventfd_addr))
-			continue;
-		if (q->ioeventfd_addr) {
-			kvm_ioeventfd(vp->vm_fd, q->efd, q->ioeventfd_addr, 2, true, -1, false);
-			q->ioeventfd_addr = 0;
-		}
-		if (want) {
-			int r = kvm_ioeventfd(vp->vm_fd, q->efd, a, 2, true, -1, true);
-			if (r == 0)
-				q->ioeventfd_addr = a;
-			else
-				pr_debug("ioeventfd at 0x%llx: %s (kicks trap instead)",
-					 (unsigned long long)a, strerror(-r));
-		}
-	}
-}
-
-/* BAR0 moved or its decoding changed (bus lock held). */
-static void vp_bar_mapped(struct pci_dev *d, unsigned bar, uint64_t addr, bool mapped)
-{
-	struct virtio_pci *vp = d->opaque;
-	if (bar != VP_BAR_CFG)
-		return;
-	vp->bar0_addr = addr;
-	vp->bar0_mapped = mapped;
-	vp_sync_ioeventfds(vp);
-}
-
-static const struct pci_dev_ops vp_pci_ops = {
-	.cfg_written = vp_cfg_written,
-	.bar_mapped = vp_bar_mapped,
-};
-
-static void on_kick(void *opaque, int fd, uint32_t events)
-{
-	struct virtio_pci *vp = opaque;
-	uint64_t v;
-	if (read(fd, &v, sizeof(v)) != sizeof(v))
-		return;
-	for (unsigned i = 0; i < nq(vp); i++)
-		if (vp->q[i].efd == fd)
-			do_notify(vp, i);
-}
-
-static void add_vcap(struct pci_dev *d, uint8_t type, uint32_t off, uint32_t len, uint8_t caplen)
-{
-	int c = pci_dev_add_cap(d, PCI_CAP_ID_VNDR, caplen);
-	if (c < 0)
-		return;
-	/* struct virtio_pci_cap (4.1.4): len, cfg_type, bar, id, pad, offset, length. */
-	pci_cfg_set(d, c + 2, 1, caplen);
-	pci_cfg_set(d, c + 3, 1, type);
-	pci_cfg_set(d, c + 4, 1, VP_BAR_CFG);
-	pci_cfg_set(d, c + 8, 4, off);
-	pci_cfg_set(d, c + 12, 4, len);
-	if (type == VIRTIO_PCI_CAP_NOTIFY_CFG)
-		pci_cfg_set(d, c + 16, 4, VP_NOTIFY_MULT);
-}
-
-int virtio_pci_create(struct virtio_dev *vd, const struct virtio_pci_params *p,
-		      struct virtio_pci **out)
-{
-	const struct virtio_dev_ops *ops = vd->ops;
-	struct virtio_pci *vp;
-	pthread_mutexattr_t ma;
-	struct msi_sink sink;
-	int r;
-
-	if (ops->num_queues == 0 || ops->num_queues > VIRTIO_MAX_QUEUES ||
-	    ops->config_size > VP_NOTIFY_OFF - VP_DEVCFG_OFF || !ops->queue_max ||
-	    (ops->queue_max & (ops->queue_max - 1)) || ops->queue_max > VQ_MAX_SIZE ||
-	    (!p->rt && !p->msi))
-		return -EINVAL;
-	vp = calloc(1, sizeof(*vp));
-	if (!vp)
-		return -ENOMEM;
-	pthread_mutexattr_init(&ma);
-	pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_RECURSIVE);
-	pthread_mutex_init(&vp->lock, &ma);
-	pthread_mutexattr_destroy(&ma);
-	vp->vd = vd;
-	vp->bus = p->bus;
-	vp->loop = p->loop;
-	vp->vm_fd = p->vm_fd;
-	vd->tops = &vp_tops;
-	vd->transport = vp;
-	vd->mem = p->mem;
-	vp->msix_config = VIRTIO_MSI_NO_VECTOR;
-	for (unsigned i = 0; i < VIRTIO_MAX_QUEUES; i++) {
-		vp->q[i].efd = -1;
-		vq_reset(&vd->vq[i]);
-	}
-	queue_defaults(vp);
-
-	/* 4.1.2: modern device id 0x1040 + virtio id, revision 1. */
-	pci_dev_init(&vp->pci, VIRTIO_PCI_VENDOR, (uint16_t)(VIRTIO_PCI_DEVICE_BASE + ops->device_id),
-		     class_for(ops->device_id), 1);
-	pci_cfg_set(&vp->pci, PCI_SUBSYSTEM_VENDOR_ID, 2, VIRTIO_PCI_VENDOR);
-	pci_cfg_set(&vp->pci, PCI_SUBSYSTEM_ID, 2, VIRTIO_PCI_SUBSYS_ID);
-	pci_dev_set_pin(&vp->pci, 1);
-	vp->pci.ops = &vp_pci_ops;
-	vp->pci.opaque = vp;
-	if ((r = pci_dev_set_bar(&vp->pci, VP_BAR_CFG, PCI_BAR_MEM64, VP_BAR_CFG_SIZE,
-				 &virtio_pci_bar0_ops, vp, ops->name)) ||
-	    (r = pci_dev_set_bar(&vp->pci, VP_BAR_MSIX, PCI_BAR_MEM32, VP_BAR_MSIX_SIZE,
-				 &virtio_pci_msix_ops, vp, "virtio-msix")))
-		goto fail;
-	add_vcap(&vp->pci, VIRTIO_PCI_CAP_COMMON_CFG, VP_COMMON_OFF, VP_COMMON_LEN, 16);
-	add_vcap(&vp->pci, VIRTIO_PCI_CAP_NOTIFY_CFG, VP_NOTIFY_OFF,
-		 VP_NOTIFY_MULT * ops->num_queues, 20);
-	add_vcap(&vp->pci, VIRTIO_PCI_CAP_ISR_CFG, VP_ISR_OFF, 1, 16);
-	if (ops->config_size)
-		add_vcap(&vp->pci, VIRTIO_PCI_CAP_DEVICE_CFG, VP_DEVCFG_OFF, ops->config_size, 16);
-	if (p->rt) {
-		kvm_msi_vecs_init(&vp->kvm_vecs, p->rt, ops->num_queues + 1);
-		sink = (struct msi_sink){ .ops = &kvm_msi_sink_ops, .opaque = &vp->kvm_vecs };
-	} else {
-		vp->kvm_vecs.rt = NULL;
-		sink = *p->msi;
-	}
-	if ((r = msix_init(&vp->msix, &vp->pci, ops->num_queues + 1, VP_BAR_MSIX, 0,
-			   VP_MSIX_PBA_OFF, &sink)))
-		goto fail;
-	if (p->loop) {
-		for (unsigned i = 0; i < ops->num_queues; i++) {
-			vp->q[i].efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-			if (vp->q[i].efd < 0) {
-				r = -errno;
-				goto fail;
-			}
-			if ((r = evloop_add_fd(p->loop, vp->q[i].efd, EPOLLIN, on_kick, vp))) {
-				close(vp->q[i].efd);
-				vp->q[i].efd = -1;
-				goto fail;
-			}
-		}
-	}
-	if ((r = pci_bus_add(p->bus, p->slot, &vp->pci)))
-		goto fail;
-	*out = vp;
-	return 0;
-fail:
-	vp->bus = NULL; /* not on the bus */
-	virtio_pci_destroy(vp);
-	return r;
-}
-
-void virtio_pci_destroy(struct virtio_pci *vp)
-{
-	if (!vp)
-		return;
-	if (vp->bus)
-		pci_bus_unmap_dev(vp->bus, &vp->pci);
-	for (unsigned i = 0; i < VIRTIO_MAX_QUEUES; i++) {
-		if (vp->q[i].efd < 0)
-			continue;
-		if (vp->loop)
-			evloop_del_fd(vp->loop, vp->q[i].efd);
-		close(vp->q[i].efd);
-	}
-	if (vp->kvm_vecs.rt)
-		kvm_msi_vecs_destroy(&vp->kvm_vecs);
-	msix_destroy(&vp->msix);
-	pthread_mutex_destroy(&vp->lock);
-	free(vp);
-}

@@ -6,7 +6,12 @@
  * PBA at 0x800. INTx pin A. Notifications go through one eventfd per queue
  * (a KVM ioeventfd when vm_fd >= 0) to the I/O thread, which calls
  * ops->queue_notify; without an evloop they run on the vCPU thread.
- * A recursive mutex serialises config accesses, resets and queue_notify. */
+ *
+ * Locks: vp->lock (a plain mutex) serialises the common config, status
+ * changes, resets and ioeventfd registration (also from the PCI bus, whose
+ * lock comes first). Kicks take only the device lock. Order: PCI bus lock
+ * -> vp->lock -> vd->lock -> device leaf locks (see virtio.h); the transport
+ * ops a device calls take none of ours. */
 #ifndef MYVMM_VIRTIO_PCI_H
 #define MYVMM_VIRTIO_PCI_H
 #include <pthread.h>
@@ -64,14 +69,15 @@ struct virtio_pci {
 	struct msix msix;
 	struct kvm_msi_vecs kvm_vecs;
 	struct virtio_dev *vd;
-	pthread_mutex_t lock;          /* recursive */
+	pthread_mutex_t lock;          /* plain; see the lock order above */
 	struct pci_bus *bus;
 	struct evloop *loop;
 	int vm_fd;
 	uint32_t dfselect, gfselect;
 	uint64_t drv_features;         /* as written by the driver */
 	uint16_t msix_config, qsel;
-	uint8_t status, generation;
+	uint8_t status;                /* without NEEDS_RESET (vd->needs_reset) */
+	uint8_t generation;            /* atomic */
 	uint8_t isr;                   /* atomic */
 	uint64_t bar0_addr;            /* where BAR0 decodes, when bar0_mapped */
 	bool bar0_mapped;

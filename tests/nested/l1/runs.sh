@@ -164,9 +164,10 @@ run_fwide() {
 	vm_end
 }
 
-# up_time: seconds from vm_start to L2's "NT-UP" line (polled every 0.25 s).
+# up_time: seconds from vm_start to L2's "NT-UP" line (polled every 0.25 s;
+# under QEMU the line starts after SeaBIOS's escape sequences).
 up_time() {
-	waitfor '^NT-UP' 1 400 &&
+	waitfor 'NT-UP' 1 400 &&
 		awk -v a="$U0" '{ printf "%.2f\n", $1 - a }' /proc/uptime >"$D/up_secs"
 }
 

@@ -69,6 +69,14 @@ void tk_pass(const char *scen) __attribute__((noreturn));
 void tk_fail(const char *scen, const char *fmt, ...) __attribute__((noreturn));
 void tk_exit(uint32_t v) __attribute__((noreturn));
 void tk_halt(void) __attribute__((noreturn));
+/* scenarios/table.c (from scenarios/list.h): what tk=<name> runs. */
+struct scenario {
+	const char *name;
+	int (*run)(const struct bootinfo *bi, const struct acpi_info *ai);
+	bool needs_acpi;  /* scan ACPI (quietly) and set up the timer first */
+};
+extern const struct scenario tk_scenarios[];
+extern const size_t tk_nscenarios;
 /* Value of "key=" token in the command line copied into buf; false if absent. */
 bool cmdline_get(const char *cmdline, const char *key, char *buf, size_t len);
 /* True if the command line has the token key or key=... */

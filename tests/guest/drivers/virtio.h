@@ -120,6 +120,11 @@ uint16_t blk_prep(struct blk *b, int slot, uint32_t type, uint64_t sector, uint6
 		  uint32_t len);
 /* Synchronous request in slot 0: the status byte, or -1 on timeout. */
 int blk_rw(struct blk *b, uint32_t type, uint64_t sector, uint64_t addr, uint32_t len);
+/* Publishes the chain at head, kicks and polls: the completed slot's status
+ * byte, or -1 on timeout. */
+int blk_wait(struct blk *b, uint16_t head);
+/* Prints `TK: blk<i> capacity <sectors> ro <0|1> serial <GET_ID>`. */
+void blk_describe(struct blk *b, int i);
 uint32_t byte_sum(const uint8_t *p, uint32_t n);
 /* tk.key as a number, or def. */
 uint32_t opt_u32(const struct bootinfo *bi, const char *key, uint32_t def);

@@ -2,7 +2,11 @@
  * network (10.0.2.0/24, gateway 10.0.2.2, us 10.0.2.15):
  *   net       ARP for the gateway, then one ICMP echo to it.
  *   net-echo  answer ARP for 10.0.2.15 and echo UDP datagrams to port 7
- *             until one whose payload is "quit". */
+ *             until one whose payload is "quit".
+ *   net-probe one UDP datagram to 10.0.2.2:tk.port (the host's loopback
+ *             when --net user,host-loopback=on), or to 10.0.2.<tk.host>, or
+ *             with tk.lo=1 to 127.0.0.1, and report whether an answer came
+ *             back; passes either way (the host test decides). */
 #include "virtio.h"
 
 #define VIRTIO_NET_F_MAC    (1ULL << 5)
@@ -301,4 +305,57 @@ int scen_net_echo(const struct bootinfo *bi, const struct acpi_info *ai)
 			return 0;
 	}
 	tk_fail(NULL, "no \"quit\" datagram within the time limit");
+}
+
+int scen_net_probe(const struct bootinfo *bi, const struct acpi_info *ai)
+{
+	static struct net n;
+	static const char probe[] = "myvmm loopback probe";
+	uint32_t port = opt_u32(bi, "tk.port", 0);
+	uint8_t gw[6], dst[4] = { 10, 0, 2, (uint8_t)opt_u32(bi, "tk.host", 2) };
+
+	if (!port || port > 0xffff)
+		tk_fail(NULL, "net-probe needs tk.port=1..65535");
+	if (opt_u32(bi, "tk.lo", 0))
+		memcpy(dst, (const uint8_t[4]){ 127, 0, 0, 1 }, 4);
+	net_open(&n);
+	resolve_gateway(&n, gw);
+	for (int tries = 0; tries < 3; tries++) {
+		uint8_t *f = n.tx + NET_HDR;
+		uint32_t o = eth_hdr(&n, f, gw, ETH_IP), plen = sizeof(probe) - 1;
+		uint8_t *u = f + o + 20;
+		struct deadline d;
+
+		ip_hdr(f + o, 17, our_ip, dst, 8 + plen, (uint16_t)(0x200 + tries));
+		put16(u, 4444);
+		put16(u + 2, (uint16_t)port);
+		put16(u + 4, (uint16_t)(8 + plen));
+		put16(u + 6, 0);
+		memcpy(u + 8, probe, plen);
+		net_send(&n, o + 20 + 8 + plen);
+		deadline_start(&d, 1500);
+		while (!deadline_passed(&d)) {
+			uint8_t *r;
+			uint16_t id;
+			uint32_t len = net_recv(&n, &r, &id, 100);
+			bool hit = false;
+			if (!len)
+				continue;
+			if (len >= 42 && get16(r + 12) == ETH_IP && (r[14] >> 4) == 4 && r[23] == 17 &&
+			    !memcmp(r + 26, dst, 4)) {
+				uint32_t ihl = (r[14] & 15u) * 4;
+				const uint8_t *ud = r + 14 + ihl;
+				if (ihl >= 20 && len >= 14 + ihl + 8 && get16(ud) == port &&
+				    get16(ud + 2) == 4444) {
+					kprintf("TK: net probe reply %u bytes\n", get16(ud + 4) - 8u);
+					hit = true;
+				}
+			}
+			net_recycle(&n, id);
+			if (hit)
+				return 0;
+		}
+	}
+	kprintf("TK: net probe no reply\n");
+	return 0;
 }
