@@ -73,7 +73,8 @@ set -- dir:bin dir:dev dir:proc dir:sys dir:tmp dir:etc dir:root dir:share \
 	file:"$here/l1/init":init:755 file:"$here/l1/runs.sh":nested/runs.sh:644 \
 	bin:"$myvmm":usr/bin/myvmm lib:"$slirp" bin:"$qemu":usr/bin/qemu-system-x86_64 \
 	tree:/usr/share/seabios:usr/share/seabios \
-	file:"$kernel":l2/vmlinuz:644 file:"$work/l2.cpio":l2/initrd.cpio:644
+	file:"$kernel":l2/vmlinuz:644 file:"$work/l2.cpio":l2/initrd.cpio:644 \
+	file:"$cache/initramfs.cpio.gz":l2/demo.cpio.gz:644
 for f in bios-256k.bin kvmvapic.bin linuxboot_dma.bin multiboot_dma.bin pvh.bin; do
 	[ -e /usr/share/qemu/$f ] && set -- "$@" file:/usr/share/qemu/$f:usr/share/qemu/$f:644
 done
