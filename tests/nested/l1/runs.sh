@@ -105,7 +105,8 @@ run_blkqemu() {
 	vm_end
 }
 
-# net: --net user with a forward; L1 serves a file on 127.0.0.1:8080.
+# net: --net user with a forward; L1 serves a file on 127.0.0.1:8080, which
+# the guest reaches as 10.0.2.2 only with host-loopback=on.
 run_net() {
 	vm_pre net
 	mkdir -p /tmp/www
@@ -115,7 +116,7 @@ run_net() {
 	hp=$!
 	vm_start net myvmm --kernel $K --initrd $I --mem 512M --timeout 400 \
 		--cmdline "$BASE nt=net" --status-file /tmp/run/net/status.json \
-		--net user,hostfwd=tcp::8022-:80 --log /tmp/run/net/vmm.log
+		--net user,host-loopback=on,hostfwd=tcp::8022-:80 --log /tmp/run/net/vmm.log
 	if waitfor 'NT-WAIT fwd' 1 360; then
 		timeout 60 wget -q -O "$D/fwd.html" http://127.0.0.1:8022/index.html 2>"$D/fwd.err"
 		type "$(sha256sum "$D/fwd.html" | cut -d' ' -f1)"
