@@ -5,7 +5,6 @@
 
 #include "acpi/aml.h"
 #include "host/log.h"
-#include "machine/pc_map.h"
 
 static void update_mappings(struct pci_bus *b, struct pci_dev *d);
 static void intx_update(struct pci_dev *d);

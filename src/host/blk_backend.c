@@ -4,6 +4,7 @@
  * never write beyond the image size and never change it (no ftruncate; all
  * fallocate calls use KEEP_SIZE). */
 #include "host/blk_backend.h"
+#include "host/file.h"
 #include "host/disk_format.h"
 
 #include <errno.h>
@@ -75,26 +76,12 @@ int blk_backend_open(const struct blk_params *cfg, unsigned max_inflight, blk_do
 {
 	const char *path = cfg->path;
 	struct blk_backend *b;
-	struct flock fl = { .l_whence = SEEK_SET };
-	struct stat st;
-	int r, flags;
+	struct disk_file df;
+	struct err e = { "" };
+	int r;
 
 	if (max_inflight == 0 || max_inflight > 4096)
 		return -EINVAL;
-	if (stat(path, &st) < 0) {
-		r = -errno;
-		ERR("disk %s: %s; check the path (create an image with: truncate -s 1G %s)", path,
-		    strerror(errno), path);
-		return r;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		ERR("disk %s is a directory; pass a raw disk image file", path);
-		return -EISDIR;
-	}
-	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
-		ERR("disk %s is not a regular file or block device; pass a raw disk image", path);
-		return -EINVAL;
-	}
 	b = calloc(1, sizeof(*b));
 	if (!b) {
 		ERR("disk %s: out of memory", path);
@@ -106,50 +93,13 @@ int blk_backend_open(const struct blk_params *cfg, unsigned max_inflight, blk_do
 	b->direct = cfg->direct;
 	b->cb = cb;
 	b->opaque = opaque;
-	flags = (cfg->ro ? O_RDONLY : O_RDWR) | O_CLOEXEC | (b->direct ? O_DIRECT : 0);
-	b->fd = open(path, flags);
-	if (b->fd < 0) {
-		r = -errno;
-		if (b->direct && errno == EINVAL)
-			ERR("disk %s: the file system does not support O_DIRECT; use cache=writeback",
-			    path);
-		else if (!cfg->ro && (errno == EACCES || errno == EROFS || errno == EPERM))
-			ERR("disk %s: cannot open for writing (%s); fix the permissions or add ,ro",
-			    path, strerror(errno));
-		else
-			ERR("disk %s: %s", path, strerror(errno));
+	/* The checks and the lock every disk gets (IDE too): host/file.c. */
+	if ((r = disk_file_open(path, cfg->ro, b->direct, cfg->format, &df, &e))) {
+		ERR("%s", e.msg);
 		goto fail;
 	}
-	if ((r = disk_format_check_raw(b->fd, path, cfg->format, err, 256)))
-		goto fail;
-	if (S_ISBLK(st.st_mode)) {
-		if (ioctl(b->fd, BLKGETSIZE64, &b->size) < 0) {
-			r = -errno;
-			ERR("disk %s: cannot get the device size: %s", path, strerror(errno));
-			goto fail;
-		}
-	} else {
-		b->size = st.st_size;
-	}
-	if (b->size % BLK_SECTOR) {
-		ERR("disk %s: size %llu is not a multiple of 512 bytes; resize it, e.g. truncate -s %lluK %s",
-		    path, (unsigned long long)b->size,
-		    (unsigned long long)(b->size + 1023) / 1024, path);
-		r = -EINVAL;
-		goto fail;
-	}
-	/* OFD locks belong to this open file, so two disks in one VMM and two
-	 * VMMs both conflict; they vanish when the fd is closed. */
-	fl.l_type = cfg->ro ? F_RDLCK : F_WRLCK;
-	if (fcntl(b->fd, F_OFD_SETLK, &fl) < 0) {
-		r = -errno;
-		if (errno == EAGAIN || errno == EACCES)
-			ERR("disk %s is in use by another VM (locked); stop that VM or use a copy of the image%s",
-			    path, cfg->ro ? "" : " (or open both read-only with ,ro)");
-		else
-			ERR("disk %s: cannot lock the image: %s", path, strerror(errno));
-		goto fail;
-	}
+	b->fd = df.fd;
+	b->size = df.size;
 	if (b->direct)
 		probe_dio_align(b, path);
 	b->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);

@@ -137,7 +137,9 @@ START_TEST(system_ports)
 	struct bus pio;
 	uint8_t d[4];
 	bus_init(&pio, "pio");
-	ck_assert_int_eq(sysdevs_register(s, &pio), 0);
+	ck_assert_int_eq(bus_add(&pio, 0xf4, 4, &sysdevs_debug_exit_ops, s, "debug-exit"), 0);
+	ck_assert_int_eq(bus_add(&pio, 0x80, 1, &sysdevs_post_ops, s, "post"), 0);
+	ck_assert_int_eq(bus_add(&pio, 0x92, 1, &sysdevs_port92_ops, s, "port92"), 0);
 	bus_put_le(d, 4, 42);
 	ck_assert_int_eq(bus_access(&pio, 0xf4, d, 4, true), 0);
 	ck_assert_int_eq(c.why, STOP_DEBUG_EXIT);
