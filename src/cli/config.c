@@ -54,6 +54,7 @@ static int h_gdb(struct vm_config *c, const char *v, char *err)
 		return -EINVAL;
 	return set_str(&c->gdb, v);
 }
+static int h_api_sock(struct vm_config *c, const char *v, char *err) { return set_str(&c->api_sock, v); }
 static int h_config(struct vm_config *c, const char *v, char *err) { return config_load_file(c, v, err); }
 static int h_help(struct vm_config *c, const char *v, char *err) { c->show_help = true; return 0; }
 static int h_version(struct vm_config *c, const char *v, char *err) { c->show_version = true; return 0; }
@@ -220,6 +221,7 @@ static const struct opt_desc opts[] = {
 	{ "status-file", OPT_VALUE, "PATH", "write a JSON exit report to PATH", h_status, .path = true },
 	{ "gdb", OPT_VALUE, "SPEC", "tcp:[HOST]:PORT | unix:PATH: serve the GDB remote protocol there (HOST default 127.0.0.1; PORT 0 picks one)", h_gdb, .values = NULL },
 	{ "gdb-wait", OPT_FLAG, NULL, "with --gdb: stop before the first instruction until gdb continues", h_gdb_wait, .values = NULL },
+	{ "api-sock", OPT_VALUE, "PATH", "serve the control API (Firecracker's REST calls + /myvmm/) on a unix socket created at PATH (0600; an existing file is refused); without --kernel/--disk, wait for PUT /boot-source and InstanceStart", h_api_sock, .path = true },
 	{ "check", OPT_FLAG, NULL, "report whether this host can run VMs, then exit", h_check, .action = true },
 	{ "version", OPT_FLAG, NULL, "print the version and exit", h_version, .action = true },
 	{ "help", OPT_FLAG, NULL, "show this help and exit", h_help, .action = true },
@@ -244,6 +246,7 @@ void config_free(struct vm_config *c)
 	free(c->kernel); free(c->initrd); free(c->cmdline); free(c->console_path);
 	free(c->name); free(c->log_path); free(c->expect); free(c->expect_fail);
 	free(c->status_file); free(c->bios); free(c->pidfile); free(c->gdb);
+	free(c->api_sock);
 	for (unsigned i = 0; i < c->ndisks; i++)
 		free(c->disks[i].path);
 	config_init(c);
@@ -292,7 +295,7 @@ int config_validate(const struct vm_config *c, char err[CONFIG_ERR_LEN])
 		return ERR("--boot kernel needs a kernel; use --kernel PATH (e.g. --kernel bzImage)");
 	if (c->boot == CFG_BOOT_DISK && (c->kernel || c->initrd))
 		return ERR("--boot disk boots the disk through the BIOS; drop --kernel/--initrd or use --boot kernel");
-	if (!c->kernel && !c->ndisks)
+	if (!c->kernel && !c->ndisks && !c->api_sock)
 		return ERR("no kernel or disk given; use --kernel PATH (e.g. --kernel bzImage) "
 			   "or --disk IMG to boot a disk through the BIOS");
 	/* The IDE controller belongs to the PC chipset of firmware boots. */

@@ -34,3 +34,4 @@ SCENARIO("net", scen_net, true)                                    /* net.c */
 SCENARIO("net-echo", scen_net_echo, true)
 SCENARIO("net-probe", scen_net_probe, true)
 SCENARIO("pwrbtn", scen_pwrbtn, true)                              /* pwrbtn.c */
+SCENARIO("ticks", scen_ticks, true)                                /* ticks.c */
