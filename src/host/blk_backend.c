@@ -22,31 +22,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "host/blk_backend_int.h"
 #include "host/log.h"
-
-struct be_slot {
-	struct iocb iocb;
-	struct blk_req req;      /* copy: iov points into guest RAM */
-	uint64_t tag;
-	void *bounce;            /* O_DIRECT with an unaligned guest buffer */
-	struct iovec biov;
-	uint32_t expect;         /* bytes the AIO must transfer */
-	int next_free;
-};
-
-struct blk_backend {
-	pthread_mutex_t lock;        /* leaf: everything below */
-	int fd, efd;
-	io_context_t ctx;
-	bool ro, direct, aio_fsync;
-	uint64_t size;
-	uint32_t align, mem_align;   /* O_DIRECT alignment (0 when buffered) */
-	unsigned nslots, inflight;
-	int free_head;
-	struct be_slot *slots;
-	blk_done_cb cb;
-	void *opaque;
-};
 
 #define ERR(...) snprintf(err, 256, __VA_ARGS__)
 
@@ -125,6 +102,10 @@ int blk_backend_open(const struct blk_params *cfg, unsigned max_inflight, blk_do
 		b->slots[i].next_free = i + 1 < max_inflight ? (int)i + 1 : -1;
 	b->free_head = 0;
 	b->aio_fsync = true;
+	if ((r = blk_sync_start(b))) {
+		ERR("disk %s: cannot start the sync I/O thread: %s", path, strerror(-r));
+		goto fail;
+	}
 	*out = b;
 	return 0;
 fail:
@@ -139,6 +120,7 @@ void blk_backend_close(struct blk_backend *b)
 	if (b->ctx) {
 		if (blk_backend_drain(b, 10000))
 			pr_warn("virtio-blk: closing the image with I/O still in flight");
+		blk_sync_stop(b);
 		io_destroy(b->ctx);
 	}
 	if (b->efd >= 0)
@@ -158,6 +140,14 @@ unsigned blk_backend_inflight(const struct blk_backend *b)
 	return __atomic_load_n(&b->inflight, __ATOMIC_ACQUIRE);
 }
 
+uint64_t blk_backend_bounce_bytes(struct blk_backend *b)
+{
+	pthread_mutex_lock(&b->lock);
+	uint64_t n = b->bounce_bytes;
+	pthread_mutex_unlock(&b->lock);
+	return n;
+}
+
 static struct be_slot *slot_get(struct blk_backend *b)
 {
 	struct be_slot *s;
@@ -170,8 +160,10 @@ static struct be_slot *slot_get(struct blk_backend *b)
 	return s;
 }
 
-static void slot_put(struct blk_backend *b, struct be_slot *s)
+void slot_put(struct blk_backend *b, struct be_slot *s)
 {
+	if (s->bounce)
+		b->bounce_bytes -= s->biov.iov_len;
 	free(s->bounce);
 	s->bounce = NULL;
 	s->next_free = b->free_head;
@@ -180,7 +172,7 @@ static void slot_put(struct blk_backend *b, struct be_slot *s)
 }
 
 /* Runs the callback and frees the slot. */
-static void slot_done(struct blk_backend *b, struct be_slot *s, uint8_t status)
+void slot_done(struct blk_backend *b, struct be_slot *s, uint8_t status)
 {
 	b->cb(b->opaque, &s->req, s->tag, status);
 	slot_put(b, s);
@@ -208,59 +200,6 @@ static void copy_to_iov(const struct blk_req *r, const uint8_t *src)
 		memcpy(r->iov[i].iov_base, src, r->iov[i].iov_len);
 		src += r->iov[i].iov_len;
 	}
-}
-
-/* Zeroes [off, off+len) with plain writes (no ZERO_RANGE support). */
-static int write_zeros(struct blk_backend *b, uint64_t off, uint64_t len)
-{
-	const size_t chunk = 1 << 16;
-	void *z;
-	int r = 0;
-
-	if (posix_memalign(&z, 4096, chunk))
-		return -ENOMEM;
-	memset(z, 0, chunk);
-	while (len && !r) {
-		size_t n = len < chunk ? len : chunk;
-		ssize_t w = pwrite(b->fd, z, n, off);
-		if (w <= 0)
-			r = w < 0 ? -errno : -EIO;
-		else {
-			off += w;
-			len -= w;
-		}
-	}
-	free(z);
-	return r;
-}
-
-/* DISCARD / WRITE_ZEROES, synchronously on the calling thread. */
-static uint8_t do_ranges(struct blk_backend *b, const struct blk_req *r)
-{
-	for (unsigned i = 0; i < r->nranges; i++) {
-		off_t off = r->range[i].sector * BLK_SECTOR;
-		off_t len = (off_t)r->range[i].num_sectors * BLK_SECTOR;
-		bool unmap = r->type == VIRTIO_BLK_T_DISCARD ||
-			     (r->range[i].flags & VIRTIO_BLK_WZ_F_UNMAP);
-
-		if (!len)
-			continue;
-		if (unmap &&
-		    fallocate(b->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, len) == 0)
-			continue;
-		if (r->type == VIRTIO_BLK_T_DISCARD) {
-			/* Discard is a hint: unsupported means nothing to do. */
-			if (errno == EOPNOTSUPP || errno == ENOSYS)
-				continue;
-			return VIRTIO_BLK_S_IOERR;
-		}
-		if (fallocate(b->fd, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE, off, len) == 0)
-			continue;
-		if ((errno != EOPNOTSUPP && errno != ENOSYS && errno != EINVAL) ||
-		    write_zeros(b, off, len))
-			return VIRTIO_BLK_S_IOERR;
-	}
-	return VIRTIO_BLK_S_OK;
 }
 
 static int submit_locked(struct blk_backend *b, const struct blk_req *req, uint64_t tag)
@@ -291,12 +230,27 @@ static int submit_locked(struct blk_backend *b, const struct blk_req *req, uint6
 			return 0;
 		}
 		if (b->direct && !iov_aligned(b, req)) {
+			/* Bounce bytes in flight are capped (issue 10 finding 3:
+			 * 254 segments on one small guest buffer made 1 MiB of
+			 * guest RAM into 1 GiB of host RSS). Beyond the cap the
+			 * request waits for others to finish. */
+			if (req->data_len > BLK_BOUNCE_MAX) {
+				pr_guest("virtio-blk: %u-byte unaligned request exceeds the %u-byte bounce limit",
+					 req->data_len, BLK_BOUNCE_MAX);
+				slot_done(b, s, VIRTIO_BLK_S_IOERR);
+				return 0;
+			}
+			if (b->bounce_bytes + req->data_len > BLK_BOUNCE_MAX) {
+				slot_put(b, s);
+				return -EAGAIN;
+			}
 			if (posix_memalign(&s->bounce, b->mem_align > 4096 ? b->mem_align : 4096,
 					   req->data_len)) {
 				s->bounce = NULL;
 				slot_done(b, s, VIRTIO_BLK_S_IOERR);
 				return 0;
 			}
+			b->bounce_bytes += req->data_len;
 			if (wr)
 				copy_from_iov(req, s->bounce);
 			s->biov = (struct iovec){ s->bounce, req->data_len };
@@ -318,7 +272,12 @@ static int submit_locked(struct blk_backend *b, const struct blk_req *req, uint6
 		break;
 	case VIRTIO_BLK_T_DISCARD:
 	case VIRTIO_BLK_T_WRITE_ZEROES:
-		slot_done(b, s, b->ro ? VIRTIO_BLK_S_IOERR : do_ranges(b, req));
+		if (b->ro) {
+			slot_done(b, s, VIRTIO_BLK_S_IOERR);
+			return 0;
+		}
+		/* Up to 32 x 2 GiB: never on the caller's (event loop) thread. */
+		blk_sync_queue(b, s);
 		return 0;
 	default:
 		slot_done(b, s, VIRTIO_BLK_S_UNSUPP);
@@ -330,8 +289,8 @@ static int submit_locked(struct blk_backend *b, const struct blk_req *req, uint6
 	if (r == 1)
 		return 0;
 	if (req->type == VIRTIO_BLK_T_FLUSH && r == -EINVAL) {
-		/* Kernel without IOCB_CMD_FDSYNC for this file: blocking
-		 * fdatasync on the I/O thread from now on. */
+		/* Kernel without IOCB_CMD_FDSYNC for this file: fdatasync on
+		 * the sync thread from now on. */
 		b->aio_fsync = false;
 		goto sync_flush;
 	}
@@ -339,7 +298,7 @@ static int submit_locked(struct blk_backend *b, const struct blk_req *req, uint6
 	slot_done(b, s, VIRTIO_BLK_S_IOERR);
 	return 0;
 sync_flush:
-	slot_done(b, s, fdatasync(b->fd) == 0 ? VIRTIO_BLK_S_OK : VIRTIO_BLK_S_IOERR);
+	blk_sync_queue(b, s);
 	return 0;
 }
 
@@ -396,7 +355,7 @@ unsigned blk_backend_complete(struct blk_backend *b)
 		pr_warn_rl("virtio-blk: eventfd read: %s", strerror(errno));
 	pthread_mutex_lock(&b->lock);
 	if (b->inflight)
-		n = reap(b, 0, &zero);
+		n = reap(b, 0, &zero) + blk_sync_reap(b);
 	pthread_mutex_unlock(&b->lock);
 	return n;
 }
@@ -417,8 +376,10 @@ int blk_backend_drain(struct blk_backend *b, unsigned timeout_ms)
 		struct timespec nap = { 0, 1000000 };
 
 		pthread_mutex_lock(&b->lock);
-		if (b->inflight)
+		if (b->inflight) {
 			reap(b, 0, &zero);
+			blk_sync_reap(b);
+		}
 		left = b->inflight;
 		pthread_mutex_unlock(&b->lock);
 		if (!left)

@@ -320,6 +320,28 @@ START_TEST(event_idx_tx_rx)
 }
 END_TEST
 
+/* Issue 10 finding 4: NET_TX_BUDGET frames per callback, then a re-kick. */
+START_TEST(tx_budget_returns_control)
+{
+	struct vqd tx;
+
+	vqd_init(&tx, ram, 128, 0x40000, false);
+	ck_assert_int_eq(vqd_attach(&tx, &vd->vq[NET_TXQ], &mem, false), 0);
+	tp.can_rekick = true;
+	memset(ram + BUF, 0, NET_HDR_SIZE + 60);
+	for (unsigned i = 0; i < NET_TX_BUDGET + 5; i++)
+		vqd_add1(&tx, BUF, NET_HDR_SIZE + 60, false);
+	vqd_dev_kick(vd, NET_TXQ);
+	ck_assert_uint_eq(vqd_used_idx(&tx), NET_TX_BUDGET);
+	ck_assert_uint_eq(tp.rekicks[NET_TXQ], 1);
+	ck_assert_uint_eq(vqd_used_flags(&tx), VRING_USED_F_NO_NOTIFY);
+	vqd_dev_kick(vd, NET_TXQ);
+	ck_assert_uint_eq(vqd_used_idx(&tx), NET_TX_BUDGET + 5);
+	ck_assert_uint_eq(vqd_used_flags(&tx), 0); /* drained: kicks wanted again */
+	ck_assert_int_eq(be.frames, (int)NET_TX_BUDGET + 5);
+}
+END_TEST
+
 START_TEST(parse_net_good)
 {
 	struct net_config n;
@@ -399,6 +421,7 @@ int main(void)
 	tcase_add_test(d, rx_bad_avail_needs_reset);
 	tcase_add_test(d, inactive_refuses);
 	tcase_add_test(d, event_idx_tx_rx);
+	tcase_add_test(d, tx_budget_returns_control);
 	suite_add_tcase(s, d);
 	TCase *p = tcase_create("parse");
 	tcase_add_test(p, parse_net_good);

@@ -50,6 +50,21 @@ uint64_t vqd_init(struct vqd *d, uint8_t *ram, uint16_t size, uint64_t base, boo
 	return d->used + 6 + 8ull * size;
 }
 
+void vqd_init_at(struct vqd *d, uint8_t *ram, uint16_t size, uint64_t desc, uint64_t avail,
+		 uint64_t used, bool event_idx)
+{
+	memset(d, 0, sizeof(*d));
+	d->ram = ram;
+	d->size = size;
+	d->event_idx = event_idx;
+	d->desc = desc;
+	d->avail = avail;
+	d->used = used;
+	memset(ram + desc, 0, 16ull * size);
+	memset(ram + avail, 0, 6 + 2ull * size);
+	memset(ram + used, 0, 6 + 8ull * size);
+}
+
 int vqd_attach(const struct vqd *d, struct virtqueue *q, const struct guest_mem *mem,
 	       bool indirect)
 {
@@ -149,6 +164,14 @@ bool vqd_get_used(struct vqd *d, uint32_t *id, uint32_t *len)
 }
 
 uint16_t vqd_used_idx(const struct vqd *d) { return get16(d, d->used + 2); }
+
+uint32_t vqd_used_len_at(const struct vqd *d, uint16_t i)
+{
+	uint32_t v;
+
+	memcpy(&v, d->ram + d->used + 4 + 8ull * (i % d->size) + 4, 4);
+	return le32toh(v);
+}
 uint16_t vqd_used_flags(const struct vqd *d) { return get16(d, d->used); }
 uint16_t vqd_avail_event(const struct vqd *d) { return get16(d, d->used + 4 + 8ull * d->size); }
 void vqd_set_used_event(struct vqd *d, uint16_t v) { put16(d, d->avail + 4 + 2ull * d->size, v); }

@@ -128,6 +128,18 @@ void virtio_fail(struct virtio_dev *vd);
  * false when there is no loop (the caller then just returns). */
 bool virtio_dev_rekick(struct virtio_dev *vd, unsigned q);
 
+/* Work budgets (issue 10: a guest that keeps a ring full must not starve
+ * the event loop). A device loop that has served `done` chains of queue q
+ * calls this before each further pop: true means stop now, a re-kick is
+ * queued behind the loop's other work. Without a loop to re-kick through it
+ * says false, and the device carries on (it must never stop with kicks
+ * suppressed and nobody to come back). */
+static inline bool virtio_budget_spent(struct virtio_dev *vd, unsigned q, unsigned done,
+				       unsigned budget)
+{
+	return done >= budget && virtio_dev_rekick(vd, q);
+}
+
 static inline void virtio_notify_used(struct virtio_dev *vd, unsigned q)
 {
 	vd->tops->notify_used(vd, q);
