@@ -321,6 +321,18 @@ static void resume_legacy(struct gdb_stub *s, const struct gdb_cmd *c, bool step
 	stub_resume(s, act);
 }
 
+static bool needs_parked(enum gdb_cmd_kind k)
+{
+	switch (k) {
+	case GC_READ_REGS: case GC_WRITE_REGS: case GC_READ_REG: case GC_WRITE_REG:
+	case GC_READ_MEM: case GC_WRITE_MEM: case GC_XFER_FEATURES:
+	case GC_CONT: case GC_STEP: case GC_VCONT:
+		return true;
+	default:
+		return false;
+	}
+}
+
 void stub_handle_packet(struct gdb_stub *s, const char *pkt)
 {
 	struct gdb_cmd c;
@@ -329,6 +341,13 @@ void stub_handle_packet(struct gdb_stub *s, const char *pkt)
 
 	gdb_cmd_parse(pkt, &c);
 	if (!s->vm && c.kind != GC_QSUPPORTED && c.kind != GC_NOACK) {
+		stub_reply(s, ERR_GENERIC);
+		return;
+	}
+	/* vCPU state is only read while every vCPU is parked: an ioctl on a
+	 * vCPU inside KVM_RUN would block this (the event loop) thread. gdb
+	 * sends nothing but 0x03 while the guest runs; anyone else gets E01. */
+	if (!s->parked && needs_parked(c.kind)) {
 		stub_reply(s, ERR_GENERIC);
 		return;
 	}
