@@ -81,6 +81,8 @@ struct vm_config {
 	unsigned ndisks;
 	bool virtio_console;     /* --console virtio: hvc0 on the terminal */
 	struct net_config net;   /* --net */
+	uint64_t vsock_cid;      /* --vsock CID,PATH; 0 = no vsock device */
+	char *vsock_path;
 	enum display_kind display;
 	uint32_t display_w, display_h; /* initial mode (--display sdl,width=,height=) */
 	char *gdb;               /* --gdb SPEC (gdb/spec.h); NULL = no stub */
