@@ -209,7 +209,11 @@ def preboot_calls(ctx):
                                                       "guest_mac": "zz"}, 400)
         # what is not there, and actions that need a running VM
         expect(s, "PUT", "/snapshot/create", {"snapshot_path": "a", "mem_file_path": "b"}, 400, "not supported")
-        expect(s, "PUT", "/vsock", {"guest_cid": 3, "uds_path": "/tmp/v"}, 400, "not supported")
+        vs = os.path.join(ctx.tmp, "v.sock")
+        expect(s, "PUT", "/vsock", {"guest_cid": 2, "uds_path": vs}, 400, "guest_cid")
+        expect(s, "PUT", "/vsock", {"guest_cid": 3}, 400, "uds_path")
+        expect(s, "PUT", "/vsock", {"guest_cid": 3, "uds_path": vs, "x": 1}, 400, "x")
+        expect(s, "PUT", "/vsock", {"guest_cid": 3, "uds_path": vs}, 204)
         expect(s, "GET", "/nope", None, 400, "path")
         expect(s, "DELETE", "/machine-config", None, 400)
         expect(s, "PUT", "/actions", {"action_type": "Explode"}, 400, "action_type")
@@ -228,8 +232,12 @@ def preboot_calls(ctx):
         expect(s, "PUT", "/actions", {"action_type": "InstanceStart"}, 400, "before InstanceStart")
         expect(s, "PUT", "/boot-source", boot_source(ctx, "tk=exit"), 400, "before InstanceStart")
         expect(s, "PUT", "/machine-config", {"vcpu_count": 1, "mem_size_mib": 64}, 400)
+        j = expect(s, "GET", "/vm/config", None, 200)
+        check(j.get("vsock") == {"guest_cid": 3, "uds_path": vs}, "GET /vm/config vsock %r" % j)
+        check(os.path.exists(vs), "PUT /vsock: no vsock socket at %s after start" % vs)
         v.wait_line(r"^TK: PASS ticks")
         v.finish(1)
+        check(not os.path.exists(vs), "the vsock socket %s was left behind" % vs)
     finally:
         v.kill()
 
