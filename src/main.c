@@ -21,6 +21,7 @@
 #include "host/efd.h"
 #include "host/evloop.h"
 #include "host/log.h"
+#include "ui/screenshot.h"
 #include "host/term.h"
 #include "kvm/kvm_host.h"
 #include "gdb/stub.h"
@@ -347,6 +348,17 @@ static bool wait_for_start(struct runner *r)
 	return r->api_built != NULL;
 }
 
+/* --screenshot: writes the frame of the VM that stops for good. */
+static void screenshot_draw(const struct display_frame *f, void *arg)
+{
+	const char *path = arg;
+	int r = screenshot_write(path, f);
+
+	if (r)
+		pr_warn("--screenshot %s: %s", path,
+			r == -EINVAL ? "the guest set no display mode" : strerror(-r));
+}
+
 /* Runs VMs until one stops for a reason other than a guest reset. */
 static enum stop_reason run_machine(struct runner *r, int *value)
 {
@@ -393,6 +405,8 @@ static enum stop_reason run_machine(struct runner *r, int *value)
 		pthread_mutex_lock(&r->vm_lock);
 		r->vm = NULL;
 		pthread_mutex_unlock(&r->vm_lock);
+		if (r->cfg.screenshot && (why != STOP_RESET || r->cfg.no_reboot))
+			vm_display_frame(vm, screenshot_draw, r->cfg.screenshot);
 		vm_destroy(vm);
 		if (why != STOP_RESET || r->cfg.no_reboot)
 			return why;
