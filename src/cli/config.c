@@ -1,6 +1,7 @@
 /* Command-line options: one table drives the argv parser (config_args.c),
  * config_set() (config files), --help, the man page and the completion. */
 #include "cli/config.h"
+#include "cli/config_file.h"
 #include "cli/options.h"
 #include "machine/pc_map.h"
 #include "gdb/spec.h"
@@ -280,6 +281,24 @@ int config_set(struct vm_config *c, const char *key, const char *value, char err
 	if (r == -ENOMEM)
 		return ERR("out of memory");
 	return r;
+}
+
+_Static_assert(INI_ERR_LEN == CONFIG_ERR_LEN, "one error length for config files and options");
+
+static int ini_set(void *opaque, const char *key, const char *value, char *err)
+{
+	return config_set(opaque, key, value, err);
+}
+
+int config_load_text(struct vm_config *c, const char *text, const char *fname,
+		     const char *base_dir, char err[CONFIG_ERR_LEN])
+{
+	return ini_load_text(text, fname, base_dir, ini_set, c, err);
+}
+
+int config_load_file(struct vm_config *c, const char *path, char err[CONFIG_ERR_LEN])
+{
+	return ini_load_file(path, &c->config_depth, ini_set, c, err);
 }
 
 int config_validate(const struct vm_config *c, char err[CONFIG_ERR_LEN])

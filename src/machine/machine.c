@@ -143,7 +143,8 @@ static int memory_create(struct vm *vm, struct err *err)
 			return -ENOMEM;
 		}
 	}
-	ret = gmem_alloc(&vm->mem, vm->cfg->mem);
+	ret = pci_devs_need_shared_mem(vm->cfg) ? gmem_alloc_shared(&vm->mem, vm->cfg->mem)
+						: gmem_alloc(&vm->mem, vm->cfg->mem);
 	if (ret)
 		ERRF("--mem %llu MiB: the host cannot back that much guest RAM (%s); use a smaller --mem",
 		     (unsigned long long)(vm->cfg->mem >> 20), strerror(-ret));

@@ -82,6 +82,8 @@ void vm_irq_set(void *opaque, uint32_t gsi, int level);
 int legacy_create(struct vm *vm, struct err *err);       /* legacy.c */
 void legacy_destroy(struct vm *vm);
 int pci_devs_create(struct vm *vm, struct err *err);     /* pci_devs.c */
+/* A vhost-user device will be attached: guest RAM must be shareable. */
+bool pci_devs_need_shared_mem(const struct vm_config *c); /* pci_devs.c */
 void pci_devs_destroy(struct vm *vm);
 int vm_display_setup(struct vm *vm, struct err *err);    /* display.c */
 void vm_display_destroy(struct vm *vm);

@@ -3,6 +3,8 @@
  * device is its own file pair, one row here (with a create adapter that
  * hands it what it needs from the machine) and its option in src/cli/. */
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +15,10 @@
 #include "devices/virtio/console.h"
 #include "devices/virtio/net.h"
 #include "devices/virtio/rng.h"
+#include "devices/virtio/vhost_user_dev.h"
 #include "devices/virtio/virtio_pci.h"
+#include "host/daemon.h"
+#include "host/disk_format.h"
 #include "host/log.h"
 #include "host/net_slirp.h"
 #include "kvm/irq_routing.h"
@@ -64,9 +69,92 @@ static bool want_disk(const struct vm_config *c, unsigned i)
 {
 	return c->disks[i].iface == DISK_IF_VIRTIO;
 }
+/* How a virtio disk is served: in process (raw; a non-raw image is refused
+ * there when qemu-storage-daemon is missing), by qemu-storage-daemon
+ * (non-raw, probed or declared), or by an external vhost-user back-end
+ * ("vhost-user:SOCKET"). */
+#define VHOST_USER_PREFIX "vhost-user:"
+enum disk_route { DISK_INPROC, DISK_QSD, DISK_VHOST_EXT };
+
+static enum disk_route disk_route(const struct disk_config *dc, enum disk_format *fmt)
+{
+	enum disk_format f = (enum disk_format)dc->format;
+
+	if (!strncmp(dc->path, VHOST_USER_PREFIX, strlen(VHOST_USER_PREFIX)))
+		return DISK_VHOST_EXT;
+	if (f == DISK_FMT_AUTO) {
+		int fd = open(dc->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+		f = DISK_FMT_RAW;
+		if (fd >= 0) {
+			if (disk_format_probe_fd(fd, &f))
+				f = DISK_FMT_RAW;   /* the in-process open reports the error */
+			close(fd);
+		}
+	}
+	*fmt = f;
+	if (f == DISK_FMT_RAW || !daemon_available(DAEMON_QSD))
+		return DISK_INPROC;
+	return DISK_QSD;
+}
+
+bool pci_devs_need_shared_mem(const struct vm_config *c)
+{
+	enum disk_format f;
+
+	for (unsigned i = 0; i < c->ndisks; i++)
+		if (c->disks[i].iface == DISK_IF_VIRTIO && disk_route(&c->disks[i], &f) != DISK_INPROC)
+			return true;
+	return false;
+}
+
+static int mk_vhost_disk(struct vm *vm, const struct disk_config *dc, enum disk_route route,
+			 enum disk_format f, struct virtio_dev **out, struct err *err)
+{
+	struct vhost_user_dev_params vp = {
+		.what = NULL, .name = "vhost-user-blk", .device_id = VIRTIO_ID_BLOCK,
+		.feature_mask = VIRTIO_BLK_VHOST_FEATURES, .config_size = VIRTIO_BLK_CONFIG_SIZE,
+		.queue_max = 256,
+	};
+	char what[300], msg[512] = "";
+	struct daemon *d = NULL;
+	int r;
+
+	snprintf(what, sizeof(what), "--disk %.280s", dc->path);
+	vp.what = what;
+	if (route == DISK_VHOST_EXT) {
+		vp.socket = dc->path + strlen(VHOST_USER_PREFIX);
+	} else {
+		struct qsd_params qp = { .image = dc->path, .format = disk_format_name(f),
+					 .ro = dc->ro, .direct = dc->cache == DISK_CACHE_NONE };
+		if (!(d = calloc(1, sizeof(*d)))) {
+			ERRF("out of memory");
+			return -ENOMEM;
+		}
+		if ((r = daemon_start_qsd(d, &qp, msg, sizeof(msg)))) {
+			ERRF("--disk %s (%s): %s", dc->path, disk_format_name(f), msg);
+			free(d);
+			return r;
+		}
+		vp.socket = d->sock;
+		vp.daemon = d;
+	}
+	if ((r = vhost_user_dev_create(&vp, vm->host->loop, out, msg, sizeof(msg)))) {
+		ERRF("--disk %s: %s", dc->path, msg[0] ? msg : strerror(-r));
+		if (d) {
+			daemon_stop(d);
+			free(d);
+		}
+	}
+	return r;
+}
+
 static int mk_disk(struct vm *vm, unsigned i, struct virtio_dev **out, struct err *err)
 {
 	const struct disk_config *dc = &vm->cfg->disks[i];
+	enum disk_format f = DISK_FMT_RAW;
+	enum disk_route route = disk_route(dc, &f);
+	if (route != DISK_INPROC)
+		return mk_vhost_disk(vm, dc, route, f, out, err);
 	struct blk_params bp = { .path = dc->path, .ro = dc->ro,
 				 .direct = dc->cache == DISK_CACHE_NONE,
 				 .format = dc->format, .serial = dc->serial };

@@ -396,30 +396,22 @@ END_TEST
 #define USED 0x3000u
 static struct vqd_transport tp;
 
+static struct vqd BQ;     /* device_e2e's queue, driver side */
+
 static void d_desc(uint8_t *ram, unsigned i, uint64_t addr, uint32_t len, uint16_t fl, uint16_t nx)
 {
-	uint8_t *p = ram + DESC + 16 * i;
-	memcpy(p, &addr, 8);
-	memcpy(p + 8, &len, 4);
-	memcpy(p + 12, &fl, 2);
-	memcpy(p + 14, &nx, 2);
+	vqd_set_desc(&BQ, BQ.desc, i, addr, len, fl, nx);
 }
 
 static void d_kick(struct virtio_dev *vd, uint8_t *ram, uint16_t head)
 {
-	uint16_t idx;
-	memcpy(&idx, ram + AVAIL + 2, 2);
-	memcpy(ram + AVAIL + 4 + 2 * (idx % 16), &head, 2);
-	idx++;
-	memcpy(ram + AVAIL + 2, &idx, 2);
+	vqd_publish(&BQ, head);
 	vqd_dev_kick(vd, 0);
 }
 
 static uint16_t used_idx(uint8_t *ram)
 {
-	uint16_t v;
-	memcpy(&v, ram + USED + 2, 2);
-	return v;
+	return vqd_used_idx(&BQ);
 }
 
 static void wait_used(struct virtio_dev *vd, uint8_t *ram, uint16_t want)
@@ -448,7 +440,8 @@ START_TEST(device_e2e)
 	ck_assert_uint_eq(vd->ops->device_id, VIRTIO_ID_BLOCK);
 	vd->ops->config_read(vd, 0, cfg, 8);
 	ck_assert_uint_eq(le64toh(*(uint64_t *)cfg), 2048);
-	ck_assert_int_eq(vq_init(&vd->vq[0], &mem, 16, DESC, AVAIL, USED, false, false), 0);
+	vqd_init_at(&BQ, ram, 16, DESC, AVAIL, USED, false);
+	ck_assert_int_eq(vqd_attach(&BQ, &vd->vq[0], &mem, false), 0);
 	ck_assert_int_eq(vqd_dev_activate(vd), 0);
 
 	/* OUT: header at 0x10000, data at 0x11000, status at 0x12000 */

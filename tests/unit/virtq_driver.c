@@ -83,12 +83,18 @@ static void write_desc(uint8_t *p, uint64_t addr, uint32_t len, uint16_t flags, 
 	memcpy(p + 14, &next, 2);
 }
 
-static void publish(struct vqd *d, uint16_t head)
+void vqd_publish(struct vqd *d, uint16_t head)
 {
 	put16(d, d->avail + 4 + 2ull * (d->avail_idx % d->size), head);
 	d->avail_idx++;
 	/* Release: ring entry and descriptors before the index (virtio_wmb). */
 	put16(d, d->avail + 2, d->avail_idx);
+}
+
+void vqd_set_desc(const struct vqd *d, uint64_t table_gpa, unsigned i, uint64_t addr, uint32_t len,
+		  uint16_t flags, uint16_t next)
+{
+	write_desc(d->ram + table_gpa + 16ull * i, addr, len, flags, next);
 }
 
 uint16_t vqd_add(struct vqd *d, const struct vqd_buf *b, unsigned n)
@@ -103,7 +109,7 @@ uint16_t vqd_add(struct vqd *d, const struct vqd_buf *b, unsigned n)
 		write_desc(d->ram + d->desc + 16ull * idx, b[i].gpa, b[i].len, flags, next);
 	}
 	d->next_desc = (uint16_t)((head + n) % d->size);
-	publish(d, head);
+	vqd_publish(d, head);
 	return head;
 }
 
@@ -124,7 +130,7 @@ uint16_t vqd_add_indirect(struct vqd *d, uint64_t table_gpa, const struct vqd_bu
 			   (uint16_t)(i + 1));
 	write_desc(d->ram + d->desc + 16ull * head, table_gpa, 16u * n, VRING_DESC_F_INDIRECT, 0);
 	d->next_desc = (uint16_t)((head + 1) % d->size);
-	publish(d, head);
+	vqd_publish(d, head);
 	return head;
 }
 

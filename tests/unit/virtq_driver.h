@@ -50,6 +50,12 @@ uint16_t vqd_add1(struct vqd *d, uint64_t gpa, uint32_t len, bool device_writes)
 /* A chain of one INDIRECT descriptor pointing at a table written at
  * table_gpa (n entries). Returns head. */
 uint16_t vqd_add_indirect(struct vqd *d, uint64_t table_gpa, const struct vqd_buf *b, unsigned n);
+/* Raw access for hand-made (also hostile) chains: descriptor i of the
+ * table at table_gpa (the queue's own table: d->desc), and publishing a head
+ * in the avail ring. vqd_add does both for well-formed chains. */
+void vqd_set_desc(const struct vqd *d, uint64_t table_gpa, unsigned i, uint64_t addr, uint32_t len,
+		  uint16_t flags, uint16_t next);
+void vqd_publish(struct vqd *d, uint16_t head);
 /* Whether the device asked for a kick for buffers added since the last call
  * (2.7.10: vring_need_event on avail_event, or !VRING_USED_F_NO_NOTIFY). */
 bool vqd_kick_needed(struct vqd *d);

@@ -44,6 +44,11 @@ struct virtio_transport_ops {
 	/* Optional: call queue_notify(q) again later from the event loop (the
 	 * device's work budget ran out). false: cannot (no loop). */
 	bool (*rekick)(struct virtio_dev *vd, unsigned q);
+	/* For a device with ops->own_kicks (vhost-user): queue q's notify
+	 * eventfd (the KVM ioeventfd), or -1; and an interrupt for queue q
+	 * whatever the ring says (the back-end already decided). */
+	int (*kick_fd)(struct virtio_dev *vd, unsigned q);
+	void (*signal)(struct virtio_dev *vd, unsigned q);
 };
 
 /* A device model. The transport owns the lifecycle: it sets vd->active on
@@ -66,6 +71,10 @@ struct virtio_dev_ops {
 	unsigned num_queues;
 	uint16_t queue_max;      /* QueueSizeMax, power of two */
 	uint32_t config_size;
+	/* The rings are served outside this process (vhost-user): the transport
+	 * does not poll the notify eventfds (queue_notify is unused); the
+	 * device hands them on (tops->kick_fd). */
+	bool own_kicks;
 	/* Device config space (little-endian), offsets < config_size. Called
 	 * under the transport lock, without vd->lock. */
 	void (*config_read)(struct virtio_dev *vd, uint32_t off, void *data, uint32_t len);

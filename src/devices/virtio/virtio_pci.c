@@ -93,7 +93,29 @@ static bool vp_rekick(struct virtio_dev *vd, unsigned q)
 	return write(vp->q[q].efd, &one, sizeof(one)) == sizeof(one) || errno == EAGAIN;
 }
 
+static int vp_kick_fd(struct virtio_dev *vd, unsigned q)
+{
+	struct virtio_pci *vp = vd->transport;
+	return q < vp_nq(vp) ? vp->q[q].efd : -1;
+}
+
+static void vp_signal(struct virtio_dev *vd, unsigned q)
+{
+	struct virtio_pci *vp = vd->transport;
+	if (q >= vp_nq(vp))
+		return;
+	if (msix_enabled(&vp->msix)) {
+		uint16_t vec = __atomic_load_n(&vp->q[q].msix_vector, __ATOMIC_RELAXED);
+		if (vec != VIRTIO_MSI_NO_VECTOR)
+			msix_notify(&vp->msix, vec);
+		return;
+	}
+	raise_intx(vp, VIRTIO_PCI_ISR_QUEUE);
+}
+
 const struct virtio_transport_ops vp_tops = {
+	.kick_fd = vp_kick_fd,
+	.signal = vp_signal,
 	.notify_used = vp_notify_used,
 	.config_changed = vp_config_changed,
 	.needs_reset = vp_needs_reset,

@@ -192,7 +192,8 @@ int virtio_pci_create(struct virtio_dev *vd, const struct virtio_pci_params *p,
 				r = -errno;
 				goto fail;
 			}
-			if ((r = evloop_add_fd(p->loop, vp->q[i].efd, EPOLLIN, on_kick, vp))) {
+			if (!ops->own_kicks &&
+			    (r = evloop_add_fd(p->loop, vp->q[i].efd, EPOLLIN, on_kick, vp))) {
 				close(vp->q[i].efd);
 				vp->q[i].efd = -1;
 				goto fail;
@@ -218,7 +219,7 @@ void virtio_pci_destroy(struct virtio_pci *vp)
 	for (unsigned i = 0; i < VIRTIO_MAX_QUEUES; i++) {
 		if (vp->q[i].efd < 0)
 			continue;
-		if (vp->loop)
+		if (vp->loop && !vp->vd->ops->own_kicks)
 			evloop_del_fd(vp->loop, vp->q[i].efd);
 		close(vp->q[i].efd);
 	}
