@@ -112,18 +112,3 @@ def test_hostile_qsize(ctx):
     check(size <= mx or en == 0 or st & 0x40,
           "queue_size 1024 accepted (max %d, size %d, enable %d, status 0x%x)"
           % (mx, size, en, st), r)
-@boot_test(90, labels=("hostile",), serial=True)
-def test_hostile_bounce(ctx):
-    """Finding 3: with cache=none, 254 descriptors onto one small unaligned buffer per
-    request and every slot in flight: host memory stays bounded."""
-    from area_virtio import odirect_dir
-    img = os.path.join(odirect_dir(ctx), "bounce.img")
-    with open(img, "wb") as f:
-        f.truncate(32 * MiB)
-    try:
-        check_bounded(ctx, "hostile-bounce", ["--disk", img + ",ro,cache=none"],
-                      args="tk.seg=65536", watch=2.0)
-    finally:
-        os.unlink(img)
-
-
