@@ -21,6 +21,7 @@
 #include "host/efd.h"
 #include "host/evloop.h"
 #include "host/log.h"
+#include "ui/screenshot.h"
 #include "host/term.h"
 #include "kvm/kvm_host.h"
 #include "gdb/stub.h"
@@ -281,6 +282,17 @@ static void write_status(struct runner *r, enum stop_reason why, int value, int 
 	}
 }
 
+/* --screenshot: writes the frame of the VM that stops for good. */
+static void screenshot_draw(const struct display_frame *f, void *arg)
+{
+	const char *path = arg;
+	int r = screenshot_write(path, f);
+
+	if (r)
+		pr_warn("--screenshot %s: %s", path,
+			r == -EINVAL ? "the guest set no display mode" : strerror(-r));
+}
+
 /* Runs VMs until one stops for a reason other than a guest reset. */
 static enum stop_reason run_machine(struct runner *r, int *value)
 {
@@ -318,6 +330,8 @@ static enum stop_reason run_machine(struct runner *r, int *value)
 		pthread_mutex_lock(&r->vm_lock);
 		r->vm = NULL;
 		pthread_mutex_unlock(&r->vm_lock);
+		if (r->cfg.screenshot && (why != STOP_RESET || r->cfg.no_reboot))
+			vm_display_frame(vm, screenshot_draw, r->cfg.screenshot);
 		vm_destroy(vm);
 		if (why != STOP_RESET || r->cfg.no_reboot)
 			return why;
@@ -502,8 +516,9 @@ int main(int argc, char **argv)
 			strerror(-ret));
 		goto out_cfg;
 	}
-	if (kvm_host_open(&r.kvm, err)) {
-		fprintf(stderr, "myvmm: %s\n", err);
+	struct err kerr = { "" };
+	if (kvm_host_open(&r.kvm, &kerr)) {
+		fprintf(stderr, "myvmm: %s\n", kerr.msg);
 		goto out_log;
 	}
 	if (r.cfg.pidfile && write_pidfile(r.cfg.pidfile)) {

@@ -33,6 +33,7 @@ static int h_log(struct vm_config *c, const char *v, char *err) { return set_str
 static int h_expect(struct vm_config *c, const char *v, char *err) { return set_str(&c->expect, v); }
 static int h_expect_fail(struct vm_config *c, const char *v, char *err) { return set_str(&c->expect_fail, v); }
 static int h_status(struct vm_config *c, const char *v, char *err) { return set_str(&c->status_file, v); }
+static int h_screenshot(struct vm_config *c, const char *v, char *err) { return set_str(&c->screenshot, v); }
 /* Flags: no value on the command line; true/false/yes/no/on/off/1/0 in files. */
 static int set_flag(bool *dst, const char *name, const char *v, char *err)
 {
@@ -219,6 +220,7 @@ static const struct opt_desc opts[] = {
 	{ "expect", OPT_VALUE, "REGEX", "exit 0 when a console line matches REGEX", h_expect, .values = NULL },
 	{ "expect-fail", OPT_VALUE, "REGEX", "exit 5 when a console line matches REGEX", h_expect_fail, .values = NULL },
 	{ "status-file", OPT_VALUE, "PATH", "write a JSON exit report to PATH", h_status, .path = true },
+	{ "screenshot", OPT_VALUE, "PATH", "write the guest's screen as a PNG to PATH when the VM stops (adds the bochs-display without a window)", h_screenshot, .path = true },
 	{ "gdb", OPT_VALUE, "SPEC", "tcp:[HOST]:PORT | unix:PATH: serve the GDB remote protocol there (HOST default 127.0.0.1; PORT 0 picks one)", h_gdb, .values = NULL },
 	{ "gdb-wait", OPT_FLAG, NULL, "with --gdb: stop before the first instruction until gdb continues", h_gdb_wait, .values = NULL },
 	{ "check", OPT_FLAG, NULL, "report whether this host can run VMs, then exit", h_check, .action = true },
@@ -244,7 +246,7 @@ void config_free(struct vm_config *c)
 {
 	free(c->kernel); free(c->initrd); free(c->cmdline); free(c->console_path);
 	free(c->name); free(c->log_path); free(c->expect); free(c->expect_fail);
-	free(c->status_file); free(c->bios); free(c->pidfile); free(c->gdb);
+	free(c->status_file); free(c->bios); free(c->pidfile); free(c->gdb); free(c->screenshot);
 	for (unsigned i = 0; i < c->ndisks; i++)
 		free(c->disks[i].path);
 	config_init(c);

@@ -100,7 +100,7 @@ int vm_display_setup(struct vm *vm, struct err *err)
 	struct vm_display *vd;
 	int r;
 
-	if (c->display != DISPLAY_SDL)
+	if (c->display != DISPLAY_SDL && !c->screenshot)
 		return 0;
 	vd = calloc(1, sizeof(*vd));
 	if (!vd)

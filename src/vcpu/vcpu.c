@@ -40,12 +40,15 @@ static int set_cpuid(struct vcpu *v)
 	const struct kvm_cpuid2 *src = v->env->kvm->cpuid;
 	size_t sz = sizeof(*src) + src->nent * sizeof(src->entries[0]);
 	struct kvm_cpuid2 *c = malloc(sz);
+	uint32_t brand[12];
 	int ret = 0;
 
 	if (!c)
 		return -ENOMEM;
 	memcpy(c, src, sz);
 	vcpu_cpuid_patch(c, v->id, v->env->ncpus);
+	vcpu_cpuid_host_brand(brand);
+	vcpu_cpuid_fill_brand(c, brand);
 	if (ioctl(v->fd, KVM_SET_CPUID2, c) < 0)
 		ret = -errno;
 	free(c);

@@ -51,6 +51,11 @@ void vcpu_join(struct vcpu *v);
 /* CPUID for vCPU `id` of `ncpus`: APIC IDs and topology patched into KVM's
  * supported table, everything else (incl. 0x4000000x) passed through. Pure. */
 void vcpu_cpuid_patch(struct kvm_cpuid2 *c, unsigned id, unsigned ncpus);
+/* The host CPU's brand string (CPUID 0x80000002-4 EAX..EDX; zeros if none). */
+void vcpu_cpuid_host_brand(uint32_t brand[12]);
+/* Fills leaves 0x80000002-4 with `brand` when KVM left all three zero (it
+ * does under nested SVM, and Linux then shows no model name). Pure. */
+void vcpu_cpuid_fill_brand(struct kvm_cpuid2 *c, const uint32_t brand[12]);
 /* Registers for the boot entry (BSP only). */
 int vcpu_set_boot_regs(int fd, const struct boot_entry *e);
 /* Writes a short register dump (RIP, RSP, CR0/3/4, EFER, code bytes) via pr_err. */
