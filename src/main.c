@@ -591,8 +591,9 @@ int main(int argc, char **argv)
 			strerror(-ret));
 		goto out_cfg;
 	}
-	if (kvm_host_open(&r.kvm, err)) {
-		fprintf(stderr, "myvmm: %s\n", err);
+	struct err kerr = { "" };
+	if (kvm_host_open(&r.kvm, &kerr)) {
+		fprintf(stderr, "myvmm: %s\n", kerr.msg);
 		goto out_log;
 	}
 	if (r.cfg.pidfile && write_pidfile(r.cfg.pidfile)) {
