@@ -2,6 +2,7 @@
  * config_set() (config files), --help, the man page and the completion. */
 #include "cli/config.h"
 #include "cli/options.h"
+#include "host/sandbox.h"
 #include "machine/pc_map.h"
 #include "gdb/spec.h"
 
@@ -53,6 +54,20 @@ static int h_gdb(struct vm_config *c, const char *v, char *err)
 	if (gdb_spec_parse(v, &sp, err, CONFIG_ERR_LEN))
 		return -EINVAL;
 	return set_str(&c->gdb, v);
+}
+static int h_sandbox(struct vm_config *c, const char *v, char *err)
+{
+	static const char *const modes[] = { [SANDBOX_ON] = "on", [SANDBOX_LOG] = "log",
+					     [SANDBOX_OFF] = "off" };
+	int m = -1;
+	for (int i = 0; i < 3; i++)
+		if (!strcmp(v, modes[i]))
+			m = i;
+	if (m < 0)
+		return ERR("--sandbox %.100s: use on (default: forbidden system calls stop myvmm), "
+			   "log (the kernel logs them) or off", v);
+	c->sandbox = m;
+	return 0;
 }
 static int h_config(struct vm_config *c, const char *v, char *err) { return config_load_file(c, v, err); }
 static int h_help(struct vm_config *c, const char *v, char *err) { c->show_help = true; return 0; }
@@ -220,6 +235,7 @@ static const struct opt_desc opts[] = {
 	{ "status-file", OPT_VALUE, "PATH", "write a JSON exit report to PATH", h_status, .path = true },
 	{ "gdb", OPT_VALUE, "SPEC", "tcp:[HOST]:PORT | unix:PATH: serve the GDB remote protocol there (HOST default 127.0.0.1; PORT 0 picks one)", h_gdb, .values = NULL },
 	{ "gdb-wait", OPT_FLAG, NULL, "with --gdb: stop before the first instruction until gdb continues", h_gdb_wait, .values = NULL },
+	{ "sandbox", OPT_VALUE, "MODE", "on | log | off: the seccomp filter on every thread (default on; docs/SECURITY.md)", h_sandbox, .values = "on log off" },
 	{ "check", OPT_FLAG, NULL, "report whether this host can run VMs, then exit", h_check, .action = true },
 	{ "version", OPT_FLAG, NULL, "print the version and exit", h_version, .action = true },
 	{ "help", OPT_FLAG, NULL, "show this help and exit", h_help, .action = true },
