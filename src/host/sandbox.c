@@ -43,10 +43,14 @@ void sandbox_thread(enum sandbox_kind kind) {}
 #include <sched.h>
 #include <seccomp.h>
 
-/* Refused on every thread. Names unknown to this libseccomp or kernel are
- * skipped. clone is refused unless it makes a thread (CLONE_THREAD). */
+/* Running programs fails with EPERM on every thread (libraries try it on
+ * their own: libdbus, under SDL, forks dbus-launch when there is no session
+ * bus, and copes with the error); so does clone unless it makes a thread
+ * (CLONE_THREAD). */
+static const char *const spawn_deny[] = { "execve", "execveat", "fork", "vfork" };
+/* Refused on every thread: the call stops myvmm. Names unknown to this
+ * libseccomp or kernel are skipped. */
 static const char *const common_deny[] = {
-	"execve", "execveat", "fork", "vfork",
 	"ptrace", "process_vm_readv", "process_vm_writev", "kcmp", "pidfd_getfd",
 	"mount", "umount2", "pivot_root", "chroot", "move_mount", "open_tree", "fsopen",
 	"fsmount", "fsconfig", "fspick", "unshare", "setns",
@@ -136,6 +140,11 @@ static uint32_t deny_action(void)
 	return g_mode == SANDBOX_LOG ? SCMP_ACT_LOG : SCMP_ACT_TRAP;
 }
 
+static uint32_t spawn_action(void)
+{
+	return g_mode == SANDBOX_LOG ? SCMP_ACT_LOG : SCMP_ACT_ERRNO(EPERM);
+}
+
 bool sandbox_available(const char **why)
 {
 	unsigned api = (unsigned)seccomp_api_get();
@@ -189,7 +198,6 @@ int sandbox_install(enum sandbox_mode mode, char err[SANDBOX_ERR_LEN])
 	/* Names first (the handler only reads the table), then the handler. */
 	for (size_t i = 0; i < sizeof(vcpu_deny) / sizeof(vcpu_deny[0]); i++)
 		note_name(seccomp_syscall_resolve_name(vcpu_deny[i]), vcpu_deny[i]);
-	note_name(SCMP_SYS(clone), "clone (of a process)");
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_sigaction = on_sigsys;
 	sa.sa_flags = SA_SIGINFO;
@@ -208,7 +216,9 @@ int sandbox_install(enum sandbox_mode mode, char err[SANDBOX_ERR_LEN])
 	if ((r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1)) ||
 	    (r = add_list(ctx, deny_action(), common_deny,
 			  sizeof(common_deny) / sizeof(common_deny[0]))) ||
-	    (r = seccomp_rule_add(ctx, deny_action(), SCMP_SYS(clone), 1,
+	    (r = add_list(ctx, spawn_action(), spawn_deny,
+			  sizeof(spawn_deny) / sizeof(spawn_deny[0]))) ||
+	    (r = seccomp_rule_add(ctx, spawn_action(), SCMP_SYS(clone), 1,
 				  SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, 0))) ||
 	    (r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0)) ||
 	    (r = seccomp_load(ctx))) {

@@ -10,10 +10,12 @@
  * myvmm does not start itself (SDL's, glib's) must be covered too; per-thread
  * additions because a vCPU needs less than the UI thread.
  *
- * The rules (sandbox.c has the lists): every thread is refused what a VMM
- * never needs after set-up and what an attacker with code execution in
- * myvmm wants: running programs (execve, execveat, fork, vfork, clone of
- * a process rather than a thread), debugging other processes (ptrace,
+ * The rules (sandbox.c has the lists): on every thread, running programs
+ * fails with EPERM (execve, execveat, fork, vfork, clone of a process
+ * rather than a thread: libraries try it themselves, e.g. libdbus under SDL
+ * forks dbus-launch, and cope with the error), and the rest of what a VMM
+ * never needs after set-up and an attacker with code execution in myvmm
+ * wants stops myvmm: debugging other processes (ptrace,
  * process_vm_*), kernel and system changes (modules, kexec, mount,
  * namespaces, chroot, reboot, swap, clock and host name changes, keyrings,
  * bpf, perf, userfaultfd, personality, iopl/ioperm) and credential changes.
