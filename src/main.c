@@ -15,24 +15,20 @@
 #include "cli/config.h"
 #include "cli/qemu_args.h"
 #include "host/sandbox.h"
-#include "host/console.h"
 #include "host/console_chan.h"
-#include "devices/i8042.h"
-#include "devices/pm.h"
-#include "devices/rtc.h"
-#include "devices/serial.h"
-#include "devices/virtio/console.h"
-#include "host/evloop.h"
 #include "cli/hostcheck.h"
-#include "host/log.h"
 #include "cli/status.h"
-#include "ui/display.h"
+#include "host/console.h"
+#include "host/efd.h"
+#include "host/evloop.h"
+#include "host/log.h"
+#include "ui/screenshot.h"
 #include "host/term.h"
 #include "kvm/kvm_host.h"
 #include "gdb/stub.h"
-#include "vcpu/vcpu.h"
 #include "machine/machine.h"
-#include "machine/display.h"
+#include "ui/display.h"
+#include "vcpu/vcpu.h"
 
 #define EXIT_USAGE 2
 #define PENDING_MAX 4096
@@ -84,8 +80,7 @@ static void request_stop(struct runner *r, enum stop_reason why, int value)
 static void on_stop_efd(void *opaque, int fd, uint32_t ev)
 {
 	struct runner *r = opaque;
-	uint64_t v;
-	if (read(fd, &v, sizeof(v)) < 0) { /* nothing pending */ }
+	efd_drain(fd);
 	evloop_quit(r->loop);
 }
 
@@ -136,17 +131,14 @@ static void on_second(void *opaque)
 {
 	struct runner *r = opaque;
 	if (r->vm)
-		rtc_tick(r->vm->rtc);
+		vm_tick_second(r->vm);
 }
 
 /* Pushes buffered input into the UART; re-enables stdin once drained. */
 static void flush_pending(struct runner *r)
 {
 	if (r->vm && r->pending_len) {
-		/* --console virtio: input goes to hvc0; the UART keeps only output. */
-		size_t n = r->vm->vcon ?
-			virtio_console_input(r->vm->vcon, r->pending, r->pending_len) :
-			serial_rx_push(r->vm->serial, r->pending, r->pending_len);
+		size_t n = vm_console_input(r->vm, r->pending, r->pending_len);
 		memmove(r->pending, r->pending + n, r->pending_len - n);
 		r->pending_len -= n;
 	}
@@ -291,40 +283,56 @@ static void write_status(struct runner *r, enum stop_reason why, int value, int 
 	}
 }
 
+/* --screenshot: writes the frame of the VM that stops for good. */
+static void screenshot_draw(const struct display_frame *f, void *arg)
+{
+	const char *path = arg;
+	int r = screenshot_write(path, f);
+
+	if (r)
+		pr_warn("--screenshot %s: %s", path,
+			r == -EINVAL ? "the guest set no display mode" : strerror(-r));
+}
+
 /* Runs VMs until one stops for a reason other than a guest reset. */
 static enum stop_reason run_machine(struct runner *r, int *value)
 {
-	char err[VM_ERR_LEN];
+	struct err err;
 
 	for (;;) {
 		struct vm *nvm = NULL;
-		int rc = vm_create(&r->cfg, &r->host, &nvm, err);
+		int rc = vm_create(&r->cfg, &r->host, &nvm, &err);
 		pthread_mutex_lock(&r->vm_lock);
 		r->vm = nvm;
 		pthread_mutex_unlock(&r->vm_lock);
 		if (rc) {
-			pr_err("%s", err);
+			pr_err("%s", err.msg);
 			*value = EXIT_USAGE;
 			return STOP_NONE;
 		}
 		flush_pending(r);
 		gdb_stub_attach(r->gdb, r->vm);
-		evloop_add_fd(r->loop, r->vm->stop_efd, EPOLLIN, on_stop_efd, r);
+		evloop_add_fd(r->loop, vm_stop_fd(r->vm), EPOLLIN, on_stop_efd, r);
 		if (r->early_why != STOP_NONE)
 			vm_request_stop(r->vm, r->early_why, r->early_value);
 		else if ((rc = vm_start(r->vm)))
 			pr_err("starting vCPUs: %s", strerror(-rc));
 		evloop_run(r->loop);
-		evloop_del_fd(r->loop, r->vm->stop_efd);
-		gdb_stub_detach(r->gdb, r->vm->stop_why != STOP_RESET || r->cfg.no_reboot,
-				status_exit_code(r->vm->stop_why, r->vm->stop_value, r->cfg.no_reboot));
+		evloop_del_fd(r->loop, vm_stop_fd(r->vm));
+		{
+			int v;
+			enum stop_reason w = vm_stop_reason(r->vm, &v);
+			gdb_stub_detach(r->gdb, w != STOP_RESET || r->cfg.no_reboot,
+					status_exit_code(w, v, r->cfg.no_reboot));
+		}
 		vm_stop_vcpus(r->vm);
-		enum stop_reason why = r->vm->stop_why;
-		*value = r->vm->stop_value;
+		enum stop_reason why = vm_stop_reason(r->vm, value);
 		struct vm *vm = r->vm;
 		pthread_mutex_lock(&r->vm_lock);
 		r->vm = NULL;
 		pthread_mutex_unlock(&r->vm_lock);
+		if (r->cfg.screenshot && (why != STOP_RESET || r->cfg.no_reboot))
+			vm_display_frame(vm, screenshot_draw, r->cfg.screenshot);
 		vm_destroy(vm);
 		if (why != STOP_RESET || r->cfg.no_reboot)
 			return why;
@@ -351,7 +359,7 @@ static void ui_key(void *opaque, const uint8_t *set2, size_t n)
 	struct runner *r = opaque;
 	pthread_mutex_lock(&r->vm_lock);
 	if (r->vm)
-		i8042_key_event(r->vm->i8042, set2, n);
+		vm_input_key(r->vm, set2, n);
 	pthread_mutex_unlock(&r->vm_lock);
 }
 
@@ -360,7 +368,7 @@ static void ui_mouse(void *opaque, int dx, int dy, unsigned buttons)
 	struct runner *r = opaque;
 	pthread_mutex_lock(&r->vm_lock);
 	if (r->vm)
-		i8042_mouse_event(r->vm->i8042, dx, dy, buttons);
+		vm_input_mouse(r->vm, dx, dy, buttons);
 	pthread_mutex_unlock(&r->vm_lock);
 }
 
@@ -369,7 +377,7 @@ static void ui_power(void *opaque)
 	struct runner *r = opaque;
 	pthread_mutex_lock(&r->vm_lock);
 	if (r->vm)
-		pm_power_button(r->vm->pm);
+		vm_input_power(r->vm);
 	pthread_mutex_unlock(&r->vm_lock);
 }
 
@@ -509,8 +517,9 @@ int main(int argc, char **argv)
 			strerror(-ret));
 		goto out_cfg;
 	}
-	if (kvm_host_open(&r.kvm, err)) {
-		fprintf(stderr, "myvmm: %s\n", err);
+	struct err kerr = { "" };
+	if (kvm_host_open(&r.kvm, &kerr)) {
+		fprintf(stderr, "myvmm: %s\n", kerr.msg);
 		goto out_log;
 	}
 	if (r.cfg.pidfile && write_pidfile(r.cfg.pidfile)) {
@@ -613,6 +622,7 @@ int main(int argc, char **argv)
 	if (r.cfg.status_file)
 		write_status(&r, why, value, code);
 out_con:
+	vm_host_ctx_release(&r.host);
 	r.con.sink = NULL;
 	console_chan_close(r.chan);
 	gdb_stub_destroy(r.gdb);

@@ -82,6 +82,12 @@ int acpi_config_check(const struct acpi_config *cfg)
 	    (cfg->pci_io_start < 0x0d00 || cfg->pci_io_start >= cfg->pci_io_end ||
 	     cfg->pci_io_end > 0x10000))
 		return -EINVAL;
+	if (cfg->nisa > ACPI_ISA_MAX)
+		return -EINVAL;
+	for (unsigned i = 0; i < cfg->nisa; i++)
+		if (!cfg->isa[i].name || !cfg->isa[i].hid || cfg->isa[i].nports > ACPI_ISA_MAX_PORTS ||
+		    cfg->isa[i].irq > 15)
+			return -EINVAL;
 	/* MCFG base: 1 MiB per bus, starting at bus 0 (5.2.6 / PCI FW 4.1.2). */
 	if (cfg->ecam_base & ((1ULL << 20) - 1))
 		return -EINVAL;
@@ -224,11 +230,7 @@ int acpi_build_fadt(const struct acpi_config *cfg, uint8_t *buf, size_t cap,
 	put16(buf, 96, 0x0fff);                 /* P_LVL2_LAT > 100: no C2 */
 	put16(buf, 98, 0x0fff);                 /* P_LVL3_LAT > 1000: no C3 */
 
-	boot = ACPI_BOOT_LEGACY_DEVICES;
-	if (cfg->has_i8042)
-		boot |= ACPI_BOOT_8042;
-	if (!cfg->has_rtc)
-		boot |= ACPI_BOOT_NO_CMOS_RTC;
+	boot = cfg->boot_arch;
 	put16(buf, 109, boot);                  /* IAPC_BOOT_ARCH */
 
 	/* PWR_BUTTON clear: the fixed-feature power button is present. */
@@ -355,22 +357,20 @@ static void dsdt_pci0(const struct acpi_config *cfg, struct aml *a)
 }
 
 /* A legacy ISA device: _HID, _UID and a _CRS of ports and one IRQ. */
-static void dsdt_isa_dev(struct aml *a, const char *name, const char *hid,
-			 const uint16_t *ports, const uint8_t *lens, unsigned nports,
-			 unsigned irq)
+static void dsdt_isa_dev(struct aml *a, const struct acpi_isa_dev *d)
 {
-	size_t dev = aml_device_open(a, name);
+	size_t dev = aml_device_open(a, d->name);
 	size_t rt;
 
 	aml_name(a, "_HID");
-	aml_eisaid(a, hid);
+	aml_eisaid(a, d->hid);
 	aml_name(a, "_UID");
 	aml_integer(a, 1);
 	aml_name(a, "_CRS");
 	rt = aml_restemplate_open(a);
-	for (unsigned i = 0; i < nports; i++)
-		aml_res_io(a, ports[i], ports[i], 1, lens[i]);
-	aml_res_irq_noflags(a, irq);
+	for (unsigned i = 0; i < d->nports && i < ACPI_ISA_MAX_PORTS; i++)
+		aml_res_io(a, d->port[i], d->port[i], 1, d->len[i]);
+	aml_res_irq_noflags(a, d->irq);
 	aml_restemplate_close(a, rt);
 	aml_close(a, dev);
 }
@@ -397,22 +397,8 @@ int acpi_build_dsdt(const struct acpi_config *cfg, uint8_t *buf, size_t cap)
 
 	sb = aml_scope_open(&a, "\\_SB");
 	dsdt_pci0(cfg, &a);
-	if (cfg->has_com1) {
-		static const uint16_t p[] = { 0x3f8 };
-		static const uint8_t l[] = { 8 };
-		dsdt_isa_dev(&a, "COM1", "PNP0501", p, l, 1, 4);
-	}
-	if (cfg->has_rtc) {
-		static const uint16_t p[] = { 0x70 };
-		static const uint8_t l[] = { 2 };
-		dsdt_isa_dev(&a, "RTC", "PNP0B00", p, l, 1, 8);
-	}
-	if (cfg->has_i8042) {
-		static const uint16_t p[] = { 0x60, 0x64 };
-		static const uint8_t l[] = { 1, 1 };
-		dsdt_isa_dev(&a, "KBD", "PNP0303", p, l, 2, 1);
-		dsdt_isa_dev(&a, "MOU", "PNP0F13", NULL, NULL, 0, 12);
-	}
+	for (unsigned i = 0; i < cfg->nisa && i < ACPI_ISA_MAX; i++)
+		dsdt_isa_dev(&a, &cfg->isa[i]);
 	if (cfg->ecam_base && cfg->ecam_base + ((uint64_t)cfg->ecam_bus_end + 1) * (1 << 20) <= FOUR_GIB) {
 		/* Motherboard resource reserving ECAM, which Linux wants to see
 		 * before trusting MCFG. */

@@ -37,6 +37,19 @@ struct aml;
 #define ACPI_BOOT_8042           (1u << 1)
 #define ACPI_BOOT_NO_CMOS_RTC    (1u << 5)
 
+/* A legacy ISA device in \_SB: _HID, _UID 1 and a _CRS of fixed I/O ranges
+ * and one IRQ (the machine's legacy-device table fills these). */
+#define ACPI_ISA_MAX_PORTS 2
+#define ACPI_ISA_MAX 8
+struct acpi_isa_dev {
+	const char *name;            /* 4-char ACPI name, e.g. "COM1" */
+	const char *hid;             /* EISA id, e.g. "PNP0501" */
+	uint16_t port[ACPI_ISA_MAX_PORTS];
+	uint8_t len[ACPI_ISA_MAX_PORTS];
+	unsigned nports;
+	uint8_t irq;
+};
+
 /* Appends AML inside \_SB.PCI0's scope (e.g. a _PRT); returns 0 or -errno. */
 typedef int (*acpi_aml_hook)(struct aml *a, void *opaque);
 
@@ -51,9 +64,9 @@ struct acpi_config {
 	uint32_t pci_io_end;         /* exclusive, up to 0x10000 */
 	uint64_t ecam_base;          /* 0 = no MCFG */
 	uint8_t ecam_bus_end;        /* last bus decoded by ECAM */
-	bool has_i8042;              /* PNP0303 + PNP0F13, IAPC_BOOT_ARCH 8042 */
-	bool has_com1;               /* PNP0501 at 0x3f8 IRQ4 */
-	bool has_rtc;                /* PNP0B00 at 0x70 IRQ8 */
+	uint16_t boot_arch;          /* FADT IAPC_BOOT_ARCH (ACPI_BOOT_*) */
+	struct acpi_isa_dev isa[ACPI_ISA_MAX]; /* legacy devices in the DSDT */
+	unsigned nisa;
 	acpi_aml_hook pci0_aml;      /* optional: extra AML in \_SB.PCI0 */
 	void *pci0_aml_opaque;
 };

@@ -1,6 +1,7 @@
 /* Command-line options: one table drives the argv parser (config_args.c),
  * config_set() (config files), --help, the man page and the completion. */
 #include "cli/config.h"
+#include "cli/config_file.h"
 #include "cli/options.h"
 #include "host/sandbox.h"
 #include "machine/pc_map.h"
@@ -33,6 +34,7 @@ static int h_log(struct vm_config *c, const char *v, char *err) { return set_str
 static int h_expect(struct vm_config *c, const char *v, char *err) { return set_str(&c->expect, v); }
 static int h_expect_fail(struct vm_config *c, const char *v, char *err) { return set_str(&c->expect_fail, v); }
 static int h_status(struct vm_config *c, const char *v, char *err) { return set_str(&c->status_file, v); }
+static int h_screenshot(struct vm_config *c, const char *v, char *err) { return set_str(&c->screenshot, v); }
 /* Flags: no value on the command line; true/false/yes/no/on/off/1/0 in files. */
 static int set_flag(bool *dst, const char *name, const char *v, char *err)
 {
@@ -233,6 +235,7 @@ static const struct opt_desc opts[] = {
 	{ "expect", OPT_VALUE, "REGEX", "exit 0 when a console line matches REGEX", h_expect, .values = NULL },
 	{ "expect-fail", OPT_VALUE, "REGEX", "exit 5 when a console line matches REGEX", h_expect_fail, .values = NULL },
 	{ "status-file", OPT_VALUE, "PATH", "write a JSON exit report to PATH", h_status, .path = true },
+	{ "screenshot", OPT_VALUE, "PATH", "write the guest's screen as a PNG to PATH when the VM stops (adds the bochs-display without a window)", h_screenshot, .path = true },
 	{ "gdb", OPT_VALUE, "SPEC", "tcp:[HOST]:PORT | unix:PATH: serve the GDB remote protocol there (HOST default 127.0.0.1; PORT 0 picks one)", h_gdb, .values = NULL },
 	{ "gdb-wait", OPT_FLAG, NULL, "with --gdb: stop before the first instruction until gdb continues", h_gdb_wait, .values = NULL },
 	{ "sandbox", OPT_VALUE, "MODE", "on | log | off: the seccomp filter on every thread (default on; docs/SECURITY.md)", h_sandbox, .values = "on log off" },
@@ -259,7 +262,7 @@ void config_free(struct vm_config *c)
 {
 	free(c->kernel); free(c->initrd); free(c->cmdline); free(c->console_path);
 	free(c->name); free(c->log_path); free(c->expect); free(c->expect_fail);
-	free(c->status_file); free(c->bios); free(c->pidfile); free(c->gdb);
+	free(c->status_file); free(c->bios); free(c->pidfile); free(c->gdb); free(c->screenshot);
 	for (unsigned i = 0; i < c->ndisks; i++)
 		free(c->disks[i].path);
 	config_init(c);
@@ -296,6 +299,24 @@ int config_set(struct vm_config *c, const char *key, const char *value, char err
 	if (r == -ENOMEM)
 		return ERR("out of memory");
 	return r;
+}
+
+_Static_assert(INI_ERR_LEN == CONFIG_ERR_LEN, "one error length for config files and options");
+
+static int ini_set(void *opaque, const char *key, const char *value, char *err)
+{
+	return config_set(opaque, key, value, err);
+}
+
+int config_load_text(struct vm_config *c, const char *text, const char *fname,
+		     const char *base_dir, char err[CONFIG_ERR_LEN])
+{
+	return ini_load_text(text, fname, base_dir, ini_set, c, err);
+}
+
+int config_load_file(struct vm_config *c, const char *path, char err[CONFIG_ERR_LEN])
+{
+	return ini_load_file(path, &c->config_depth, ini_set, c, err);
 }
 
 int config_validate(const struct vm_config *c, char err[CONFIG_ERR_LEN])

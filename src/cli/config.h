@@ -77,6 +77,7 @@ struct vm_config {
 	bool debug;
 	char *expect, *expect_fail;
 	char *status_file;
+	char *screenshot;   /* --screenshot: PNG of the display at exit */
 	struct disk_config disks[CONFIG_MAX_DISKS];
 	unsigned ndisks;
 	bool virtio_console;     /* --console virtio: hvc0 on the terminal */

@@ -1,4 +1,6 @@
-/* INI-style configuration files: every command-line option is a key. */
+/* INI-style configuration files: `key = value` lines handed to a setter
+ * (config.c passes config_set: every long option is a key). Knows nothing
+ * of struct vm_config, so config.c -> config_file.c is one-way. */
 #include <ctype.h>
 #include <errno.h>
 #include <libgen.h>
@@ -6,7 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/config.h"
+#include "cli/config_file.h"
+#include "host/file.h"
 
 #define CONFIG_FILE_MAX (1 << 20)
 #define CONFIG_MAX_DEPTH 4
@@ -15,7 +18,7 @@
 static bool is_path_key(const char *k)
 {
 	static const char *const keys[] = { "kernel", "initrd", "log", "status-file", "config", "disk",
-					     "bios", NULL };
+					     "bios", "screenshot", NULL };
 	for (int i = 0; keys[i]; i++)
 		if (!strcmp(k, keys[i]))
 			return true;
@@ -43,14 +46,14 @@ static char *unquote(char *v)
 	return v;
 }
 
-int config_load_text(struct vm_config *c, const char *text, const char *fname,
-		     const char *base_dir, char err[CONFIG_ERR_LEN])
+int ini_load_text(const char *text, const char *fname, const char *base_dir, ini_set_fn set,
+		  void *opaque, char err[INI_ERR_LEN])
 {
 	char *copy = strdup(text), *save = NULL, *line;
 	int lineno = 0, ret = 0;
 
 	if (!copy) {
-		snprintf(err, CONFIG_ERR_LEN, "%s: out of memory", fname);
+		snprintf(err, INI_ERR_LEN, "%s: out of memory", fname);
 		return -ENOMEM;
 	}
 	/* strtok_r would skip empty lines and miscount; walk by hand. */
@@ -65,7 +68,7 @@ int config_load_text(struct vm_config *c, const char *text, const char *fname,
 			continue;
 		if (*s == '[') {
 			if (s[strlen(s) - 1] != ']') {
-				snprintf(err, CONFIG_ERR_LEN, "%s:%d: section header '%s' lacks ']'", fname,
+				snprintf(err, INI_ERR_LEN, "%s:%d: section header '%s' lacks ']'", fname,
 					 lineno, s);
 				ret = -EINVAL;
 				break;
@@ -80,7 +83,7 @@ int config_load_text(struct vm_config *c, const char *text, const char *fname,
 			val = unquote(trim(eq + 1));
 		}
 		if (!*key) {
-			snprintf(err, CONFIG_ERR_LEN, "%s:%d: missing key before '='", fname, lineno);
+			snprintf(err, INI_ERR_LEN, "%s:%d: missing key before '='", fname, lineno);
 			ret = -EINVAL;
 			break;
 		}
@@ -93,14 +96,14 @@ int config_load_text(struct vm_config *c, const char *text, const char *fname,
 			snprintf(path, sizeof(path), "file:%s/%s", base_dir, val + 5);
 			val = path;
 		}
-		char inner[CONFIG_ERR_LEN];
-		int r = config_set(c, key, val, inner);
+		char inner[INI_ERR_LEN];
+		int r = set(opaque, key, val, inner);
 		if (r) {
 			if (r == -ENOENT)
-				snprintf(err, CONFIG_ERR_LEN, "%s:%d: unknown key '%s'; keys are the long "
+				snprintf(err, INI_ERR_LEN, "%s:%d: unknown key '%s'; keys are the long "
 					 "option names, see myvmm --help", fname, lineno, key);
 			else
-				snprintf(err, CONFIG_ERR_LEN, "%.100s:%d: %.380s", fname, lineno, inner);
+				snprintf(err, INI_ERR_LEN, "%.100s:%d: %.380s", fname, lineno, inner);
 			ret = -EINVAL;
 			break;
 		}
@@ -109,47 +112,42 @@ int config_load_text(struct vm_config *c, const char *text, const char *fname,
 	return ret;
 }
 
-int config_load_file(struct vm_config *c, const char *path, char err[CONFIG_ERR_LEN])
+int ini_load_file(const char *path, int *depth, ini_set_fn set, void *opaque,
+		  char err[INI_ERR_LEN])
 {
-	FILE *f;
-	char *buf = NULL, *dir = NULL;
-	size_t n;
+	struct err e = { "" };
+	uint8_t *buf = NULL;
+	size_t n = 0;
 	int ret;
 
-	if (c->config_depth >= CONFIG_MAX_DEPTH) {
-		snprintf(err, CONFIG_ERR_LEN, "%s: config files nest more than %d deep (a loop?)", path,
+	if (*depth >= CONFIG_MAX_DEPTH) {
+		snprintf(err, INI_ERR_LEN, "%s: config files nest more than %d deep (a loop?)", path,
 			 CONFIG_MAX_DEPTH);
 		return -ELOOP;
 	}
-	f = fopen(path, "r");
-	if (!f) {
-		snprintf(err, CONFIG_ERR_LEN, "--config %s: %s; check the path", path, strerror(errno));
+	/* Type-checked (a FIFO is refused, not waited on) and sized first. */
+	if ((ret = file_read_all("--config", path, CONFIG_FILE_MAX, &buf, &n, &e))) {
+		snprintf(err, INI_ERR_LEN, "%s%s", e.msg,
+			 ret == -EFBIG ? "; is it a config file?" : "");
 		return -EINVAL;
 	}
-	buf = malloc(CONFIG_FILE_MAX + 1);
-	if (!buf) {
-		fclose(f);
+	char *text = realloc(buf, n + 1);
+	if (!text) {
+		free(buf);
 		return -ENOMEM;
 	}
-	n = fread(buf, 1, CONFIG_FILE_MAX + 1, f);
-	fclose(f);
-	if (n > CONFIG_FILE_MAX) {
-		snprintf(err, CONFIG_ERR_LEN, "--config %s: larger than 1 MiB; is it a config file?", path);
-		free(buf);
-		return -EINVAL;
-	}
-	buf[n] = 0;
-	if (memchr(buf, 0, n)) {
-		snprintf(err, CONFIG_ERR_LEN, "--config %s: binary data; expected an INI text file", path);
-		free(buf);
+	text[n] = 0;
+	if (memchr(text, 0, n)) {
+		snprintf(err, INI_ERR_LEN, "--config %s: binary data; expected an INI text file", path);
+		free(text);
 		return -EINVAL;
 	}
 	char *pcopy = strdup(path);
-	dir = pcopy ? dirname(pcopy) : NULL;
-	c->config_depth++;
-	ret = config_load_text(c, buf, path, dir, err);
-	c->config_depth--;
+	char *dir = pcopy ? dirname(pcopy) : NULL;
+	(*depth)++;
+	ret = ini_load_text(text, path, dir, set, opaque, err);
+	(*depth)--;
 	free(pcopy);
-	free(buf);
+	free(text);
 	return ret;
 }

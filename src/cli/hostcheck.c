@@ -27,12 +27,12 @@ static const struct {
 int host_check_report(FILE *out)
 {
 	struct kvm_host h;
-	char err[KVM_HOST_ERR_LEN];
+	struct err err = { "" };
 	struct sysinfo si;
 
 	fprintf(out, "myvmm %s host check\n", MYVMM_VERSION);
-	if (kvm_host_open(&h, err)) {
-		fprintf(out, "  kvm:          NOT USABLE: %s\n", err);
+	if (kvm_host_open(&h, &err)) {
+		fprintf(out, "  kvm:          NOT USABLE: %s\n", err.msg);
 		fprintf(out, "result: this host cannot run VMs\n");
 		return 1;
 	}

@@ -18,9 +18,7 @@
 struct guest_mem;
 struct acpi_config;
 
-#define PORT_FW_CFG       0x0510
 #define PORT_FW_CFG_LEN   2
-#define PORT_FW_CFG_DMA   0x0514
 #define PORT_FW_CFG_DMA_LEN 8
 
 /* Numbered items (fw_cfg.rst "Selector Register" / QEMU's fw_cfg_keys.h). */

@@ -1,8 +1,8 @@
 /* Legacy (ISA-compatible) PIIX IDE controller, PIO only: two channels with a
  * master and a slave each, ATA disks backed by host fds (ATA8-ACS commands
  * listed in ide.c). Register on the PIO bus, opaque = the struct ide:
- *   ide_cmd_ops[0] at IDE_PRIMARY_CMD   (len IDE_CMD_LEN),  ide_ctl_ops[0] at IDE_PRIMARY_CTL   (len IDE_CTL_LEN)
- *   ide_cmd_ops[1] at IDE_SECONDARY_CMD (len IDE_CMD_LEN),  ide_ctl_ops[1] at IDE_SECONDARY_CTL (len IDE_CTL_LEN)
+ *   ide_cmd_ops[c] (len IDE_CMD_LEN) and ide_ctl_ops[c] (len IDE_CTL_LEN) for
+ *   channel c, at the machine's ports (PC: 0x1f0/0x3f6 IRQ 14, 0x170/0x376 IRQ 15)
  * (0x3F7/0x377 belong to the floppy controller and are not claimed.)
  * Thread-safe: one mutex per controller; disk I/O is synchronous pread/pwrite
  * in the calling vCPU thread. */
@@ -15,14 +15,8 @@
 
 struct pci_dev;
 
-#define IDE_PRIMARY_CMD    0x1f0
-#define IDE_PRIMARY_CTL    0x3f6
-#define IDE_SECONDARY_CMD  0x170
-#define IDE_SECONDARY_CTL  0x376
 #define IDE_CMD_LEN        8
 #define IDE_CTL_LEN        1
-#define IDE_PRIMARY_IRQ    14
-#define IDE_SECONDARY_IRQ  15
 
 #define IDE_SECTOR         512
 #define IDE_MAX_MULT       16    /* sectors per DRQ block for READ/WRITE MULTIPLE */

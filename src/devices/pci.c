@@ -5,7 +5,6 @@
 
 #include "acpi/aml.h"
 #include "host/log.h"
-#include "machine/pc_map.h"
 
 static void update_mappings(struct pci_bus *b, struct pci_dev *d);
 static void intx_update(struct pci_dev *d);
@@ -13,15 +12,17 @@ static void intx_update(struct pci_dev *d);
 uint32_t pci_cfg_read(const struct pci_dev *d, uint32_t off, uint32_t len)
 {
 	uint32_t v = 0;
+	/* Relaxed atomics: the I/O thread reads (MSI-X control) and sets bits
+	 * (INTx status) of config space without the bus lock. */
 	for (uint32_t i = 0; i < len && off + i < PCI_CFG_SIZE; i++)
-		v |= (uint32_t)d->cfg[off + i] << (8 * i);
+		v |= (uint32_t)__atomic_load_n(&d->cfg[off + i], __ATOMIC_RELAXED) << (8 * i);
 	return v;
 }
 
 void pci_cfg_set(struct pci_dev *d, uint32_t off, uint32_t len, uint32_t v)
 {
 	for (uint32_t i = 0; i < len && off + i < PCI_CFG_SIZE; i++)
-		d->cfg[off + i] = (uint8_t)(v >> (8 * i));
+		__atomic_store_n(&d->cfg[off + i], (uint8_t)(v >> (8 * i)), __ATOMIC_RELAXED);
 }
 
 void pci_dev_init(struct pci_dev *d, uint16_t vendor, uint16_t device, uint32_t class_code,
@@ -72,10 +73,10 @@ void pci_bus_cfg_write(struct pci_bus *b, uint8_t devfn, uint32_t off, uint32_t 
 		for (uint32_t i = 0; i < len; i++) {
 			uint8_t nb = (uint8_t)(v >> (8 * i));
 			uint8_t wm = d->wmask[off + i], w1c = d->w1cmask[off + i];
-			uint8_t cur = d->cfg[off + i];
+			uint8_t cur = __atomic_load_n(&d->cfg[off + i], __ATOMIC_RELAXED);
 			cur = (uint8_t)((cur & ~wm) | (nb & wm));
 			cur &= (uint8_t)~(nb & w1c);
-			d->cfg[off + i] = cur;
+			__atomic_store_n(&d->cfg[off + i], cur, __ATOMIC_RELAXED);
 		}
 		/* Command register or a BAR touched: decoding or addresses may
 		 * have changed (PCI 3.0 6.2.2, 6.2.5). */
@@ -493,7 +494,7 @@ unsigned pci_intx_gsi(unsigned slot, unsigned pin)
 static void intx_update(struct pci_dev *d)
 {
 	int lvl = __atomic_load_n(&d->intx_level, __ATOMIC_ACQUIRE);
-	uint16_t cmd = (uint16_t)(d->cfg[PCI_COMMAND] | (d->cfg[PCI_COMMAND + 1] << 8));
+	uint16_t cmd = (uint16_t)pci_cfg_read(d, PCI_COMMAND, 2);
 	if (lvl)
 		__atomic_or_fetch(&d->cfg[PCI_STATUS], PCI_STATUS_INTERRUPT, __ATOMIC_RELAXED);
 	else

@@ -31,8 +31,7 @@
 #define PIIX4_DEVACTB    0x58
 #define PIIX4_DEVACTB_APMC_EN (1u << 25)
 
-#define PORT_ELCR        0x4d0
-#define PORT_ELCR_LEN    2
+#define PIIX_ELCR_LEN    2   /* at PORT_ELCR (0x4d0) on a PC */
 
 struct piix_callbacks {
 	/* PAM region (0..12) changed to mode (PAM_MODE_*). */
@@ -71,6 +70,6 @@ unsigned piix_pam_mode(const struct piix *p, unsigned n);
 /* ELCR bits (bit n = IRQ n level-triggered), thread-safe. */
 uint16_t piix_elcr(struct piix *p);
 
-/* ELCR ports: register at PORT_ELCR, len PORT_ELCR_LEN, opaque = p. */
+/* ELCR ports: register at the machine's PORT_ELCR, len PIIX_ELCR_LEN, opaque = p. */
 extern const struct bus_ops piix_elcr_ops;
 #endif

@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "machine/pc_map.h"
 
 struct sysdevs {
 	struct vmctl ctl;
@@ -20,7 +19,7 @@ static void debug_exit_write(void *opaque, uint64_t off, const void *data, uint3
 	vmctl_stop(&s->ctl, STOP_DEBUG_EXIT, (int)(bus_get_le(data, len) & 0x7fffffff));
 }
 
-static const struct bus_ops debug_exit_ops = { .write = debug_exit_write };
+const struct bus_ops sysdevs_debug_exit_ops = { .write = debug_exit_write };
 
 static void marker_write(void *opaque, uint64_t off, const void *data, uint32_t len)
 {
@@ -29,7 +28,7 @@ static void marker_write(void *opaque, uint64_t off, const void *data, uint32_t 
 		s->on_marker(s->marker_opaque, (unsigned)bus_get_le(data, len));
 }
 
-static const struct bus_ops marker_ops = { .write = marker_write };
+const struct bus_ops sysdevs_marker_ops = { .write = marker_write };
 
 static void post_read(void *opaque, uint64_t off, void *data, uint32_t len)
 {
@@ -42,7 +41,7 @@ static void post_write(void *opaque, uint64_t off, const void *data, uint32_t le
 	__atomic_store_n(&s->post, (unsigned)bus_get_le(data, 1), __ATOMIC_RELAXED);
 }
 
-static const struct bus_ops post_ops = { .read = post_read, .write = post_write };
+const struct bus_ops sysdevs_post_ops = { .read = post_read, .write = post_write };
 
 /* Port 0x92 (System Control Port A): bit 1 = A20 enabled (always on here),
  * bit 0 written 1 = fast reset. */
@@ -61,7 +60,7 @@ static void port92_write(void *opaque, uint64_t off, const void *data, uint32_t 
 		vmctl_stop(&s->ctl, STOP_RESET, 0);
 }
 
-static const struct bus_ops port92_ops = { .read = port92_read, .write = port92_write };
+const struct bus_ops sysdevs_port92_ops = { .read = port92_read, .write = port92_write };
 
 struct sysdevs *sysdevs_create(const struct vmctl *ctl,
 			       void (*on_marker)(void *opaque, unsigned value), void *opaque)
@@ -80,16 +79,4 @@ void sysdevs_destroy(struct sysdevs *s) { free(s); }
 unsigned sysdevs_post_code(const struct sysdevs *s)
 {
 	return __atomic_load_n(&s->post, __ATOMIC_RELAXED);
-}
-
-int sysdevs_register(struct sysdevs *s, struct bus *pio)
-{
-	int r;
-	if ((r = bus_add(pio, PORT_DEBUG_EXIT, 4, &debug_exit_ops, s, "debug-exit")) ||
-	    (r = bus_add(pio, PORT_BOOT_MARKER, 1, &marker_ops, s, "boot-marker")) ||
-	    (r = bus_add(pio, 0x80, 1, &post_ops, s, "post")) ||
-	    (r = bus_add(pio, 0xed, 1, &post_ops, s, "io-delay")) ||
-	    (r = bus_add(pio, 0x92, 1, &port92_ops, s, "port92")))
-		return r;
-	return 0;
 }

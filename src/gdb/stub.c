@@ -87,7 +87,7 @@ void stub_reply(struct gdb_stub *s, const char *payload)
 
 static struct vcpu_gate *gate(struct gdb_stub *s)
 {
-	return &s->vm->gate;
+	return vm_vcpu_gate(s->vm);
 }
 
 int stub_pause(struct gdb_stub *s)
@@ -96,7 +96,7 @@ int stub_pause(struct gdb_stub *s)
 
 	if (!s->vm)
 		return -ENODEV;
-	r = vcpu_pause_all(gate(s), s->vm->vcpus, s->vm->ncpus);
+	r = vcpu_pause_all(gate(s), vm_vcpus(s->vm), vm_ncpus(s->vm));
 	if (r)
 		pr_warn("gdb: vCPUs did not stop within 5 s");
 	s->parked = true;
@@ -107,7 +107,7 @@ int stub_pause(struct gdb_stub *s)
  * per-vCPU step flags (0 control = guest debugging off). */
 static void apply_debug(struct gdb_stub *s, bool session)
 {
-	for (unsigned i = 0; i < s->vm->ncpus; i++) {
+	for (unsigned i = 0; i < vm_ncpus(s->vm); i++) {
 		struct kvm_guest_debug d;
 		memset(&d, 0, sizeof(d));
 		if (session && (gdb_bp_any(&s->bps) || s->step[i])) {
@@ -123,7 +123,7 @@ static void apply_debug(struct gdb_stub *s, bool session)
 				d.control |= KVM_GUESTDBG_SINGLESTEP |
 					     (s->blockirq ? KVM_GUESTDBG_BLOCKIRQ : 0);
 		}
-		if (ioctl(s->vm->vcpus[i]->fd, KVM_SET_GUEST_DEBUG, &d) < 0)
+		if (ioctl(vm_vcpus(s->vm)[i]->fd, KVM_SET_GUEST_DEBUG, &d) < 0)
 			pr_warn("gdb: vcpu%u: KVM_SET_GUEST_DEBUG: %s", i, strerror(errno));
 	}
 }
@@ -135,7 +135,7 @@ void stub_resume(struct gdb_stub *s, const char *act)
 	pthread_mutex_lock(&s->ev_lock);
 	s->ev_pending = false; /* a stale second hit from the last run */
 	pthread_mutex_unlock(&s->ev_lock);
-	for (unsigned i = 0; i < s->vm->ncpus; i++) {
+	for (unsigned i = 0; i < vm_ncpus(s->vm); i++) {
 		s->step[i] = act[i] == 's';
 		vcpu_gate_hold(gate(s), i, act[i] == 0);
 	}
@@ -160,7 +160,7 @@ void stub_end_session(struct gdb_stub *s)
 	if (!s->vm)
 		return;
 	apply_debug(s, false);
-	for (unsigned i = 0; i < s->vm->ncpus; i++)
+	for (unsigned i = 0; i < vm_ncpus(s->vm); i++)
 		vcpu_gate_hold(gate(s), i, false);
 	s->wait_start = false; /* detaching from a --gdb-wait VM lets it run */
 	s->parked = false;
@@ -240,7 +240,7 @@ static void interrupt(struct gdb_stub *s)
 	if (!s->gdb_waits || !s->vm)
 		return; /* Ctrl-C while stopped: nothing to do */
 	stub_pause(s);
-	unsigned cpu = s->c_cpu < s->vm->ncpus ? s->c_cpu : 0;
+	unsigned cpu = s->c_cpu < vm_ncpus(s->vm) ? s->c_cpu : 0;
 	snprintf(s->stop_reply, sizeof(s->stop_reply), "T02thread:%02x;", cpu + 1);
 	s->g_cpu = cpu;
 	report_stop(s);
@@ -435,10 +435,10 @@ void gdb_stub_attach(struct gdb_stub *s, struct vm *vm)
 	if (!s)
 		return;
 	s->vm = vm;
-	vcpu_gate_set_debug(&vm->gate, on_debug, s);
-	if (s->g_cpu >= vm->ncpus)
+	vcpu_gate_set_debug(vm_vcpu_gate(vm), on_debug, s);
+	if (s->g_cpu >= vm_ncpus(vm))
 		s->g_cpu = 0;
-	if (s->c_cpu >= vm->ncpus)
+	if (s->c_cpu >= vm_ncpus(vm))
 		s->c_cpu = 0;
 	/* After a reset the new vCPUs get the session's breakpoints. */
 	if (s->client_fd >= 0)
@@ -453,7 +453,7 @@ void gdb_stub_detach(struct gdb_stub *s, bool final, int exit_code)
 
 	if (!s || !s->vm)
 		return;
-	vcpu_gate_set_debug(&s->vm->gate, NULL, NULL);
+	vcpu_gate_set_debug(vm_vcpu_gate(s->vm), NULL, NULL);
 	if (final && s->client_fd >= 0) {
 		snprintf(w, sizeof(w), "W%02x", exit_code & 0xff);
 		stub_reply(s, w);

@@ -22,7 +22,7 @@
 
 static struct vcpu *cpu_of(struct gdb_stub *s, unsigned i)
 {
-	return s->vm && i < s->vm->ncpus ? s->vm->vcpus[i] : NULL;
+	return s->vm && i < vm_ncpus(s->vm) ? vm_vcpus(s->vm)[i] : NULL;
 }
 
 static int read_cpu(struct vcpu *v, struct gdb_cpu *c, bool fpu)
@@ -42,7 +42,7 @@ static int tid_cpu(struct gdb_stub *s, int64_t tid, unsigned def, unsigned *cpu)
 		*cpu = def;
 		return 0;
 	}
-	if (tid < 1 || !s->vm || (uint64_t)tid > s->vm->ncpus)
+	if (tid < 1 || !s->vm || (uint64_t)tid > vm_ncpus(s->vm))
 		return -1;
 	*cpu = (unsigned)(tid - 1);
 	return 0;
@@ -85,7 +85,7 @@ static void thread_list(struct gdb_stub *s)
 	size_t o = 0;
 
 	buf[o++] = 'm';
-	for (unsigned i = 0; s->vm && i < s->vm->ncpus && o + 12 < sizeof(buf); i++)
+	for (unsigned i = 0; s->vm && i < vm_ncpus(s->vm) && o + 12 < sizeof(buf); i++)
 		o += (size_t)snprintf(buf + o, sizeof(buf) - o, "%s%x", i ? "," : "", i + 1);
 	buf[o] = 0;
 	stub_reply(s, buf);
@@ -212,11 +212,11 @@ static long mem_xfer(struct gdb_stub *s, uint64_t va, uint8_t *buf, uint64_t len
 			     .efer = c.sregs.efer };
 	while (done < len) {
 		uint64_t gpa, left;
-		if (gdb_mmu_translate(&m, va + done, phys_read, &s->vm->mem, &gpa, &left))
+		if (gdb_mmu_translate(&m, va + done, phys_read, vm_guest_mem(s->vm), &gpa, &left))
 			break;
 		uint64_t n = len - done < left ? len - done : left;
-		int r = write ? gmem_write(&s->vm->mem, gpa, buf + done, n)
-			      : gmem_read(&s->vm->mem, gpa, buf + done, n);
+		int r = write ? gmem_write(vm_guest_mem(s->vm), gpa, buf + done, n)
+			      : gmem_read(vm_guest_mem(s->vm), gpa, buf + done, n);
 		if (r)
 			break;
 		done += n;
@@ -286,7 +286,7 @@ static void resume_vcont(struct gdb_stub *s, const struct gdb_cmd *c)
 {
 	char act[VMM_MAX_CPUS] = { 0 };
 
-	for (unsigned i = 0; i < s->vm->ncpus; i++) {
+	for (unsigned i = 0; i < vm_ncpus(s->vm); i++) {
 		for (unsigned k = 0; k < c->nvc; k++) {
 			int64_t tid = c->vc[k].tid;
 			if (tid == GDB_TID_ALL || tid == GDB_TID_ANY || tid == (int64_t)i + 1) {
@@ -301,7 +301,7 @@ static void resume_vcont(struct gdb_stub *s, const struct gdb_cmd *c)
 static void resume_legacy(struct gdb_stub *s, const struct gdb_cmd *c, bool step)
 {
 	char act[VMM_MAX_CPUS] = { 0 };
-	unsigned cpu = s->c_cpu < s->vm->ncpus ? s->c_cpu : s->g_cpu;
+	unsigned cpu = s->c_cpu < vm_ncpus(s->vm) ? s->c_cpu : s->g_cpu;
 
 	if (c->has_addr) {
 		struct gdb_cpu st;
@@ -316,9 +316,21 @@ static void resume_legacy(struct gdb_stub *s, const struct gdb_cmd *c, bool step
 			return;
 		}
 	}
-	for (unsigned i = 0; i < s->vm->ncpus; i++)
+	for (unsigned i = 0; i < vm_ncpus(s->vm); i++)
 		act[i] = step ? (i == cpu ? 's' : 0) : 'c';
 	stub_resume(s, act);
+}
+
+static bool needs_parked(enum gdb_cmd_kind k)
+{
+	switch (k) {
+	case GC_READ_REGS: case GC_WRITE_REGS: case GC_READ_REG: case GC_WRITE_REG:
+	case GC_READ_MEM: case GC_WRITE_MEM: case GC_XFER_FEATURES:
+	case GC_CONT: case GC_STEP: case GC_VCONT:
+		return true;
+	default:
+		return false;
+	}
 }
 
 void stub_handle_packet(struct gdb_stub *s, const char *pkt)
@@ -329,6 +341,13 @@ void stub_handle_packet(struct gdb_stub *s, const char *pkt)
 
 	gdb_cmd_parse(pkt, &c);
 	if (!s->vm && c.kind != GC_QSUPPORTED && c.kind != GC_NOACK) {
+		stub_reply(s, ERR_GENERIC);
+		return;
+	}
+	/* vCPU state is only read while every vCPU is parked: an ioctl on a
+	 * vCPU inside KVM_RUN would block this (the event loop) thread. gdb
+	 * sends nothing but 0x03 while the guest runs; anyone else gets E01. */
+	if (!s->parked && needs_parked(c.kind)) {
 		stub_reply(s, ERR_GENERIC);
 		return;
 	}

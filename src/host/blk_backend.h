@@ -9,8 +9,11 @@
  * blk_backend_complete() and blk_backend_drain(), on the caller's thread:
  * they must not call back into the backend.
  *
- * Synchronous work done on the calling (I/O) thread: DISCARD / WRITE_ZEROES
- * (fallocate) and FLUSH when the kernel refuses IOCB_CMD_FDSYNC (fdatasync). */
+ * Blocking work -- DISCARD / WRITE_ZEROES (fallocate or written zeroes) and
+ * FLUSH when the kernel refuses IOCB_CMD_FDSYNC (fdatasync) -- runs on one
+ * sync thread per disk (blk_sync.c), never on the caller's thread; its
+ * completions come through the same eventfd. O_DIRECT bounce buffers are
+ * capped at BLK_BOUNCE_MAX bytes in flight. */
 #ifndef MYVMM_BLK_BACKEND_H
 #define MYVMM_BLK_BACKEND_H
 #include <stdint.h>
@@ -18,6 +21,8 @@
 #include "devices/virtio/blk.h"
 
 struct blk_backend;
+
+#define BLK_BOUNCE_MAX (16u << 20) /* O_DIRECT bounce bytes in flight (and per request) */
 
 /* A request finished: status is VIRTIO_BLK_S_*; req is the backend's copy of
  * what was submitted (valid only during the call). */
@@ -38,11 +43,13 @@ uint64_t blk_backend_size(const struct blk_backend *b);      /* bytes */
 uint32_t blk_backend_dio_align(const struct blk_backend *b); /* 0 unless O_DIRECT */
 int blk_backend_event_fd(const struct blk_backend *b);
 unsigned blk_backend_inflight(const struct blk_backend *b);
+uint64_t blk_backend_bounce_bytes(struct blk_backend *b);   /* tests */
 
 /* Starts req (already checked with blk_check_request: IN, OUT, FLUSH,
  * DISCARD, WRITE_ZEROES). The callback runs exactly once, maybe before this
- * returns. Returns 0, or -EBUSY when max_inflight requests are pending (no
- * callback then). */
+ * returns. Returns 0, or (no callback then; submit it again after a
+ * completion) -EBUSY when max_inflight requests are pending, -EAGAIN when
+ * its bounce buffer would exceed BLK_BOUNCE_MAX in flight. */
 int blk_backend_submit(struct blk_backend *b, const struct blk_req *req, uint64_t tag);
 /* Reaps finished AIO without blocking; returns how many completed. */
 unsigned blk_backend_complete(struct blk_backend *b);

@@ -51,7 +51,7 @@ int kvm_host_cap(const struct kvm_host *h, long cap)
 	return r < 0 ? 0 : r;
 }
 
-int kvm_host_open(struct kvm_host *h, char err[KVM_HOST_ERR_LEN])
+int kvm_host_open(struct kvm_host *h, struct err *err)
 {
 	const char *dev = getenv("MYVMM_KVM_DEV");
 	int ret;
@@ -63,25 +63,25 @@ int kvm_host_open(struct kvm_host *h, char err[KVM_HOST_ERR_LEN])
 	if (h->fd < 0) {
 		ret = -errno;
 		if (ret == -ENOENT)
-			snprintf(err, KVM_HOST_ERR_LEN, "%s does not exist: load the KVM module "
+			err_set(err, "%s does not exist: load the KVM module "
 				 "(modprobe kvm_intel or kvm_amd) and enable virtualization in the firmware", dev);
 		else if (ret == -EACCES || ret == -EPERM)
-			snprintf(err, KVM_HOST_ERR_LEN, "%s: permission denied: add yourself to the "
+			err_set(err, "%s: permission denied: add yourself to the "
 				 "kvm group (sudo usermod -aG kvm $USER) and log in again", dev);
 		else
-			snprintf(err, KVM_HOST_ERR_LEN, "%s: %s", dev, strerror(-ret));
+			err_set(err, "%s: %s", dev, strerror(-ret));
 		return ret;
 	}
 	h->api_version = ioctl(h->fd, KVM_GET_API_VERSION, 0);
 	if (h->api_version != KVM_API_VERSION) {
-		snprintf(err, KVM_HOST_ERR_LEN, "%s: KVM API version %d, myvmm needs %d: "
+		err_set(err, "%s: KVM API version %d, myvmm needs %d: "
 			 "update the host kernel", dev, h->api_version, KVM_API_VERSION);
 		ret = -ENOTSUP;
 		goto fail;
 	}
 	for (size_t i = 0; i < sizeof(required_caps) / sizeof(required_caps[0]); i++) {
 		if (kvm_host_cap(h, required_caps[i].cap) <= 0) {
-			snprintf(err, KVM_HOST_ERR_LEN, "%s: KVM lacks capability KVM_CAP_%s that "
+			err_set(err, "%s: KVM lacks capability KVM_CAP_%s that "
 				 "myvmm needs: update the host kernel", dev, required_caps[i].name);
 			ret = -ENOTSUP;
 			goto fail;
@@ -95,19 +95,19 @@ int kvm_host_open(struct kvm_host *h, char err[KVM_HOST_ERR_LEN])
 	h->run_size = ioctl(h->fd, KVM_GET_VCPU_MMAP_SIZE, 0);
 	if (h->run_size <= 0) {
 		ret = -errno;
-		snprintf(err, KVM_HOST_ERR_LEN, "%s: KVM_GET_VCPU_MMAP_SIZE failed: %s", dev, strerror(errno));
+		err_set(err, "%s: KVM_GET_VCPU_MMAP_SIZE failed: %s", dev, strerror(errno));
 		goto fail;
 	}
 	h->cpuid = calloc(1, sizeof(*h->cpuid) + CPUID_MAX_ENTRIES * sizeof(struct kvm_cpuid_entry2));
 	if (!h->cpuid) {
 		ret = -ENOMEM;
-		snprintf(err, KVM_HOST_ERR_LEN, "out of memory");
+		err_set(err, "out of memory");
 		goto fail;
 	}
 	h->cpuid->nent = CPUID_MAX_ENTRIES;
 	if (ioctl(h->fd, KVM_GET_SUPPORTED_CPUID, h->cpuid) < 0) {
 		ret = -errno;
-		snprintf(err, KVM_HOST_ERR_LEN, "%s: KVM_GET_SUPPORTED_CPUID failed: %s", dev, strerror(errno));
+		err_set(err, "%s: KVM_GET_SUPPORTED_CPUID failed: %s", dev, strerror(errno));
 		goto fail;
 	}
 	h->backend = detect_backend();

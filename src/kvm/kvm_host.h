@@ -4,6 +4,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "host/err.h"
+
 enum kvm_backend { KVM_BACKEND_UNKNOWN, KVM_BACKEND_VMX, KVM_BACKEND_SVM, KVM_BACKEND_PVM };
 
 struct kvm_host {
@@ -15,10 +17,9 @@ struct kvm_host {
 	struct kvm_cpuid2 *cpuid; /* KVM_GET_SUPPORTED_CPUID, owned */
 };
 
-#define KVM_HOST_ERR_LEN 256
 /* Opens /dev/kvm (or $MYVMM_KVM_DEV) and checks everything myvmm needs.
  * On failure returns -errno and one line (problem + fix) in err. */
-int kvm_host_open(struct kvm_host *h, char err[KVM_HOST_ERR_LEN]);
+int kvm_host_open(struct kvm_host *h, struct err *err);
 void kvm_host_close(struct kvm_host *h);
 const char *kvm_backend_name(enum kvm_backend b);
 /* One capability, >0 supported. */

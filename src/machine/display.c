@@ -1,6 +1,7 @@
-/* Display wiring: bochs-display device + VRAM memslot + dirty log. */
-#include "machine/display.h"
-
+/* The machine's display: a bochs-display PCI function (SLOT_DISPLAY) whose
+ * VRAM is a KVM memory slot (MEMSLOT_VRAM) with dirty logging, and the frame
+ * the UI reads from it. Steps "display" (the device, --display sdl only) and
+ * "screen" (screen_info for Linux boots); the UI's vm_display_frame. */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/kvm.h>
@@ -15,9 +16,7 @@
 #include "devices/bochs_display.h"
 #include "loader/bootparam.h"
 #include "host/log.h"
-#include "machine/pc_map.h"
-#include "machine/machine.h"
-#include "machine/firmware.h"
+#include "machine/machine_priv.h"
 
 /* SeaVGABIOS built for the bochs-display (Debian's seabios package): with
  * firmware boot it is the device's expansion ROM, which SeaBIOS runs as the
@@ -74,7 +73,7 @@ static int map_vram(void *opaque, uint64_t gpa, uint8_t *hva, uint64_t size, boo
 {
 	struct vm_display *vd = opaque;
 	struct kvm_userspace_memory_region r = {
-		.slot = KVM_SLOT_VRAM,
+		.slot = MEMSLOT_VRAM,
 		.flags = mapped ? KVM_MEM_LOG_DIRTY_PAGES : 0,
 		.guest_phys_addr = gpa,
 		.memory_size = mapped ? size : 0, /* size 0 deletes the slot */
@@ -95,13 +94,13 @@ out:
 	return ret;
 }
 
-int vm_display_setup(struct vm *vm, char *err)
+int vm_display_setup(struct vm *vm, struct err *err)
 {
 	const struct vm_config *c = vm->cfg;
 	struct vm_display *vd;
 	int r;
 
-	if (c->display != DISPLAY_SDL)
+	if (c->display != DISPLAY_SDL && !c->screenshot)
 		return 0;
 	vd = calloc(1, sizeof(*vd));
 	if (!vd)
@@ -116,13 +115,13 @@ int vm_display_setup(struct vm *vm, char *err)
 	vd->dev = bochs_display_create(vd->vram_size, c->display_w, c->display_h, &hook);
 	if (!vd->bitmap || !vd->dev)
 		goto nomem;
-	if (vm_firmware_wanted(c)) {
+	if (config_boot_firmware(c)) {
 		uint32_t n = load_vga_rom(vd);
 		if (n && (r = pci_dev_set_rom(bochs_display_pci(vd->dev), vd->rom, n, "bochs-rom")))
 			pr_warn("bochs-display: expansion ROM: %s", strerror(-r));
 	}
-	if ((r = bochs_display_add(vd->dev, vm->pci, VM_SLOT_DISPLAY))) {
-		snprintf(err, VM_ERR_LEN, "bochs-display: PCI slot %d: %s", VM_SLOT_DISPLAY,
+	if ((r = bochs_display_add(vd->dev, vm->pci, SLOT_DISPLAY))) {
+		ERRF("bochs-display: PCI slot %d: %s", SLOT_DISPLAY,
 			 strerror(-r));
 		return r;
 	}
@@ -130,11 +129,11 @@ int vm_display_setup(struct vm *vm, char *err)
 		pr_warn("bochs-display: VRAM is not a KVM memslot; drawing will be slow");
 	return 0;
 nomem:
-	snprintf(err, VM_ERR_LEN, "bochs-display: out of memory");
+	ERRF("bochs-display: out of memory");
 	return -ENOMEM;
 }
 
-int vm_display_boot(struct vm *vm, char *err)
+int vm_display_boot(struct vm *vm, struct err *err)
 {
 	struct vm_display *vd = vm->display;
 	struct bochs_mode m;
@@ -155,7 +154,7 @@ int vm_display_boot(struct vm *vm, char *err)
 		return 0;
 	screen_info_build(si, base, m.width, m.height, m.stride, size);
 	if (gmem_write(&vm->mem, LAYOUT_ZERO_PAGE + BP_OFF(screen_info), si, sizeof(si))) {
-		snprintf(err, VM_ERR_LEN, "bochs-display: zero page not in guest RAM");
+		ERRF("bochs-display: zero page not in guest RAM");
 		return -EFAULT;
 	}
 	return 0;
@@ -200,7 +199,7 @@ int vm_display_frame(struct vm *vm, display_draw_fn draw, void *arg)
 		f.pixels = vram + m.offset;
 		f.size = m.size;
 		if (vd->slot_live) {
-			struct kvm_dirty_log dl = { .slot = KVM_SLOT_VRAM, .dirty_bitmap = vd->bitmap };
+			struct kvm_dirty_log dl = { .slot = MEMSLOT_VRAM, .dirty_bitmap = vd->bitmap };
 			if (ioctl(vd->vm_fd, KVM_GET_DIRTY_LOG, &dl) < 0)
 				full = true;
 			else if (!full)

@@ -25,10 +25,9 @@
 #include "devices/pm.h"
 #include "devices/rtc.h"
 #include "host/log.h"
-#include "machine/pc_map.h"
-#include "machine/machine.h"
+#include "host/file.h"
+#include "machine/machine_priv.h"
 
-#define ERRF(...) snprintf(err, VM_ERR_LEN, __VA_ARGS__)
 #define IDE_MAX_DISKS 4
 
 /* fw_cfg keys SeaBIOS reads that fw_cfg.h does not name (QEMU fw_cfg_keys.h). */
@@ -54,7 +53,7 @@ struct vm_firmware {
 	bool piix_ok;
 	struct pci_dev ide_pci;
 	struct ide *ide;
-	int ide_fd[IDE_MAX_DISKS];
+	struct disk_file ide_disk[IDE_MAX_DISKS];
 	unsigned nide;
 	struct dma8237 *dma;
 	struct fw_cfg *fwcfg;
@@ -63,12 +62,11 @@ struct vm_firmware {
 	bool pm_mapped;
 	uint8_t *rom;                 /* host copy of the ROM (memslot backing) */
 	size_t rom_size;
+	bool rom_mapped;              /* MEMSLOT_BIOS is live */
 	pthread_mutex_t dbg_lock;     /* SeaBIOS debug console line buffer */
 	char dbg[160];
 	unsigned dbg_len;
 };
-
-#define PORT_BIOS_DEBUG 0x402 /* SeaBIOS/QEMU debugcon: log lines with --debug */
 
 static void dbg_write(void *opaque, uint64_t off, const void *data, uint32_t len)
 {
@@ -95,11 +93,6 @@ static void dbg_read(void *opaque, uint64_t off, void *data, uint32_t len)
 }
 
 static const struct bus_ops dbg_ops = { .read = dbg_read, .write = dbg_write };
-
-bool vm_firmware_wanted(const struct vm_config *cfg)
-{
-	return config_boot_firmware(cfg);
-}
 
 /* PIIX4 PMBA/PMREGMISC written (pci bus lock held): move the PM block. */
 static void fw_pm_base_changed(void *opaque, uint16_t base, bool enabled)
@@ -138,45 +131,32 @@ static void fw_pam_changed(void *opaque, unsigned region, unsigned mode)
 	/* 0xC0000-0xFFFFF is plain RAM: shadowing needs no remapping. */
 }
 
-/* Opens the if=ide disks and attaches them as hda..hdd. */
-static int setup_ide(struct vm_firmware *fw, struct vm *vm, char *err)
+/* Opens the if=ide disks (checked and locked like every disk) and attaches
+ * them as hda..hdd. */
+static int setup_ide(struct vm_firmware *fw, struct vm *vm, struct err *err)
 {
 	const struct vm_config *c = vm->cfg;
 	int r;
 
-	fw->ide = ide_create(&vm->irq[IDE_PRIMARY_IRQ], &vm->irq[IDE_SECONDARY_IRQ]);
-	if (!fw->ide)
+	fw->ide = ide_create(&vm->irq[IRQ_IDE0], &vm->irq[IRQ_IDE1]);
+	if (!fw->ide) {
+		ERRF("out of memory");
 		return -ENOMEM;
+	}
 	for (unsigned i = 0; i < c->ndisks; i++) {
 		const struct disk_config *d = &c->disks[i];
-		struct stat st;
+		struct disk_file *df = &fw->ide_disk[fw->nide];
+		unsigned ch = fw->nide / 2, unit = fw->nide % 2;
 		if (d->iface != DISK_IF_IDE)
 			continue;
 		if (fw->nide == IDE_MAX_DISKS) {
 			ERRF("--disk %s: at most %d IDE disks (hda..hdd)", d->path, IDE_MAX_DISKS);
 			return -ENOSPC;
 		}
-		int fd = open(d->path, (d->ro ? O_RDONLY : O_RDWR) | O_CLOEXEC);
-		if (fd < 0) {
-			r = -errno;
-			ERRF("--disk %s: %s; check the path and permissions", d->path, strerror(errno));
+		if ((r = disk_file_open(d->path, d->ro, false, d->format, df, err)))
 			return r;
-		}
-		fw->ide_fd[fw->nide] = fd;
-		char ferr[256];
-		if ((r = disk_format_check_raw(fd, d->path, d->format, ferr, sizeof(ferr)))) {
-			ERRF("--%s", ferr);
-			return r;
-		}
-		off_t size = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? st.st_size :
-			     lseek(fd, 0, SEEK_END);
-		unsigned ch = fw->nide / 2, unit = fw->nide % 2;
 		fw->nide++;
-		if (size < IDE_SECTOR) {
-			ERRF("--disk %s: image smaller than one 512-byte sector", d->path);
-			return -EINVAL;
-		}
-		if ((r = ide_attach(fw->ide, ch, unit, fd, (uint64_t)size, d->ro)) ||
+		if ((r = ide_attach(fw->ide, ch, unit, df->fd, df->size, d->ro)) ||
 		    (d->serial[0] && (r = ide_set_serial(fw->ide, ch, unit, d->serial)))) {
 			ERRF("--disk %s: IDE: %s", d->path, strerror(-r));
 			return r;
@@ -185,21 +165,24 @@ static int setup_ide(struct vm_firmware *fw, struct vm *vm, char *err)
 	return 0;
 }
 
-int vm_firmware_setup(struct vm *vm, char *err)
+int vm_firmware_setup(struct vm *vm, struct err *err)
 {
-	struct vm_firmware *fw = calloc(1, sizeof(*fw));
-	const struct piix_callbacks cb = {
-		.pam_changed = fw_pam_changed, .pirq_changed = fw_pirq_changed,
-		.pm_base_changed = fw_pm_base_changed, .opaque = fw,
-	};
+	struct vm_firmware *fw;
 	int r;
 
+	if (!config_boot_firmware(vm->cfg))
+		return 0;
+	fw = calloc(1, sizeof(*fw));
 	if (!fw) {
 		ERRF("out of memory");
 		return -ENOMEM;
 	}
+	const struct piix_callbacks cb = {
+		.pam_changed = fw_pam_changed, .pirq_changed = fw_pirq_changed,
+		.pm_base_changed = fw_pm_base_changed, .opaque = fw,
+	};
 	for (unsigned i = 0; i < IDE_MAX_DISKS; i++)
-		fw->ide_fd[i] = -1;
+		fw->ide_disk[i].fd = -1;
 	fw->vm = vm;
 	pthread_mutex_init(&fw->dbg_lock, NULL);
 	vm->fw = fw;
@@ -212,11 +195,8 @@ int vm_firmware_setup(struct vm *vm, char *err)
 		return r;
 	}
 	fw->piix_ok = true;
-	if ((r = setup_ide(fw, vm, err))) {
-		if (r == -ENOMEM)
-			ERRF("out of memory");
+	if ((r = setup_ide(fw, vm, err)))
 		return r;
-	}
 	ide_pci_init(&fw->ide_pci);
 	fw->dma = dma8237_create();
 	fw->fwcfg = fw_cfg_create(&vm->mem);
@@ -224,17 +204,17 @@ int vm_firmware_setup(struct vm *vm, char *err)
 		ERRF("out of memory");
 		return -ENOMEM;
 	}
-	if ((r = pci_bus_add_fn(vm->pci, VM_SLOT_PIIX, 0, &fw->piix.isa)) ||
-	    (r = pci_bus_add_fn(vm->pci, VM_SLOT_PIIX, 1, &fw->ide_pci)) ||
-	    (r = pci_bus_add_fn(vm->pci, VM_SLOT_PIIX, 3, &fw->piix.pm))) {
-		ERRF("PIIX at PCI slot %d: %s", VM_SLOT_PIIX, strerror(-r));
+	if ((r = pci_bus_add_fn(vm->pci, SLOT_PIIX, 0, &fw->piix.isa)) ||
+	    (r = pci_bus_add_fn(vm->pci, SLOT_PIIX, 1, &fw->ide_pci)) ||
+	    (r = pci_bus_add_fn(vm->pci, SLOT_PIIX, 3, &fw->piix.pm))) {
+		ERRF("PIIX at PCI slot %d: %s", SLOT_PIIX, strerror(-r));
 		return r;
 	}
-	if ((r = bus_add(&vm->pio, PORT_ELCR, PORT_ELCR_LEN, &piix_elcr_ops, &fw->piix, "elcr")) ||
-	    (r = bus_add(&vm->pio, IDE_PRIMARY_CMD, IDE_CMD_LEN, &ide_cmd_ops[0], fw->ide, "ide0")) ||
-	    (r = bus_add(&vm->pio, IDE_PRIMARY_CTL, IDE_CTL_LEN, &ide_ctl_ops[0], fw->ide, "ide0-ctl")) ||
-	    (r = bus_add(&vm->pio, IDE_SECONDARY_CMD, IDE_CMD_LEN, &ide_cmd_ops[1], fw->ide, "ide1")) ||
-	    (r = bus_add(&vm->pio, IDE_SECONDARY_CTL, IDE_CTL_LEN, &ide_ctl_ops[1], fw->ide, "ide1-ctl")) ||
+	if ((r = bus_add(&vm->pio, PORT_ELCR, PIIX_ELCR_LEN, &piix_elcr_ops, &fw->piix, "elcr")) ||
+	    (r = bus_add(&vm->pio, PORT_IDE0_CMD, IDE_CMD_LEN, &ide_cmd_ops[0], fw->ide, "ide0")) ||
+	    (r = bus_add(&vm->pio, PORT_IDE0_CTL, IDE_CTL_LEN, &ide_ctl_ops[0], fw->ide, "ide0-ctl")) ||
+	    (r = bus_add(&vm->pio, PORT_IDE1_CMD, IDE_CMD_LEN, &ide_cmd_ops[1], fw->ide, "ide1")) ||
+	    (r = bus_add(&vm->pio, PORT_IDE1_CTL, IDE_CTL_LEN, &ide_ctl_ops[1], fw->ide, "ide1-ctl")) ||
 	    (r = dma8237_register(fw->dma, &vm->pio)) ||
 	    (r = bus_add(&vm->pio, PORT_BIOS_DEBUG, 1, &dbg_ops, fw, "bios-debug")) ||
 	    (r = bus_add(&vm->pio, PORT_FW_CFG, PORT_FW_CFG_LEN, &fw_cfg_io_ops, fw->fwcfg, "fw_cfg")) ||
@@ -247,25 +227,19 @@ int vm_firmware_setup(struct vm *vm, char *err)
 }
 
 /* Reads the ROM into an anonymous mapping (page-aligned memslot backing). */
-static int read_rom(struct vm_firmware *fw, const char *path, char *err)
+static int read_rom(struct vm_firmware *fw, const char *path, struct err *err)
 {
 	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC), r = 0;
+	int fd = file_open("--bios", path, O_RDONLY, FILE_REGULAR, &st, err), r = 0;
 
 	if (fd < 0) {
-		r = -errno;
-		ERRF("--bios %s: %s; give a SeaBIOS image (apt-get install seabios)", path,
-		     strerror(errno));
-		return r;
-	}
-	if (fstat(fd, &st) < 0) {
-		r = -errno;
-		ERRF("--bios %s: %s", path, strerror(errno));
-		goto out;
+		if (fd == -ENOENT)
+			err_set(err, "--bios %s: %s; give a SeaBIOS image (apt-get install seabios)",
+				path, strerror(-fd));
+		return fd;
 	}
 	/* A PC BIOS image is 64 KiB-aligned and ends at 4 GiB. */
-	if (!S_ISREG(st.st_mode) || st.st_size < (64 << 10) || st.st_size > VM_FW_ROM_MAX ||
-	    (st.st_size & 0xffff)) {
+	if (st.st_size < (64 << 10) || st.st_size > VM_FW_ROM_MAX || (st.st_size & 0xffff)) {
 		ERRF("--bios %s: not a BIOS image (size must be a multiple of 64 KiB, 64 KiB..16 MiB)",
 		     path);
 		r = -EINVAL;
@@ -280,15 +254,8 @@ static int read_rom(struct vm_firmware *fw, const char *path, char *err)
 		ERRF("out of memory for the BIOS image");
 		goto out;
 	}
-	for (size_t off = 0; off < fw->rom_size;) {
-		ssize_t n = pread(fd, fw->rom + off, fw->rom_size - off, (off_t)off);
-		if (n <= 0) {
-			r = n < 0 ? -errno : -EIO;
-			ERRF("--bios %s: read: %s", path, strerror(-r));
-			goto out;
-		}
-		off += (size_t)n;
-	}
+	if ((r = file_read_into(fd, fw->rom, fw->rom_size)))
+		ERRF("--bios %s: read: %s", path, strerror(-r));
 out:
 	close(fd);
 	return r;
@@ -305,11 +272,11 @@ static const char *pick_bios(const struct vm_config *c)
 	return NULL;
 }
 
-static int map_rom(struct vm_firmware *fw, struct vm *vm, char *err)
+static int map_rom(struct vm_firmware *fw, struct vm *vm, struct err *err)
 {
 	bool ro = ioctl(vm->fd, KVM_CHECK_EXTENSION, KVM_CAP_READONLY_MEM) > 0;
 	struct kvm_userspace_memory_region r = {
-		.slot = VM_FW_KVM_SLOT_ROM,
+		.slot = MEMSLOT_BIOS,
 		.flags = ro ? KVM_MEM_READONLY : 0,
 		.guest_phys_addr = LAYOUT_MMIO_HOLE_END - fw->rom_size,
 		.memory_size = fw->rom_size,
@@ -323,6 +290,7 @@ static int map_rom(struct vm_firmware *fw, struct vm *vm, char *err)
 		     strerror(e));
 		return -e;
 	}
+	fw->rom_mapped = true;
 	if (!ro)
 		pr_debug("KVM_CAP_READONLY_MEM missing: the BIOS ROM is writable RAM");
 	/* "isa-bios": the top of the ROM below 1 MiB, as RAM POST may shadow. */
@@ -356,11 +324,11 @@ static int bootorder(const struct vm_config *c, char *buf, size_t cap)
 		int w;
 		if (c->disks[i].iface == DISK_IF_IDE) {
 			w = snprintf(buf + n, cap - n, "/pci@i0cf8/ide@%d,1/drive@%u/disk@%u\n",
-				     VM_SLOT_PIIX, nide / 2, nide % 2);
+				     SLOT_PIIX, nide / 2, nide % 2);
 			nide++;
 		} else {
 			w = snprintf(buf + n, cap - n, "/pci@i0cf8/scsi@%x/disk@0,0\n",
-				     VM_SLOT_DISK0 + i);
+				     SLOT_DISK0 + i);
 		}
 		if (w < 0 || (size_t)w >= cap - n)
 			return -ENOSPC;
@@ -372,7 +340,7 @@ static int bootorder(const struct vm_config *c, char *buf, size_t cap)
 }
 
 static int fill_fw_cfg(struct vm_firmware *fw, struct vm *vm, const struct acpi_config *ac,
-		       char *err)
+		       struct err *err)
 {
 	const struct vm_config *c = vm->cfg;
 	struct fw_cfg *fc = fw->fwcfg;
@@ -435,7 +403,7 @@ static void set_cmos(struct vm *vm)
 	rtc_set_cmos(vm->rtc, CMOS_BOOT_3, 0x01);  /* no floppy signature check */
 }
 
-int vm_firmware_load(struct vm *vm, const struct acpi_config *ac, char *err)
+int vm_firmware_load(struct vm *vm, const struct acpi_config *ac, struct err *err)
 {
 	struct vm_firmware *fw = vm->fw;
 	const char *path = pick_bios(vm->cfg);
@@ -469,12 +437,16 @@ void vm_firmware_destroy(struct vm *vm)
 	if (fw->ide)
 		ide_destroy(fw->ide);
 	for (unsigned i = 0; i < IDE_MAX_DISKS; i++)
-		if (fw->ide_fd[i] >= 0)
-			close(fw->ide_fd[i]);
+		disk_file_close(&fw->ide_disk[i]);
 	if (fw->piix_ok)
 		piix_destroy(&fw->piix);
+	if (fw->rom_mapped) {
+		struct kvm_userspace_memory_region r = { .slot = MEMSLOT_BIOS }; /* size 0: delete */
+		if (ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &r) < 0)
+			pr_warn("deleting the BIOS memslot: %s", strerror(errno));
+	}
 	if (fw->rom)
-		munmap(fw->rom, fw->rom_size); /* the VM fd (and its memslot) is gone */
+		munmap(fw->rom, fw->rom_size); /* no longer a memslot */
 	pthread_mutex_destroy(&fw->dbg_lock);
 	free(fw);
 	vm->fw = NULL;

@@ -14,33 +14,26 @@
 #define MYVMM_VM_FIRMWARE_H
 #include <stdbool.h>
 
+#include "host/err.h"
+
 struct vm;
-struct vm_config;
 struct acpi_config;
 
-#define VM_SLOT_PIIX        1    /* 00:01.0 ISA, .1 IDE, .3 PM */
-#define VM_SLOT_RNG_FW      30   /* virtio-rng moves here: slot 1 is the PIIX */
-#define VM_FW_KVM_SLOT_ROM  33   /* KVM memslot ids (RAM 0..7, VRAM 32) */
+/* PCI slot SLOT_PIIX, memslot MEMSLOT_BIOS and the ports are in pc_map.h. */
 #define VM_FW_DEFAULT_BIOS  "/usr/share/seabios/bios-256k.bin"
 #define VM_FW_FALLBACK_BIOS "/usr/share/seabios/bios.bin"
 #define VM_FW_ROM_MAX       (16u << 20)
 #define VM_FW_ISA_BIOS_SIZE (128u << 10) /* alias of the ROM's top at 0xE0000 */
 
-/* True when cfg boots through the BIOS (config_boot_firmware()). */
-bool vm_firmware_wanted(const struct vm_config *cfg);
-
-/* After the PCI bus and the PM device exist: creates the PIIX functions,
- * IDE (opening the if=ide disks), DMA stubs and fw_cfg, and registers their
- * ports. Stores its state in vm->fw. 0 or -errno with one line in err. */
-int vm_firmware_setup(struct vm *vm, char *err);
+/* The "firmware" step (machine_priv.h), a no-op unless config_boot_firmware():
+ * after the PCI bus and the PM device exist, creates the PIIX functions,
+ * IDE (opening the if=ide disks like every disk: type-checked and locked),
+ * DMA stubs and fw_cfg, and registers their ports. Stores its state in
+ * vm->fw. 0 or -errno with one line in err. vm_firmware_destroy frees it. */
 
 /* Instead of loading a kernel: reads and maps the BIOS ROM, fills fw_cfg
  * (ACPI tables from ac, which must use the PM base SeaBIOS programs,
  * PORT_PM_BASE), sets the CMOS fields and the reset-vector entry.
  * 0 or -errno with one line in err. */
-int vm_firmware_load(struct vm *vm, const struct acpi_config *ac, char *err);
-
-/* Frees what vm_firmware_setup/load created (ports are dropped with the
- * buses; the ROM memslot goes with the VM fd). NULL-safe on vm->fw. */
-void vm_firmware_destroy(struct vm *vm);
+int vm_firmware_load(struct vm *vm, const struct acpi_config *ac, struct err *err);
 #endif

@@ -1,44 +1,26 @@
-/* One virtual machine: owns KVM's VM fd, guest RAM, the buses, devices and
- * vCPUs. Built in order by vm_create(), torn down in reverse by vm_destroy().
- * A guest reset is a destroy + create, so every device starts clean. */
-#ifndef MYVMM_VM_H
-#define MYVMM_VM_H
-#include <pthread.h>
+/* One virtual machine, as the rest of the program sees it: built by
+ * vm_create(), run by vm_start(), stopped by vm_request_stop(), torn down by
+ * vm_destroy(). A guest reset is a destroy + create, so every device starts
+ * clean. struct vm itself is private to src/machine/ (machine_priv.h); this
+ * header is the whole API main.c and the UI glue use. Threads: see
+ * docs/ARCHITECTURE.md, "Threads and locks". */
+#ifndef MYVMM_MACHINE_H
+#define MYVMM_MACHINE_H
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
-#include "cli/config.h"
-#include "devices/bus.h"
-#include "devices/irq.h"
 #include "devices/vmctl.h"
-#include "loader/loader.h"
-#include "mem/guest_mem.h"
-#include "kvm/kvm_host.h"
-#include "vcpu/pause.h"
+#include "host/err.h"
+#include "ui/display.h"
 
-struct vcpu;
-struct serial;
-struct rtc;
-struct i8042;
-struct pm;
-struct pci_bus;
-struct sysdevs;
+struct vm;
+struct vm_config;
+struct kvm_host;
 struct evloop;
-struct irq_routing;
-struct virtio_dev;
-struct virtio_pci;
-struct pvpanic;
-struct vm_display;
-struct vm_firmware;
-struct net_slirp;
-
-/* PCI slots of the on-board devices (slot 0 is the host bridge). */
-#define VM_SLOT_RNG      1
-#define VM_SLOT_PVPANIC  2
-#define VM_SLOT_CONSOLE  3   /* only with --console virtio */
-#define VM_SLOT_DISK0    4   /* disks[i] with if=virtio at 4 + i */
-#define VM_SLOT_NET      20  /* only with --net user */
-#define VM_MAX_VIRTIO    (4 + CONFIG_MAX_DISKS)
+struct vcpu;
+struct vcpu_gate;
+struct guest_mem;
 
 /* What survives a guest reset and is shared with the host side. */
 struct vm_host_ctx {
@@ -49,58 +31,48 @@ struct vm_host_ctx {
 	void (*on_boot_marker)(void *opaque, unsigned value);
 	void *marker_opaque;
 	struct evloop *loop;          /* the I/O thread's loop (main.c owns it) */
+	struct vm_files *files;       /* kernel/initrd bytes, read once (machine owns) */
 };
 
-struct vm {
-	const struct vm_config *cfg;
-	struct vm_host_ctx *host;
-	int fd;
-	struct guest_mem mem;
-	struct bus pio, mmio;
-	struct boot_entry entry;
-	struct vmctl ctl;
-	struct irq_line irq[16];      /* ISA IRQ lines 0-15 */
-
-	unsigned ncpus;
-	struct vcpu **vcpus;
-	struct vcpu_gate gate;        /* pause/resume of the vCPU threads (gdb) */
-
-	/* Stop state: written once by vm_request_stop(), read by the loop. */
-	pthread_mutex_t stop_lock;
-	enum stop_reason stop_why;
-	int stop_value;
-	int stop_efd;                 /* eventfd, readable once a stop is requested */
-	volatile int stopping;
-
-	struct serial *serial;
-	struct rtc *rtc;
-	struct i8042 *i8042;
-	struct pm *pm;
-	struct pci_bus *pci;
-	struct sysdevs *sys;
-	struct irq_routing *irqrt;    /* KVM GSI routes (MSI-X) */
-	struct pvpanic *pvpanic;
-	struct virtio_dev *vcon;      /* virtio console, NULL unless --console virtio */
-	struct vm_display *display;   /* bochs-display, NULL unless --display sdl */
-	struct vm_firmware *fw;       /* BIOS boot state, NULL unless --boot disk */
-	struct net_slirp *net;        /* user network, NULL unless --net user */
-	unsigned nvirtio;
-	struct {
-		struct virtio_dev *dev;   /* freed through dev->ops->destroy */
-		struct virtio_pci *pci;
-	} virtio[VM_MAX_VIRTIO];
-};
-
-#define VM_ERR_LEN 512
 /* Builds the whole machine and loads the kernel. -errno and one line in err. */
 int vm_create(const struct vm_config *cfg, struct vm_host_ctx *host, struct vm **out,
-	      char err[VM_ERR_LEN]);
+	      struct err *err);
 /* Starts every vCPU thread. */
 int vm_start(struct vm *vm);
 /* Kicks every vCPU out of KVM_RUN and joins the threads. Idempotent. */
 void vm_stop_vcpus(struct vm *vm);
 /* Saves CMOS NVRAM into the host context, then frees everything. */
 void vm_destroy(struct vm *vm);
-/* Thread-safe; the first request wins. */
+/* Frees what the host context keeps across resets (vm_files). */
+void vm_host_ctx_release(struct vm_host_ctx *host);
+
+/* Stop state. vm_request_stop is thread-safe; the first request wins. */
 void vm_request_stop(struct vm *vm, enum stop_reason why, int value);
+/* An eventfd that becomes readable once a stop is requested (I/O thread). */
+int vm_stop_fd(const struct vm *vm);
+/* Why and with what value the VM stopped (STOP_NONE while it runs). */
+enum stop_reason vm_stop_reason(struct vm *vm, int *value);
+
+/* Host input into the guest. Any thread; the caller keeps vm alive. */
+/* Console bytes for the guest's console (the UART, or hvc0 with --console
+ * virtio). Returns how many were taken; the rest waits for room. */
+size_t vm_console_input(struct vm *vm, const uint8_t *buf, size_t len);
+/* PS/2 keyboard: scan code set 2 bytes. */
+void vm_input_key(struct vm *vm, const uint8_t *set2, size_t n);
+/* PS/2 mouse: relative motion and DISPLAY_BTN_* bits. */
+void vm_input_mouse(struct vm *vm, int dx, int dy, unsigned buttons);
+/* ACPI power button (the guest decides what to do). */
+void vm_input_power(struct vm *vm);
+/* Once a second from the I/O thread: the RTC's update and alarm interrupts. */
+void vm_tick_second(struct vm *vm);
+
+/* For the gdb stub (I/O thread, between vm_create and vm_destroy): the
+ * vCPU gate, the vCPUs (vm_ncpus of them) and guest RAM. */
+struct vcpu_gate *vm_vcpu_gate(struct vm *vm);
+unsigned vm_ncpus(const struct vm *vm);
+struct vcpu *const *vm_vcpus(struct vm *vm);
+struct guest_mem *vm_guest_mem(struct vm *vm);
+
+/* UI side: the current frame (see display.h); -ENODEV without a display. */
+int vm_display_frame(struct vm *vm, display_draw_fn draw, void *arg);
 #endif

@@ -1,7 +1,10 @@
-/* Guest-physical memory map of the myvmm "pc" machine. Every fixed guest
- * address the VMM uses is defined here and nowhere else. */
-#ifndef MYVMM_LAYOUT_H
-#define MYVMM_LAYOUT_H
+/* The map of the myvmm "pc" machine: every fixed guest-physical address,
+ * I/O port, interrupt line, PCI slot and KVM memory slot the VMM uses is
+ * defined here and nowhere else. Device models take their addresses from
+ * the machine (src/machine/), which reads them from this file; register
+ * block lengths stay with each device. */
+#ifndef MYVMM_PC_MAP_H
+#define MYVMM_PC_MAP_H
 
 #define KiB (1ULL << 10)
 #define MiB (1ULL << 20)
@@ -59,6 +62,20 @@
 #define PORT_RTC               0x0070
 #define PORT_I8042_DATA        0x0060
 #define PORT_I8042_CMD         0x0064
+#define PORT_POST              0x0080 /* POST codes                                */
+#define PORT_IO_DELAY          0x00ed
+#define PORT_A20_FAST          0x0092 /* port 92: fast A20 + fast reset            */
+#define PORT_DMA1              0x0000 /* 8237 #1 (16 ports)                        */
+#define PORT_DMA_PAGE          0x0081 /* page registers (15 ports)                 */
+#define PORT_DMA2              0x00c0 /* 8237 #2 (32 ports)                        */
+#define PORT_ELCR              0x04d0 /* PIIX3 edge/level control (2)              */
+#define PORT_IDE0_CMD          0x01f0 /* primary channel command block (8)         */
+#define PORT_IDE0_CTL          0x03f6 /* primary channel control (1)               */
+#define PORT_IDE1_CMD          0x0170
+#define PORT_IDE1_CTL          0x0376
+#define PORT_BIOS_DEBUG        0x0402 /* SeaBIOS/QEMU debugcon (firmware boot)     */
+#define PORT_FW_CFG            0x0510 /* selector + data (2)                       */
+#define PORT_FW_CFG_DMA        0x0514 /* DMA address (8)                           */
 
 /* Interrupt lines (GSIs on the IOAPIC; ISA IRQs on the PIC). */
 #define IRQ_COM1               4
@@ -66,6 +83,24 @@
 #define IRQ_SCI                9
 #define IRQ_KBD                1
 #define IRQ_MOUSE              12
+#define IRQ_IDE0               14
+#define IRQ_IDE1               15
+#define IRQ_ISA_LINES          16 /* ISA IRQs 0-15 (PCI INTx is GSI 16-19)   */
+
+/* PCI slots on bus 0 (slot 0 is the host bridge). */
+#define SLOT_PIIX              1  /* firmware boot: 00:01.0 ISA, .1 IDE, .3 PM  */
+#define SLOT_RNG               1  /* kernel boot                               */
+#define SLOT_PVPANIC           2
+#define SLOT_CONSOLE           3  /* --console virtio                          */
+#define SLOT_DISK0             4  /* --disk i with if=virtio at 4 + i (16)     */
+#define SLOT_NET               20 /* --net user                                */
+#define SLOT_DISPLAY           24 /* bochs-display                             */
+#define SLOT_RNG_FW            30 /* firmware boot: slot 1 is the PIIX         */
+
+/* KVM memory slot ids. */
+#define MEMSLOT_RAM0           0  /* guest RAM: 0 .. GMEM_MAX_REGIONS-1 (8)    */
+#define MEMSLOT_VRAM           32 /* bochs-display BAR0, dirty-logged          */
+#define MEMSLOT_BIOS           33 /* BIOS ROM below 4 GiB (firmware boot)      */
 
 #define VMM_MAX_CPUS           255 /* xAPIC IDs 0..254 (0xff is broadcast) */
 

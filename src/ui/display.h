@@ -29,13 +29,18 @@ struct display_frame {
 typedef void (*display_draw_fn)(const struct display_frame *f, void *arg);
 
 /* Implemented by main.c for the UI. All are called from the UI thread. */
+/* Mouse buttons for display_host.mouse. */
+#define DISPLAY_BTN_LEFT   0x1
+#define DISPLAY_BTN_RIGHT  0x2
+#define DISPLAY_BTN_MIDDLE 0x4
+
 struct display_host {
 	/* Collects the dirty rows of the current frame and calls draw(f, arg)
 	 * while the pixels are valid. -ENODEV when no VM is running. */
 	int (*frame)(void *opaque, display_draw_fn draw, void *arg);
 	/* PS/2 set-2 bytes for the keyboard. */
 	void (*key)(void *opaque, const uint8_t *set2, size_t n);
-	/* Relative motion, PS/2 sense (dy > 0 is up), I8042_BTN_* buttons. */
+	/* Relative motion, PS/2 sense (dy > 0 is up), DISPLAY_BTN_* buttons. */
 	void (*mouse)(void *opaque, int dx, int dy, unsigned buttons);
 	/* ACPI power button (first window close). */
 	void (*power_button)(void *opaque);

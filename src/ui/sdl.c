@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "devices/i8042.h"
 #include "host/log.h"
 #include "ui/display.h"
 #include "ui/keymap.h"
@@ -197,8 +196,8 @@ static void on_close(struct sdl_ui *ui)
 
 static unsigned sdl_buttons(uint8_t b, bool down, unsigned cur)
 {
-	unsigned bit = b == SDL_BUTTON_LEFT ? I8042_BTN_LEFT : b == SDL_BUTTON_RIGHT ?
-		       I8042_BTN_RIGHT : b == SDL_BUTTON_MIDDLE ? I8042_BTN_MIDDLE : 0;
+	unsigned bit = b == SDL_BUTTON_LEFT ? DISPLAY_BTN_LEFT : b == SDL_BUTTON_RIGHT ?
+		       DISPLAY_BTN_RIGHT : b == SDL_BUTTON_MIDDLE ? DISPLAY_BTN_MIDDLE : 0;
 	return down ? cur | bit : cur & ~bit;
 }
 

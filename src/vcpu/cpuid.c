@@ -1,7 +1,9 @@
 /* CPUID as the guest sees it: KVM's supported table with per-vCPU APIC IDs
  * and a flat topology (one package, ncpus cores, one thread each). */
+#include <cpuid.h>
 #include <linux/kvm.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "vcpu/vcpu.h"
 
@@ -54,5 +56,41 @@ void vcpu_cpuid_patch(struct kvm_cpuid2 *c, unsigned id, unsigned ncpus)
 		default:
 			break;
 		}
+	}
+}
+
+void vcpu_cpuid_host_brand(uint32_t brand[12])
+{
+	unsigned a, b, c, d;
+
+	memset(brand, 0, 12 * sizeof(brand[0]));
+	if (__get_cpuid(0x80000000u, &a, &b, &c, &d) == 0 || a < 0x80000004u)
+		return;
+	for (unsigned i = 0; i < 3; i++) {
+		__cpuid(0x80000002u + i, a, b, c, d);
+		brand[i * 4 + 0] = a;
+		brand[i * 4 + 1] = b;
+		brand[i * 4 + 2] = c;
+		brand[i * 4 + 3] = d;
+	}
+}
+
+void vcpu_cpuid_fill_brand(struct kvm_cpuid2 *c, const uint32_t brand[12])
+{
+	struct kvm_cpuid_entry2 *e[3] = { 0 };
+
+	for (uint32_t i = 0; i < c->nent; i++) {
+		uint32_t f = c->entries[i].function;
+		if (f >= 0x80000002u && f <= 0x80000004u)
+			e[f - 0x80000002u] = &c->entries[i];
+	}
+	for (unsigned i = 0; i < 3; i++)
+		if (!e[i] || e[i]->eax || e[i]->ebx || e[i]->ecx || e[i]->edx)
+			return; /* absent, or KVM already gave a brand string */
+	for (unsigned i = 0; i < 3; i++) {
+		e[i]->eax = brand[i * 4 + 0];
+		e[i]->ebx = brand[i * 4 + 1];
+		e[i]->ecx = brand[i * 4 + 2];
+		e[i]->edx = brand[i * 4 + 3];
 	}
 }

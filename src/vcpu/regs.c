@@ -7,7 +7,8 @@
 #include "host/log.h"
 #include "machine/pc_map.h"
 #include "vcpu/vcpu.h"
-#include "machine/machine.h"
+#include "kvm/kvm_host.h"
+#include "mem/guest_mem.h"
 
 #define CR0_PE (1ULL << 0)
 #define CR0_ET (1ULL << 4)
@@ -92,7 +93,7 @@ void vcpu_dump(struct vcpu *v)
 		uint8_t bytes[16];
 		size_t n = 0;
 		for (; n < sizeof(bytes); n++) {
-			const uint8_t *p = gmem_ptr(&v->vm->mem, t.physical_address + n, 1);
+			const uint8_t *p = gmem_ptr(v->env->mem, t.physical_address + n, 1);
 			if (!p)
 				break;
 			bytes[n] = *p;
@@ -111,7 +112,7 @@ void vcpu_dump(struct vcpu *v)
 	pr_err("  CR0 %016llx  CR3 %016llx  CR4 %016llx  EFER %llx", (unsigned long long)s.cr0,
 	       (unsigned long long)s.cr3, (unsigned long long)s.cr4, (unsigned long long)s.efer);
 	pr_err("  code at RIP: %s", code);
-	if (v->vm->host->kvm->backend == KVM_BACKEND_PVM)
+	if (v->env->kvm->backend == KVM_BACKEND_PVM)
 		pr_err("hint: this host's KVM is PVM (software virtualization); guests that are not "
 		       "PVM-enabled run through KVM's instruction emulator and stop at instructions it "
 		       "cannot emulate. Boot a PVM-enabled guest kernel, or use a host with VMX/SVM.");

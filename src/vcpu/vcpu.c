@@ -12,10 +12,10 @@
 
 #include "host/sandbox.h"
 #include "host/log.h"
-#include "machine/pc_map.h"
 #include "vcpu/exit.h"
+#include "devices/bus.h"
+#include "kvm/kvm_host.h"
 #include "vcpu/pause.h"
-#include "machine/machine.h"
 
 #define MSR_IA32_MISC_ENABLE 0x000001a0
 #define MISC_ENABLE_FAST_STRING 1ULL
@@ -38,15 +38,18 @@ void vcpu_install_kick_handler(void)
 
 static int set_cpuid(struct vcpu *v)
 {
-	const struct kvm_cpuid2 *src = v->vm->host->kvm->cpuid;
+	const struct kvm_cpuid2 *src = v->env->kvm->cpuid;
 	size_t sz = sizeof(*src) + src->nent * sizeof(src->entries[0]);
 	struct kvm_cpuid2 *c = malloc(sz);
+	uint32_t brand[12];
 	int ret = 0;
 
 	if (!c)
 		return -ENOMEM;
 	memcpy(c, src, sz);
-	vcpu_cpuid_patch(c, v->id, v->vm->ncpus);
+	vcpu_cpuid_patch(c, v->id, v->env->ncpus);
+	vcpu_cpuid_host_brand(brand);
+	vcpu_cpuid_fill_brand(c, brand);
 	if (ioctl(v->fd, KVM_SET_CPUID2, c) < 0)
 		ret = -errno;
 	free(c);
@@ -90,21 +93,21 @@ static int set_lint(struct vcpu *v)
 	return ioctl(v->fd, KVM_SET_LAPIC, &l) < 0 ? -errno : 0;
 }
 
-int vcpu_create(struct vm *vm, unsigned id, struct vcpu **out)
+int vcpu_create(const struct vcpu_env *env, unsigned id, struct vcpu **out)
 {
 	struct vcpu *v = calloc(1, sizeof(*v));
 	int ret;
 
 	if (!v)
 		return -ENOMEM;
-	v->vm = vm;
+	v->env = env;
 	v->id = id;
-	v->fd = ioctl(vm->fd, KVM_CREATE_VCPU, (unsigned long)id);
+	v->fd = ioctl(env->vm_fd, KVM_CREATE_VCPU, (unsigned long)id);
 	if (v->fd < 0) {
 		ret = -errno;
 		goto err_free;
 	}
-	v->run_size = (uint32_t)vm->host->kvm->run_size;
+	v->run_size = (uint32_t)env->kvm->run_size;
 	v->run = mmap(NULL, v->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, v->fd, 0);
 	if (v->run == MAP_FAILED) {
 		ret = -errno;
@@ -115,7 +118,7 @@ int vcpu_create(struct vm *vm, unsigned id, struct vcpu **out)
 		goto err_unmap;
 	/* Application processors stay in wait-for-SIPI (KVM's default for
 	 * vCPUs other than 0 with an in-kernel LAPIC). */
-	if (id == 0 && (ret = vcpu_set_boot_regs(v->fd, &vm->entry)))
+	if (id == 0 && (ret = vcpu_set_boot_regs(v->fd, env->entry)))
 		goto err_unmap;
 	*out = v;
 	return 0;
@@ -139,7 +142,7 @@ void vcpu_destroy(struct vcpu *v)
 
 static void log_unhandled(struct vcpu *v, const struct exit_info *x)
 {
-	if (!v->vm->cfg->debug)
+	if (!v->env->debug)
 		return;
 	uint64_t val = x->is_write ? bus_get_le(x->data, x->size) : 0;
 	pr_guest("unhandled %s %s 0x%llx size %u%s0x%llx", x->action == EXIT_PIO ? "port" : "mmio",
@@ -150,7 +153,7 @@ static void log_unhandled(struct vcpu *v, const struct exit_info *x)
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *v = arg;
-	struct vm *vm = v->vm;
+	const struct vcpu_env *env = v->env;
 	sigset_t set;
 	char name[16];
 
@@ -160,12 +163,12 @@ static void *vcpu_thread(void *arg)
 	sigemptyset(&set);
 	sigaddset(&set, VCPU_KICK_SIGNAL);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
-	vcpu_gate_enter(&vm->gate);
+	vcpu_gate_enter(env->gate);
 
-	while (!__atomic_load_n(&vm->stopping, __ATOMIC_ACQUIRE)) {
+	while (!__atomic_load_n(env->stopping, __ATOMIC_ACQUIRE)) {
 		struct exit_info x;
-		vcpu_gate_pass(&vm->gate, v->id); /* parks while paused (gdb) */
-		if (__atomic_load_n(&vm->stopping, __ATOMIC_ACQUIRE))
+		vcpu_gate_pass(env->gate, v->id); /* parks while paused (gdb) */
+		if (__atomic_load_n(env->stopping, __ATOMIC_ACQUIRE))
 			break;
 		int r = ioctl(v->fd, KVM_RUN, 0);
 		if (r < 0) {
@@ -175,7 +178,7 @@ static void *vcpu_thread(void *arg)
 				continue;
 			}
 			pr_err("vcpu%u: KVM_RUN failed: %s", v->id, strerror(errno));
-			vm_request_stop(vm, STOP_INTERNAL_ERROR, 0);
+			vmctl_stop(&env->ctl, STOP_INTERNAL_ERROR, 0);
 			break;
 		}
 		exit_decode(v->run, v->run_size, &x);
@@ -184,21 +187,21 @@ static void *vcpu_thread(void *arg)
 			break;
 		case EXIT_PIO:
 			for (uint32_t i = 0; i < x.count; i++)
-				if (bus_access(&vm->pio, x.addr, x.data + (size_t)i * x.size, x.size,
+				if (bus_access(env->pio, x.addr, x.data + (size_t)i * x.size, x.size,
 					       x.is_write) == -ENOENT && i == 0)
 					log_unhandled(v, &x);
 			break;
 		case EXIT_MMIO:
-			if (bus_access(&vm->mmio, x.addr, x.data, x.size, x.is_write) == -ENOENT)
+			if (bus_access(env->mmio, x.addr, x.data, x.size, x.is_write) == -ENOENT)
 				log_unhandled(v, &x);
 			break;
 		case EXIT_DEBUG: /* breakpoint or step: report, then park */
-			vcpu_gate_debug_exit(&vm->gate, v->id, &v->run->debug.arch);
+			vcpu_gate_debug_exit(env->gate, v->id, &v->run->debug.arch);
 			break;
 		case EXIT_STOP:
 			if (x.what)
 				pr_info("vcpu%u: %s", v->id, x.what);
-			vm_request_stop(vm, x.reason, x.value);
+			vmctl_stop(&env->ctl, x.reason, x.value);
 			goto out;
 		case EXIT_ERROR:
 			/* Dump while this vCPU's state is intact; the stop request
@@ -207,12 +210,12 @@ static void *vcpu_thread(void *arg)
 			 * the first request decides the exit status.) */
 			pr_err("vcpu%u: %s (exit reason %u)", v->id, x.what, v->run->exit_reason);
 			vcpu_dump(v);
-			vm_request_stop(vm, STOP_INTERNAL_ERROR, 0);
+			vmctl_stop(&env->ctl, STOP_INTERNAL_ERROR, 0);
 			goto out;
 		}
 	}
 out:
-	vcpu_gate_leave(&vm->gate);
+	vcpu_gate_leave(env->gate);
 	return NULL;
 }
 

@@ -1,5 +1,6 @@
 /* One vCPU: a thread in KVM_RUN that forwards port-I/O and MMIO exits to the
- * VM's buses and turns stop conditions into vm_request_stop(). */
+ * VM's buses and turns stop conditions into a stop request. A vCPU knows the
+ * machine only through its environment (struct vcpu_env), not struct vm. */
 #ifndef MYVMM_VCPU_H
 #define MYVMM_VCPU_H
 #include <linux/kvm.h>
@@ -7,13 +8,31 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "devices/vmctl.h"
 #include "loader/loader.h"
 
-struct vm;
+struct bus;
+struct guest_mem;
 struct kvm_host;
+struct vcpu_gate;
+
+/* What every vCPU of one VM shares; owned by the machine and valid for the
+ * vCPUs' lifetime. */
+struct vcpu_env {
+	int vm_fd;
+	const struct kvm_host *kvm;      /* supported CPUID, kvm_run size, backend */
+	struct bus *pio, *mmio;          /* where exits go */
+	const struct guest_mem *mem;     /* for the crash dump's code bytes */
+	unsigned ncpus;
+	const struct boot_entry *entry;  /* boot registers of vCPU 0 */
+	const volatile int *stopping;    /* non-zero: leave the run loop */
+	struct vcpu_gate *gate;          /* passed before each KVM_RUN (pause.h, gdb) */
+	struct vmctl ctl;                /* stop requests (first one wins) */
+	bool debug;                      /* log unhandled port/MMIO accesses */
+};
 
 struct vcpu {
-	struct vm *vm;
+	const struct vcpu_env *env;
 	unsigned id;
 	int fd;
 	struct kvm_run *run;
@@ -22,7 +41,7 @@ struct vcpu {
 	bool thread_started;
 };
 
-int vcpu_create(struct vm *vm, unsigned id, struct vcpu **out);
+int vcpu_create(const struct vcpu_env *env, unsigned id, struct vcpu **out);
 void vcpu_destroy(struct vcpu *v);
 int vcpu_start(struct vcpu *v);
 /* Makes KVM_RUN return promptly (immediate_exit + signal). */
@@ -32,6 +51,11 @@ void vcpu_join(struct vcpu *v);
 /* CPUID for vCPU `id` of `ncpus`: APIC IDs and topology patched into KVM's
  * supported table, everything else (incl. 0x4000000x) passed through. Pure. */
 void vcpu_cpuid_patch(struct kvm_cpuid2 *c, unsigned id, unsigned ncpus);
+/* The host CPU's brand string (CPUID 0x80000002-4 EAX..EDX; zeros if none). */
+void vcpu_cpuid_host_brand(uint32_t brand[12]);
+/* Fills leaves 0x80000002-4 with `brand` when KVM left all three zero (it
+ * does under nested SVM, and Linux then shows no model name). Pure. */
+void vcpu_cpuid_fill_brand(struct kvm_cpuid2 *c, const uint32_t brand[12]);
 /* Registers for the boot entry (BSP only). */
 int vcpu_set_boot_regs(int fd, const struct boot_entry *e);
 /* Writes a short register dump (RIP, RSP, CR0/3/4, EFER, code bytes) via pr_err. */

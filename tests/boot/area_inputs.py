@@ -7,7 +7,7 @@ import shutil
 import subprocess
 import time
 
-from framework import (check, Result, check_e820, check_pass, bad, boot_test, MiB,
+from framework import (check, Result, Live, check_e820, check_pass, bad, boot_test, MiB,
                        SAFETY_TIMEOUT, PROC_TIMEOUT)
 
 
@@ -128,3 +128,59 @@ def test_check_host(ctx):
     text = r.out + r.err
     check(r.rc not in (0, None), "--check without KVM: exit status %s, want non-zero" % r.rc, r)
     check("/nonexistent" in text and "cannot run" in text, "--check without KVM gives no reason", r)
+
+
+@boot_test(90)
+def test_host_files(ctx):
+    """Every file option is type-checked before it is opened for reading and
+    sized before it is read; IDE disks are checked and locked like virtio
+    ones (issue 10 findings 8 and 11)."""
+    m, elf = ctx.myvmm, ctx.elf
+    T = ["--timeout", "10"]
+    fifo = ctx.path("fifo")
+    os.mkfifo(fifo)
+    huge = ctx.path("huge.initrd")
+    with open(huge, "wb") as f:
+        f.truncate(1 << 40)           # 1 TiB, sparse: reading it could not finish
+    d = ctx.path("adir")
+    os.makedirs(d, exist_ok=True)
+    cases = [
+        ("FIFO --kernel", [m, "--kernel", fifo] + T, "FIFO"),
+        ("FIFO --initrd", [m, "--kernel", elf, "--initrd", fifo] + T, "FIFO"),
+        ("FIFO --bios", [m, "--bios", fifo, "--disk", huge + ",ro,format=raw"] + T, "FIFO"),
+        ("FIFO --config", [m, "--config", fifo] + T, "FIFO"),
+        ("1 TiB --initrd", [m, "--kernel", elf, "--mem", "64M", "--initrd", huge] + T,
+         "does not fit"),
+        ("directory IDE disk", [m, "--disk", d + ",if=ide"] + T, "directory"),
+        ("FIFO IDE disk", [m, "--disk", fifo + ",if=ide"] + T, "FIFO"),
+    ]
+    for what, argv, kw in cases:
+        t0 = time.monotonic()
+        bad(ctx, what, argv, kw)
+        check(time.monotonic() - t0 < 5, "%s: took %.1f s (blocked on the file?)"
+              % (what, time.monotonic() - t0), Result(argv, 2, "", "", 0))
+
+    # Two VMs on one IDE image: the second is refused while the first runs.
+    img = ctx.path("ide.img")
+    with open(img, "wb") as f:
+        f.truncate(1 * MiB)
+    holder = Live([m, "--disk", img + ",if=ide,format=raw", "--timeout", "60"],
+                  stdin=subprocess.DEVNULL)
+    try:
+        end = time.monotonic() + 30   # SeaBIOS's banner: the machine (and its disk) exist
+        while time.monotonic() < end and not any("SeaBIOS" in l for l in holder.lines):
+            try:
+                l = holder.q.get(timeout=1)
+            except Exception:
+                continue
+            if l is None:
+                break
+            holder.lines.append(l)
+        check(any("SeaBIOS" in l for l in holder.lines), "first IDE VM never started: %r %r"
+              % (holder.lines, holder.err), Result([], 0, "", "", 0))
+        bad(ctx, "IDE image held by another VM", [m, "--disk", img + ",if=ide,format=raw"] + T,
+            "locked")
+        bad(ctx, "IDE image held rw, second ro",
+            [m, "--disk", img + ",if=ide,ro,format=raw"] + T, "locked")
+    finally:
+        holder.kill()

@@ -131,7 +131,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	pci_bus_attach(&pb, &c.pio, &c.mmio, LAYOUT_PCI_MMIO_START, LAYOUT_PCI_MMIO_END, NULL);
 	sd = sysdevs_create(&ctl, on_marker, &c);
-	if (!sd || sysdevs_register(sd, &c.pio) || pvpanic_create(&pb, 3, &ctl, &pv))
+	if (!sd || bus_add(&c.pio, PORT_DEBUG_EXIT, 4, &sysdevs_debug_exit_ops, sd, "debug-exit") ||
+	    bus_add(&c.pio, PORT_BOOT_MARKER, 1, &sysdevs_marker_ops, sd, "boot-marker") ||
+	    bus_add(&c.pio, PORT_POST, 1, &sysdevs_post_ops, sd, "post") ||
+	    bus_add(&c.pio, PORT_A20_FAST, 1, &sysdevs_port92_ops, sd, "port92") ||
+	    pvpanic_create(&pb, 3, &ctl, &pv))
 		abort();
 
 	const struct fio_region r[4] = {

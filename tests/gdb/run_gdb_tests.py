@@ -337,6 +337,10 @@ def test_rsp(ctx):
         r.raw(r.frame("vCont;c"))
         time.sleep(1.0)
         check("TK: hanging" in vm.console(), "the guest did not run on" + vm.describe())
+        # a protocol violation while it runs: refused at once, never blocks myvmm
+        t0 = time.time()
+        check(r.cmd("g") == "E01" and r.cmd("m100000,4") == "E01", "state read while running")
+        check(time.time() - t0 < 2, "the refusal took %.1f s" % (time.time() - t0))
         r.raw(b"\x03")
         rep = r.packet()
         check(re.fullmatch(r"T02thread:0?[12];", rep), "Ctrl-C stop: " + rep)

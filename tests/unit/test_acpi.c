@@ -6,6 +6,7 @@
 
 #include "acpi/acpi.h"
 #include "acpi/aml.h"
+#include "machine/legacy.h"
 #include "machine/pc_map.h"
 
 #define BASE   LAYOUT_ACPI_BASE
@@ -33,10 +34,8 @@ static struct acpi_config default_cfg(unsigned ncpus)
 		.pci_io_end = 0x10000,
 		.ecam_base = LAYOUT_PCIE_ECAM,
 		.ecam_bus_end = 255,
-		.has_i8042 = true,
-		.has_com1 = true,
-		.has_rtc = true,
 	};
+	legacy_acpi_describe(&c); /* the machine's COM1, RTC, KBD, MOU */
 	return c;
 }
 
@@ -247,9 +246,8 @@ START_TEST(fadt_fields)
 	ck_assert_mem_eq(region + r.off_facs, "FACS", 4);
 	ck_assert_uint_eq((BASE + r.off_facs) % 64, 0);
 
-	/* No i8042, no RTC: boot flags follow. */
-	c.has_i8042 = false;
-	c.has_rtc = false;
+	/* No i8042, no RTC: the machine says so in boot_arch. */
+	c.boot_arch = ACPI_BOOT_LEGACY_DEVICES | ACPI_BOOT_NO_CMOS_RTC;
 	build(&c, &r);
 	f = find("FACP");
 	ck_assert_uint_eq(rd16(f + 109), ACPI_BOOT_LEGACY_DEVICES | ACPI_BOOT_NO_CMOS_RTC);
@@ -338,7 +336,7 @@ START_TEST(dsdt_content)
 
 	/* Devices disabled: their ids vanish; no 64-bit window: no QWord. */
 	size_t full_len = len;
-	c.has_com1 = c.has_rtc = c.has_i8042 = false;
+	c.nisa = 0;
 	c.pci_mmio64_start = c.pci_mmio64_end = 0;
 	build(&c, &r);
 	d = find("DSDT");

@@ -6,23 +6,8 @@
 #include "devices/pci.h"
 #include "devices/pm.h"
 #include "devices/sysdevs.h"
+#include "fakes.h"
 
-struct ctl_rec { int n; enum stop_reason why; int value; };
-static void rec_stop(void *o, enum stop_reason why, int value)
-{
-	struct ctl_rec *r = o;
-	r->n++;
-	r->why = why;
-	r->value = value;
-}
-struct irq_rec { int level, raises; };
-static void rec_irq(void *o, uint32_t gsi, int level)
-{
-	struct irq_rec *r = o;
-	if (level && !r->level)
-		r->raises++;
-	r->level = level;
-}
 
 static void w(const struct bus_ops *ops, void *dev, uint64_t off, uint64_t v, uint32_t len)
 {
@@ -39,15 +24,15 @@ static uint64_t r(const struct bus_ops *ops, void *dev, uint64_t off, uint32_t l
 
 START_TEST(pm_s5_and_button)
 {
-	struct ctl_rec c = { 0 };
-	struct irq_rec i = { 0 };
-	struct vmctl ctl = { rec_stop, &c };
-	struct irq_line sci = { rec_irq, &i, 9 };
+	struct fake_ctl c = { 0 };
+	struct fake_irq i = { 0 };
+	struct vmctl ctl = fake_vmctl(&c);
+	struct irq_line sci = fake_irq_line(&i, 9);
 	struct pm *pm = pm_create(&sci, &ctl, 5);
 	ck_assert_uint_eq(r(&pm_bus_ops, pm, 4, 2) & PM1_CNT_SCI_EN, PM1_CNT_SCI_EN);
 	/* Another sleep type is ignored. */
 	w(&pm_bus_ops, pm, 4, (3u << 10) | PM1_CNT_SLP_EN, 2);
-	ck_assert_int_eq(c.n, 0);
+	ck_assert_int_eq(c.stops, 0);
 	/* Power button: SCI only while enabled; write-1-to-clear. */
 	pm_power_button(pm);
 	ck_assert_int_eq(i.level, 0);
@@ -64,7 +49,7 @@ START_TEST(pm_s5_and_button)
 	ck_assert_uint_gt(t2 - t1, 3579); /* >= ~1 ms of 3.58 MHz ticks */
 	/* S5 powers off. */
 	w(&pm_bus_ops, pm, 4, (5u << 10) | PM1_CNT_SLP_EN, 2);
-	ck_assert_int_eq(c.n, 1);
+	ck_assert_int_eq(c.stops, 1);
 	ck_assert_int_eq(c.why, STOP_POWEROFF);
 	/* Hostile offsets and widths. */
 	r(&pm_bus_ops, pm, 11, 1);
@@ -86,8 +71,8 @@ static void cfg_wr(struct pci_bus *b, unsigned dev, unsigned reg, uint32_t v, ui
 
 START_TEST(pci_config)
 {
-	struct ctl_rec c = { 0 };
-	struct vmctl ctl = { rec_stop, &c };
+	struct fake_ctl c = { 0 };
+	struct vmctl ctl = fake_vmctl(&c);
 	struct pci_bus b;
 	pci_bus_init(&b, &ctl);
 	ck_assert_uint_eq(cfg_rd(&b, 0, 0, 4), 0x12378086);
@@ -121,9 +106,9 @@ START_TEST(pci_config)
 	ck_assert_uint_eq(r(&pci_cfg_ops, &b, 4, 4), 0xffffffff);
 	/* 0xCF9: a write without RST_CPU does nothing, 0x06 resets. */
 	w(&pci_cfg_ops, &b, 1, 0x02, 1);
-	ck_assert_int_eq(c.n, 0);
+	ck_assert_int_eq(c.stops, 0);
 	w(&pci_cfg_ops, &b, 1, 0x06, 1);
-	ck_assert_int_eq(c.n, 1);
+	ck_assert_int_eq(c.stops, 1);
 	ck_assert_int_eq(c.why, STOP_RESET);
 	pci_bus_destroy(&b);
 }
@@ -131,13 +116,15 @@ END_TEST
 
 START_TEST(system_ports)
 {
-	struct ctl_rec c = { 0 };
-	struct vmctl ctl = { rec_stop, &c };
+	struct fake_ctl c = { 0 };
+	struct vmctl ctl = fake_vmctl(&c);
 	struct sysdevs *s = sysdevs_create(&ctl, NULL, NULL);
 	struct bus pio;
 	uint8_t d[4];
 	bus_init(&pio, "pio");
-	ck_assert_int_eq(sysdevs_register(s, &pio), 0);
+	ck_assert_int_eq(bus_add(&pio, 0xf4, 4, &sysdevs_debug_exit_ops, s, "debug-exit"), 0);
+	ck_assert_int_eq(bus_add(&pio, 0x80, 1, &sysdevs_post_ops, s, "post"), 0);
+	ck_assert_int_eq(bus_add(&pio, 0x92, 1, &sysdevs_port92_ops, s, "port92"), 0);
 	bus_put_le(d, 4, 42);
 	ck_assert_int_eq(bus_access(&pio, 0xf4, d, 4, true), 0);
 	ck_assert_int_eq(c.why, STOP_DEBUG_EXIT);
@@ -147,10 +134,10 @@ START_TEST(system_ports)
 	ck_assert_uint_eq(sysdevs_post_code(s), 0x55);
 	ck_assert_int_eq(bus_access(&pio, 0x92, d, 1, false), 0);
 	ck_assert_uint_eq(d[0] & 2, 2); /* A20 on */
-	c.n = 0;
+	c.stops = 0;
 	d[0] = 0x03;
 	bus_access(&pio, 0x92, d, 1, true);
-	ck_assert_int_eq(c.n, 1);
+	ck_assert_int_eq(c.stops, 1);
 	ck_assert_int_eq(c.why, STOP_RESET);
 	bus_destroy(&pio);
 	sysdevs_destroy(s);

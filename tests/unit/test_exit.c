@@ -107,6 +107,9 @@ START_TEST(stops)
 	r->exit_reason = KVM_EXIT_INTR;
 	exit_decode(r, RUN_SIZE, &x);
 	ck_assert_int_eq(x.action, EXIT_CONTINUE);
+	r->exit_reason = KVM_EXIT_DEBUG; /* gdb: breakpoint or step */
+	exit_decode(r, RUN_SIZE, &x);
+	ck_assert_int_eq(x.action, EXIT_DEBUG);
 	free(r);
 }
 END_TEST

@@ -8,6 +8,7 @@
 #include "check_util.h"
 #include "acpi/acpi.h"
 #include "devices/fw_cfg.h"
+#include "machine/legacy.h"
 #include "mem/guest_mem.h"
 
 #define RAM_SIZE (1u << 20)
@@ -299,8 +300,8 @@ START_TEST(test_acpi_loader)
 		.pci_mmio_start = 0xc0000000ull, .pci_mmio_end = 0xe0000000ull,
 		.pci_io_start = 0x1000, .pci_io_end = 0x10000,
 		.ecam_base = 0xe0000000ull, .ecam_bus_end = 0,
-		.has_i8042 = true, .has_com1 = true, .has_rtc = true,
 	};
+	legacy_acpi_describe(&cfg);
 	struct sim_file f[2] = { { .name = "etc/acpi/rsdp" }, { .name = "etc/acpi/tables" } };
 	uint8_t *ram = mem.r[0].hva;
 	uint8_t *loader;

@@ -4,33 +4,7 @@
 #include <string.h>
 
 #include "devices/i8042.h"
-
-struct fake_irq {
-	int level;
-	int raises;
-};
-
-static void fake_irq_set(void *opaque, uint32_t gsi, int level)
-{
-	struct fake_irq *f = opaque;
-
-	if (level && !f->level)
-		f->raises++;
-	f->level = level;
-}
-
-struct fake_ctl {
-	int stops;
-	enum stop_reason why;
-};
-
-static void fake_stop(void *opaque, enum stop_reason why, int value)
-{
-	struct fake_ctl *c = opaque;
-
-	c->stops++;
-	c->why = why;
-}
+#include "fakes.h"
 
 static struct fake_irq kirq, airq;
 static struct fake_ctl fctl;

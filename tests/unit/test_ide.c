@@ -10,18 +10,9 @@
 #include "check_util.h"
 #include "devices/ide.h"
 #include "devices/pci.h"
+#include "fakes.h"
 
 #define NSECT 64
-
-struct fake_irq { int level, raises; };
-
-static void fake_irq_set(void *opaque, uint32_t gsi, int level)
-{
-	struct fake_irq *f = opaque;
-	if (level && !f->level)
-		f->raises++;
-	f->level = level;
-}
 
 static struct fake_irq irq14, irq15;
 static struct ide *ide;

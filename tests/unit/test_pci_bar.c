@@ -7,10 +7,10 @@
 #include "acpi/aml.h"
 #include "devices/msix.h"
 #include "devices/pci.h"
+#include "fakes.h"
 
 static struct vmctl no_ctl;
-static int irq_levels[32];
-static void fake_irq(void *o, uint32_t gsi, int level) { irq_levels[gsi & 31] = level; }
+static struct fake_irq firq;
 static const struct bus_ops dummy_ops;
 
 static uint32_t rd(struct pci_bus *b, unsigned slot, unsigned off, unsigned len)
@@ -30,8 +30,8 @@ struct fixture {
 
 static void fx_init(struct fixture *f)
 {
-	struct irq_line intx = { .set = fake_irq };
-	memset(irq_levels, 0, sizeof(irq_levels));
+	struct irq_line intx = fake_irq_line(&firq, 0);
+	memset(&firq, 0, sizeof(firq));
 	pci_bus_init(&f->b, &no_ctl);
 	bus_init(&f->pio, "pio");
 	bus_init(&f->mmio, "mmio");
@@ -157,16 +157,17 @@ START_TEST(intx)
 	fx_init(&f);
 	ck_assert_int_eq(pci_bus_add(&f.b, 3, &f.d), 0);  /* GSI 16 + 3 = 19 */
 	pci_dev_intx(&f.d, 1);
-	ck_assert_int_eq(irq_levels[19], 1);
+	ck_assert_int_eq(firq.level, 1);
+	ck_assert_uint_eq(firq.gsi, 19);
 	ck_assert(rd(&f.b, 3, PCI_STATUS, 2) & PCI_STATUS_INTERRUPT);
 	/* INTx disable masks the line but keeps the status bit. */
 	wr(&f.b, 3, PCI_COMMAND, 2, 3 | PCI_COMMAND_INTX_DISABLE);
-	ck_assert_int_eq(irq_levels[19], 0);
+	ck_assert_int_eq(firq.level, 0);
 	ck_assert(rd(&f.b, 3, PCI_STATUS, 2) & PCI_STATUS_INTERRUPT);
 	wr(&f.b, 3, PCI_COMMAND, 2, 3);
-	ck_assert_int_eq(irq_levels[19], 1);
+	ck_assert_int_eq(firq.level, 1);
 	pci_dev_intx(&f.d, 0);
-	ck_assert_int_eq(irq_levels[19], 0);
+	ck_assert_int_eq(firq.level, 0);
 	ck_assert_uint_eq(pci_intx_gsi(1, 1), 17);
 	ck_assert_uint_eq(pci_intx_gsi(1, 4), 16);
 	ck_assert_uint_eq(pci_intx_gsi(4, 2), 17);
@@ -212,21 +213,6 @@ START_TEST(cap_list)
 END_TEST
 
 /* ---- MSI-X ---- */
-struct rec {
-	unsigned fired[8], routed[8];
-	uint64_t addr[8];
-	uint32_t data[8];
-};
-static int rec_route(void *o, unsigned v, uint64_t a, uint32_t d)
-{
-	struct rec *r = o;
-	r->routed[v]++;
-	r->addr[v] = a;
-	r->data[v] = d;
-	return 0;
-}
-static void rec_fire(void *o, unsigned v) { ((struct rec *)o)->fired[v]++; }
-static const struct msi_sink_ops rec_ops = { .route = rec_route, .fire = rec_fire };
 
 static void tw(struct msix *m, unsigned vec, unsigned word, uint32_t v)
 {
@@ -246,8 +232,8 @@ START_TEST(msix_basic)
 	struct pci_bus bus;
 	struct pci_dev d;
 	struct msix m;
-	struct rec r = { 0 };
-	struct msi_sink sink = { &rec_ops, &r };
+	struct fake_msi r = { 0 };
+	struct msi_sink sink = fake_msi_sink(&r);
 	uint8_t b[8];
 
 	pci_bus_init(&bus, &no_ctl);

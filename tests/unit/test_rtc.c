@@ -4,20 +4,7 @@
 #include <string.h>
 
 #include "devices/rtc.h"
-
-struct fake_irq {
-	int level;
-	int raises;
-};
-
-static void fake_irq_set(void *opaque, uint32_t gsi, int level)
-{
-	struct fake_irq *f = opaque;
-
-	if (level && !f->level)
-		f->raises++;
-	f->level = level;
-}
+#include "fakes.h"
 
 /* 2024-02-29 13:45:56 UTC, a Thursday. */
 #define T0 ((time_t)1709214356)

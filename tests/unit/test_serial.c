@@ -4,33 +4,7 @@
 #include <string.h>
 
 #include "devices/serial.h"
-
-struct fake_irq {
-	int level;
-	int raises;
-};
-
-static void fake_irq_set(void *opaque, uint32_t gsi, int level)
-{
-	struct fake_irq *f = opaque;
-
-	if (level && !f->level)
-		f->raises++;
-	f->level = level;
-}
-
-struct fake_sink {
-	char buf[256];
-	size_t len;
-};
-
-static void fake_sink_write(void *opaque, const void *buf, unsigned long len)
-{
-	struct fake_sink *k = opaque;
-
-	for (unsigned long i = 0; i < len && k->len < sizeof(k->buf); i++)
-		k->buf[k->len++] = ((const char *)buf)[i];
-}
+#include "fakes.h"
 
 static struct fake_irq firq;
 static struct fake_sink fsink;

@@ -396,30 +396,22 @@ END_TEST
 #define USED 0x3000u
 static struct vqd_transport tp;
 
+static struct vqd BQ;     /* device_e2e's queue, driver side */
+
 static void d_desc(uint8_t *ram, unsigned i, uint64_t addr, uint32_t len, uint16_t fl, uint16_t nx)
 {
-	uint8_t *p = ram + DESC + 16 * i;
-	memcpy(p, &addr, 8);
-	memcpy(p + 8, &len, 4);
-	memcpy(p + 12, &fl, 2);
-	memcpy(p + 14, &nx, 2);
+	vqd_set_desc(&BQ, BQ.desc, i, addr, len, fl, nx);
 }
 
 static void d_kick(struct virtio_dev *vd, uint8_t *ram, uint16_t head)
 {
-	uint16_t idx;
-	memcpy(&idx, ram + AVAIL + 2, 2);
-	memcpy(ram + AVAIL + 4 + 2 * (idx % 16), &head, 2);
-	idx++;
-	memcpy(ram + AVAIL + 2, &idx, 2);
+	vqd_publish(&BQ, head);
 	vqd_dev_kick(vd, 0);
 }
 
 static uint16_t used_idx(uint8_t *ram)
 {
-	uint16_t v;
-	memcpy(&v, ram + USED + 2, 2);
-	return v;
+	return vqd_used_idx(&BQ);
 }
 
 static void wait_used(struct virtio_dev *vd, uint8_t *ram, uint16_t want)
@@ -448,7 +440,8 @@ START_TEST(device_e2e)
 	ck_assert_uint_eq(vd->ops->device_id, VIRTIO_ID_BLOCK);
 	vd->ops->config_read(vd, 0, cfg, 8);
 	ck_assert_uint_eq(le64toh(*(uint64_t *)cfg), 2048);
-	ck_assert_int_eq(vq_init(&vd->vq[0], &mem, 16, DESC, AVAIL, USED, false, false), 0);
+	vqd_init_at(&BQ, ram, 16, DESC, AVAIL, USED, false);
+	ck_assert_int_eq(vqd_attach(&BQ, &vd->vq[0], &mem, false), 0);
 	ck_assert_int_eq(vqd_dev_activate(vd), 0);
 
 	/* OUT: header at 0x10000, data at 0x11000, status at 0x12000 */
@@ -542,6 +535,147 @@ START_TEST(device_event_idx)
 }
 END_TEST
 
+/* Issue 10 finding 4: BLK_BUDGET chains per callback, then a re-kick. The
+ * requests fail their range check, so they complete without any I/O. */
+START_TEST(device_budget_returns_control)
+{
+	struct blk_params dc = { 0 };
+	struct guest_mem mem;
+	struct virtio_dev *vd;
+	struct vqd dq;
+	char err[256];
+	uint8_t *ram = vqd_ram_init(&mem, RAM_SIZE);
+
+	mkimg(1 << 20);
+	dc.path = img;
+	ck_assert_int_eq(virtio_blk_create(&dc, NULL, &vd, err), 0);
+	vqd_transport_attach(&tp, vd, &mem);
+	tp.can_rekick = true;
+	vqd_init(&dq, ram, 256, DESC, false); /* 2 descriptors per chain */
+	ck_assert_int_eq(vqd_attach(&dq, &vd->vq[0], &mem, false), 0);
+	ck_assert_int_eq(vqd_dev_activate(vd), 0);
+	hdr(VIRTIO_BLK_T_IN, 1u << 30);
+	memcpy(ram + 0x40000, hdrbuf, 16);
+	for (unsigned i = 0; i < BLK_BUDGET + 7; i++) {
+		struct vqd_buf b[2] = { { 0x40000, 16, false }, { 0x41000 + i, 1, true } };
+		vqd_add(&dq, b, 2);
+	}
+	vqd_dev_kick(vd, 0);
+	ck_assert_uint_eq(vqd_used_idx(&dq), BLK_BUDGET);
+	ck_assert_uint_eq(tp.rekicks[0], 1);
+	vqd_dev_kick(vd, 0);
+	ck_assert_uint_eq(vqd_used_idx(&dq), BLK_BUDGET + 7);
+	ck_assert_uint_eq(ram[0x41000], VIRTIO_BLK_S_IOERR);
+	vqd_dev_reset(vd);
+	virtio_dev_destroy(vd);
+	rmimg();
+	vqd_ram_free(&mem);
+}
+END_TEST
+
+/* seg_max / size_max as advertised (issue 10 finding 3). */
+START_TEST(limits_enforced)
+{
+	struct blk_limits l = lim;
+	l.seg_max = 2;
+	l.size_max = 1024;
+	hdr(VIRTIO_BLK_T_IN, 0);
+	chain3(16, data, 1024, true);
+	blk_parse_request(&ch, &req);
+	ck_assert_int_eq(blk_check_request(&req, &l), VIRTIO_BLK_S_OK);
+	chain3(16, data, 2048, true);                   /* a segment above size_max */
+	blk_parse_request(&ch, &req);
+	ck_assert_int_eq(blk_check_request(&req, &l), VIRTIO_BLK_S_IOERR);
+	memset(&ch, 0, sizeof(ch));                     /* three data segments */
+	seg(hdrbuf, 16, false);
+	for (int i = 0; i < 3; i++)
+		seg(data + 512 * i, 512, true);
+	seg(status, 1, true);
+	blk_parse_request(&ch, &req);
+	ck_assert_int_eq(blk_check_request(&req, &l), VIRTIO_BLK_S_IOERR);
+}
+END_TEST
+
+/* Issue 10 finding 3: with cache=none, 16 segments on one small unaligned
+ * buffer make a 1 MiB request that needs a 1 MiB bounce buffer. At most
+ * BLK_BOUNCE_MAX bytes of bounce are in flight: beyond that a request waits
+ * (-EAGAIN) and a single request above it fails. */
+START_TEST(backend_bounce_capped)
+{
+	struct blk_params dc = { .direct = true };
+	struct blk_backend *b;
+	char err[256];
+	static uint8_t buf[64 * 1024 + 1] __attribute__((aligned(4096)));
+	static struct blk_req rq;
+	unsigned n = 0;
+	int r;
+
+	mkimg(64 << 20);
+	dc.path = img;
+	ck_assert_int_eq(blk_backend_open(&dc, 256, cb, NULL, &b, err), 0);
+	memset(&rq, 0, sizeof(rq));
+	rq.type = VIRTIO_BLK_T_IN;
+	rq.niov = 16;
+	for (unsigned i = 0; i < 16; i++)
+		rq.iov[i] = (struct iovec){ buf + 1, 64 * 1024 };
+	rq.data_len = 1 << 20;
+	while ((r = blk_backend_submit(b, &rq, n)) == 0 && n < 256) {
+		n++;
+		rq.sector = (n % 32) * 2048;
+	}
+	ck_assert_int_eq(r, -EAGAIN);
+	ck_assert_uint_eq(n, BLK_BOUNCE_MAX >> 20);
+	ck_assert_uint_le(blk_backend_bounce_bytes(b), BLK_BOUNCE_MAX);
+	ck_assert_int_eq(blk_backend_drain(b, 5000), 0);
+	ck_assert_uint_eq(blk_backend_bounce_bytes(b), 0);
+	ck_assert_int_eq(blk_backend_submit(b, &rq, 1), 0); /* room again */
+	ck_assert_int_eq(blk_backend_drain(b, 5000), 0);
+	/* One request above the cap: an error, not a huge allocation. */
+	rq.niov = 1;
+	rq.iov[0] = (struct iovec){ buf + 1, BLK_BOUNCE_MAX + 512 };
+	rq.data_len = BLK_BOUNCE_MAX + 512;
+	rq.sector = 0;
+	int n0 = done.n;
+	ck_assert_int_eq(blk_backend_submit(b, &rq, 7), 0);
+	ck_assert_int_eq(done.n, n0 + 1);
+	ck_assert_uint_eq(done.st, VIRTIO_BLK_S_IOERR);
+	blk_backend_close(b);
+	rmimg();
+}
+END_TEST
+
+/* Issue 10 finding 4: DISCARD / WRITE_ZEROES (up to 32 x 2 GiB) run on the
+ * backend's sync thread: submit returns before the work is done and the
+ * completion comes through the eventfd like any AIO. */
+START_TEST(backend_ranges_off_thread)
+{
+	struct blk_params dc = { 0 };
+	struct blk_backend *b;
+	char err[256];
+
+	mkimg(1 << 20);
+	dc.path = img;
+	ck_assert_int_eq(blk_backend_open(&dc, 8, cb, NULL, &b, err), 0);
+	for (unsigned t = 0; t < 2; t++) {
+		memset(&req, 0, sizeof(req));
+		req.type = t ? VIRTIO_BLK_T_DISCARD : VIRTIO_BLK_T_WRITE_ZEROES;
+		req.nranges = 1;
+		req.range[0] = (struct blk_range){ 0, 2048, 0 };
+		int n0 = done.n;
+		ck_assert_int_eq(blk_backend_submit(b, &req, 42), 0);
+		ck_assert_int_eq(done.n, n0); /* not run inside submit */
+		while (done.n == n0) {
+			struct pollfd p = { blk_backend_event_fd(b), POLLIN, 0 };
+			ck_assert_int_eq(poll(&p, 1, 5000), 1);
+			blk_backend_complete(b);
+		}
+		ck_assert_uint_eq(done.st, VIRTIO_BLK_S_OK);
+	}
+	blk_backend_close(b);
+	rmimg();
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("virtio_blk");
@@ -551,6 +685,7 @@ int main(void)
 	tcase_add_test(tp_, parse_flush_getid_unknown);
 	tcase_add_test(tp_, parse_discard_wz);
 	tcase_add_test(tp_, parse_malformed);
+	tcase_add_test(tp_, limits_enforced);
 	suite_add_tcase(s, tp_);
 	TCase *tb = tcase_create("backend");
 	tcase_set_timeout(tb, 30);
@@ -560,6 +695,9 @@ int main(void)
 	tcase_add_test(tb, backend_open_errors);
 	tcase_add_test(tb, device_e2e);
 	tcase_add_test(tb, device_event_idx);
+	tcase_add_test(tb, device_budget_returns_control);
+	tcase_add_test(tb, backend_bounce_capped);
+	tcase_add_test(tb, backend_ranges_off_thread);
 	suite_add_tcase(s, tb);
 	return run_suite(s);
 }

@@ -82,6 +82,25 @@ START_TEST(rx_event_idx)
 }
 END_TEST
 
+/* Issue 10 finding 4: a full transmit ring is served VCON_TX_BUDGET chains
+ * per callback, then the device re-kicks itself. */
+START_TEST(tx_budget_returns_control)
+{
+	setup_ei(true);
+	vqd_init(&txq, ram, 128, 0x40000, true);
+	ck_assert_int_eq(vqd_attach(&txq, &vd->vq[1], &mem, false), 0);
+	tp.can_rekick = true;
+	for (unsigned i = 0; i < VCON_TX_BUDGET + 10; i++)
+		vqd_add1(&txq, BUF, i % 2, false); /* zero-length chains count too */
+	vqd_dev_kick(vd, 1);
+	ck_assert_uint_eq(vqd_used_idx(&txq), VCON_TX_BUDGET);
+	ck_assert_uint_eq(tp.rekicks[1], 1);
+	vqd_dev_kick(vd, 1);
+	ck_assert_uint_eq(vqd_used_idx(&txq), VCON_TX_BUDGET + 10);
+	teardown();
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("virtio_console");
@@ -89,6 +108,7 @@ int main(void)
 	tcase_add_test(tc, tx_event_idx);
 	tcase_add_test(tc, tx_no_event_idx);
 	tcase_add_test(tc, rx_event_idx);
+	tcase_add_test(tc, tx_budget_returns_control);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }

@@ -35,37 +35,11 @@ static uint8_t *ram;
 static struct guest_mem mem;
 static struct virtio_dev *vd;
 
+static struct vqd Q[2];   /* the driver side of rx and tx */
+
 static void desc(unsigned q, unsigned i, uint64_t addr, uint32_t len, uint16_t fl, uint16_t nx)
 {
-	uint8_t *p = ram + DESC(q) + 16 * i;
-	memcpy(p, &addr, 8);
-	memcpy(p + 8, &len, 4);
-	memcpy(p + 12, &fl, 2);
-	memcpy(p + 14, &nx, 2);
-}
-
-/* Publishes head on queue q (no notify). */
-static void avail(unsigned q, uint16_t head)
-{
-	uint16_t idx;
-	memcpy(&idx, ram + AVAIL(q) + 2, 2);
-	memcpy(ram + AVAIL(q) + 4 + 2 * (idx % QSZ), &head, 2);
-	idx++;
-	memcpy(ram + AVAIL(q) + 2, &idx, 2);
-}
-
-static uint16_t used_idx(unsigned q)
-{
-	uint16_t v;
-	memcpy(&v, ram + USED(q) + 2, 2);
-	return v;
-}
-
-static uint32_t used_len(unsigned q, uint16_t n)
-{
-	uint32_t v;
-	memcpy(&v, ram + USED(q) + 4 + 8 * (n % QSZ) + 4, 4);
-	return v;
+	vqd_set_desc(&Q[q], Q[q].desc, i, addr, len, fl, nx);
 }
 
 static void setup(void)
@@ -80,9 +54,10 @@ static void setup(void)
 	ck_assert_int_eq(virtio_net_create(mac, NULL, &vd), 0);
 	vqd_transport_attach(&tp, vd, &mem);
 	virtio_net_set_backend(vd, &b);
-	for (unsigned q = 0; q < 2; q++)
-		ck_assert_int_eq(vq_init(&vd->vq[q], &mem, QSZ, DESC(q), AVAIL(q), USED(q), false,
-					 false), 0);
+	for (unsigned q = 0; q < 2; q++) {
+		vqd_init_at(&Q[q], ram, QSZ, DESC(q), AVAIL(q), USED(q), false);
+		ck_assert_int_eq(vqd_attach(&Q[q], &vd->vq[q], &mem, false), 0);
+	}
 	ck_assert_int_eq(vqd_dev_activate(vd), 0);
 }
 
@@ -129,15 +104,15 @@ START_TEST(tx_gather)
 	desc(NET_TXQ, 0, BUF, 32, VRING_DESC_F_NEXT, 1);
 	memmove(ram + BUF + 0x1000, f + 20, 80);
 	desc(NET_TXQ, 1, BUF + 0x1000, 80, 0, 0);
-	avail(NET_TXQ, 0);
+	vqd_publish(&Q[NET_TXQ], 0);
 	vqd_dev_kick(vd, NET_TXQ);
 	ck_assert_int_eq(be.frames, 1);
 	ck_assert_uint_eq(be.len, 100);
 	uint8_t want[100];
 	frame(want, 100, 3);
 	ck_assert_mem_eq(be.data, want, 100);
-	ck_assert_uint_eq(used_idx(NET_TXQ), 1);
-	ck_assert_uint_eq(used_len(NET_TXQ, 0), 0);
+	ck_assert_uint_eq(vqd_used_idx(&Q[NET_TXQ]), 1);
+	ck_assert_uint_eq(vqd_used_len_at(&Q[NET_TXQ], 0), 0);
 	ck_assert_uint_ge(tp.notified[NET_TXQ], 1);
 	ck_assert_uint_eq(stats().tx_frames, 1);
 }
@@ -147,15 +122,15 @@ START_TEST(tx_oversize_and_runt_dropped)
 {
 	/* 12 + NET_MAX_FRAME + 1 bytes: dropped, buffer still returned */
 	desc(NET_TXQ, 0, BUF, NET_HDR_SIZE + NET_MAX_FRAME + 1, 0, 0);
-	avail(NET_TXQ, 0);
+	vqd_publish(&Q[NET_TXQ], 0);
 	/* header + 13 bytes: no Ethernet header */
 	desc(NET_TXQ, 1, BUF, NET_HDR_SIZE + 13, 0, 0);
-	avail(NET_TXQ, 1);
+	vqd_publish(&Q[NET_TXQ], 1);
 	/* exactly the maximum: sent */
 	desc(NET_TXQ, 2, BUF, NET_HDR_SIZE + NET_MAX_FRAME, 0, 0);
-	avail(NET_TXQ, 2);
+	vqd_publish(&Q[NET_TXQ], 2);
 	vqd_dev_kick(vd, NET_TXQ);
-	ck_assert_uint_eq(used_idx(NET_TXQ), 3);
+	ck_assert_uint_eq(vqd_used_idx(&Q[NET_TXQ]), 3);
 	ck_assert_int_eq(be.frames, 1);
 	ck_assert_uint_eq(be.len, NET_MAX_FRAME);
 	ck_assert_uint_eq(stats().tx_dropped, 2);
@@ -172,12 +147,12 @@ START_TEST(rx_copy)
 	desc(NET_RXQ, 1, BUF + 0x1000, 1600, VRING_DESC_F_WRITE, 0);
 	memset(ram + BUF, 0xee, 8);
 	memset(ram + BUF + 0x1000, 0xee, 1600);
-	avail(NET_RXQ, 0);
+	vqd_publish(&Q[NET_RXQ], 0);
 	vqd_dev_kick(vd, NET_RXQ);
 	ck_assert_int_eq(virtio_net_receive(vd, f, sizeof(f)), 0);
 	virtio_net_poll(vd);
-	ck_assert_uint_eq(used_idx(NET_RXQ), 1);
-	ck_assert_uint_eq(used_len(NET_RXQ, 0), NET_HDR_SIZE + sizeof(f));
+	ck_assert_uint_eq(vqd_used_idx(&Q[NET_RXQ]), 1);
+	ck_assert_uint_eq(vqd_used_len_at(&Q[NET_RXQ], 0), NET_HDR_SIZE + sizeof(f));
 	memcpy(hdr, ram + BUF, 8);
 	memcpy(hdr + 8, ram + BUF + 0x1000, 4);
 	ck_assert_mem_eq(hdr, ((uint8_t[NET_HDR_SIZE]){ [10] = 1 }), NET_HDR_SIZE);
@@ -200,14 +175,14 @@ START_TEST(rx_backlog_bounded)
 	struct virtio_net_stats st = stats();
 	ck_assert_uint_eq(st.rx_queued, NET_RX_BACKLOG);
 	ck_assert_uint_eq(st.rx_dropped, 10);
-	ck_assert_uint_eq(used_idx(NET_RXQ), 0);
+	ck_assert_uint_eq(vqd_used_idx(&Q[NET_RXQ]), 0);
 	/* the driver adds 16 buffers and kicks: 16 delivered, in order */
 	for (unsigned i = 0; i < QSZ; i++) {
 		desc(NET_RXQ, i, BUF + 0x800 * i, 0x800, VRING_DESC_F_WRITE, 0);
-		avail(NET_RXQ, (uint16_t)i);
+		vqd_publish(&Q[NET_RXQ], (uint16_t)i);
 	}
 	vqd_dev_kick(vd, NET_RXQ);
-	ck_assert_uint_eq(used_idx(NET_RXQ), QSZ);
+	ck_assert_uint_eq(vqd_used_idx(&Q[NET_RXQ]), QSZ);
 	st = stats();
 	ck_assert_uint_eq(st.rx_frames, QSZ);
 	ck_assert_uint_eq(st.rx_queued, NET_RX_BACKLOG - QSZ);
@@ -226,15 +201,15 @@ START_TEST(rx_buffer_too_small)
 	uint8_t f[200];
 	frame(f, sizeof(f), 5);
 	desc(NET_RXQ, 0, BUF, NET_HDR_SIZE + 100, VRING_DESC_F_WRITE, 0);
-	avail(NET_RXQ, 0);
+	vqd_publish(&Q[NET_RXQ], 0);
 	desc(NET_RXQ, 1, BUF + 0x1000, 2048, VRING_DESC_F_WRITE, 0);
-	avail(NET_RXQ, 1);
+	vqd_publish(&Q[NET_RXQ], 1);
 	ck_assert_int_eq(virtio_net_receive(vd, f, sizeof(f)), 0);
 	ck_assert_int_eq(virtio_net_receive(vd, f, sizeof(f)), 0);
 	virtio_net_poll(vd);
-	ck_assert_uint_eq(used_idx(NET_RXQ), 2);
-	ck_assert_uint_eq(used_len(NET_RXQ, 0), 0);                /* dropped */
-	ck_assert_uint_eq(used_len(NET_RXQ, 1), NET_HDR_SIZE + 200); /* next one fits */
+	ck_assert_uint_eq(vqd_used_idx(&Q[NET_RXQ]), 2);
+	ck_assert_uint_eq(vqd_used_len_at(&Q[NET_RXQ], 0), 0);                /* dropped */
+	ck_assert_uint_eq(vqd_used_len_at(&Q[NET_RXQ], 1), NET_HDR_SIZE + 200); /* next one fits */
 	ck_assert_uint_eq(stats().rx_dropped, 1);
 	ck_assert(!vd->needs_reset);
 }
@@ -244,7 +219,7 @@ START_TEST(tx_loop_needs_reset)
 {
 	desc(NET_TXQ, 0, BUF, 64, VRING_DESC_F_NEXT, 1);
 	desc(NET_TXQ, 1, BUF, 64, VRING_DESC_F_NEXT, 0);   /* 0 -> 1 -> 0 */
-	avail(NET_TXQ, 0);
+	vqd_publish(&Q[NET_TXQ], 0);
 	vqd_dev_kick(vd, NET_TXQ);
 	ck_assert_uint_eq(tp.needs_reset, 1);
 	ck_assert(vd->needs_reset);
@@ -262,13 +237,13 @@ START_TEST(rx_bad_avail_needs_reset)
 	virtio_net_poll(vd);
 	ck_assert_uint_eq(tp.needs_reset, 1);
 	ck_assert(vd->needs_reset);
-	ck_assert_uint_eq(used_idx(NET_RXQ), 0);
+	ck_assert_uint_eq(vqd_used_idx(&Q[NET_RXQ]), 0);
 	ck_assert_uint_eq(stats().rx_queued, 0);
 	/* rx buffer outside guest RAM */
 	teardown();
 	setup();
 	desc(NET_RXQ, 0, RAM_SIZE - 16, 2048, VRING_DESC_F_WRITE, 0);
-	avail(NET_RXQ, 0);
+	vqd_publish(&Q[NET_RXQ], 0);
 	ck_assert_int_eq(virtio_net_receive(vd, ram + BUF, 64), 0);
 	virtio_net_poll(vd);
 	ck_assert_uint_eq(tp.needs_reset, 1);
@@ -317,6 +292,28 @@ START_TEST(event_idx_tx_rx)
 		ck_assert(vqd_get_used(&rx, NULL, &len));
 		ck_assert_uint_eq(len, NET_HDR_SIZE + 60);
 	}
+}
+END_TEST
+
+/* Issue 10 finding 4: NET_TX_BUDGET frames per callback, then a re-kick. */
+START_TEST(tx_budget_returns_control)
+{
+	struct vqd tx;
+
+	vqd_init(&tx, ram, 128, 0x40000, false);
+	ck_assert_int_eq(vqd_attach(&tx, &vd->vq[NET_TXQ], &mem, false), 0);
+	tp.can_rekick = true;
+	memset(ram + BUF, 0, NET_HDR_SIZE + 60);
+	for (unsigned i = 0; i < NET_TX_BUDGET + 5; i++)
+		vqd_add1(&tx, BUF, NET_HDR_SIZE + 60, false);
+	vqd_dev_kick(vd, NET_TXQ);
+	ck_assert_uint_eq(vqd_used_idx(&tx), NET_TX_BUDGET);
+	ck_assert_uint_eq(tp.rekicks[NET_TXQ], 1);
+	ck_assert_uint_eq(vqd_used_flags(&tx), VRING_USED_F_NO_NOTIFY);
+	vqd_dev_kick(vd, NET_TXQ);
+	ck_assert_uint_eq(vqd_used_idx(&tx), NET_TX_BUDGET + 5);
+	ck_assert_uint_eq(vqd_used_flags(&tx), 0); /* drained: kicks wanted again */
+	ck_assert_int_eq(be.frames, (int)NET_TX_BUDGET + 5);
 }
 END_TEST
 
@@ -399,6 +396,7 @@ int main(void)
 	tcase_add_test(d, rx_bad_avail_needs_reset);
 	tcase_add_test(d, inactive_refuses);
 	tcase_add_test(d, event_idx_tx_rx);
+	tcase_add_test(d, tx_budget_returns_control);
 	suite_add_tcase(s, d);
 	TCase *p = tcase_create("parse");
 	tcase_add_test(p, parse_net_good);

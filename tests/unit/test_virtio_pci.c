@@ -14,6 +14,8 @@
 #include "devices/virtio/console.h"
 #include "devices/virtio/rng.h"
 #include "devices/virtio/virtio_pci.h"
+#include "fakes.h"
+#include "virtq_driver.h"
 
 #define RAM_SIZE (4u << 20)
 #define DESC 0x1000
@@ -28,29 +30,17 @@ struct env {
 	struct virtio_dev *vd;
 	struct virtio_pci *vp;
 	uint64_t bar0;
-	unsigned fired[8];
-	int intx;
+	struct fake_msi msi;
+	struct fake_irq intx;
+	struct fake_sink out;
+	struct vqd q[2];      /* the driver side of queues 0 and 1 */
 	uint64_t now;
-	char out[256];
-	size_t outlen;
 };
 
 static struct env E;
 static struct vmctl no_ctl;
 
-static int rec_route(void *o, unsigned v, uint64_t a, uint32_t d) { return 0; }
-static void rec_fire(void *o, unsigned v) { if (v < 8) E.fired[v]++; }
-static const struct msi_sink_ops rec_ops = { .route = rec_route, .fire = rec_fire };
-static const struct msi_sink rec_sink = { &rec_ops, NULL };
-static void fake_irq(void *o, uint32_t gsi, int level) { E.intx = level; }
 static uint64_t fake_clock(void *o) { return E.now; }
-static void sink_write(void *o, const void *b, unsigned long n)
-{
-	if (E.outlen + n < sizeof(E.out)) {
-		memcpy(E.out + E.outlen, b, n);
-		E.outlen += n;
-	}
-}
 
 static uint64_t r_(uint64_t off, unsigned len)
 {
@@ -67,9 +57,10 @@ static void w_(uint64_t off, unsigned len, uint64_t v)
 
 static void setup_with(struct virtio_dev *vd)
 {
-	struct irq_line intx = { .set = fake_irq };
-	memset(&E.fired, 0, sizeof(E.fired));
-	E.intx = 0;
+	struct irq_line intx = fake_irq_line(&E.intx, 0);
+	struct msi_sink msi = fake_msi_sink(&E.msi);
+	memset(&E.msi, 0, sizeof(E.msi));
+	memset(&E.intx, 0, sizeof(E.intx));
 	E.mem.nr = 1;
 	E.mem.r[0] = (struct gmem_region){ .gpa = 0, .size = RAM_SIZE, .hva = calloc(1, RAM_SIZE) };
 	E.mem.ram_size = RAM_SIZE;
@@ -78,7 +69,7 @@ static void setup_with(struct virtio_dev *vd)
 	bus_init(&E.mmio, "mmio");
 	pci_bus_attach(&E.pb, &E.pio, &E.mmio, 0xc0000000ull, 0xe0000000ull, &intx);
 	struct virtio_pci_params p = { .bus = &E.pb, .slot = 1, .mem = &E.mem, .vm_fd = -1,
-				       .msi = &rec_sink };
+				       .msi = &msi };
 	E.vd = vd;
 	ck_assert_int_eq(virtio_pci_create(vd, &p, &E.vp), 0);
 	E.bar0 = pci_dev_bar_addr(&E.vp->pci, VP_BAR_CFG);
@@ -118,6 +109,8 @@ static bool negotiate(uint64_t feat)
 
 static void queue_setup(unsigned q, uint16_t size, uint64_t desc, uint64_t avail, uint64_t used)
 {
+	if (q < 2 && used + 6 + 8ull * size <= RAM_SIZE && desc + 16ull * size <= RAM_SIZE)
+		vqd_init_at(&E.q[q], E.mem.r[0].hva, size, desc, avail, used, false);
 	w_(0x16, 2, q);
 	w_(0x18, 2, size);
 	w_(0x20, 4, (uint32_t)desc);
@@ -133,29 +126,10 @@ static void driver_ok(void)
 	w_(0x14, 1, r_(0x14, 1) | VIRTIO_STATUS_DRIVER_OK);
 }
 
-/* Posts one buffer (device-writable if in) as chain head `id`. */
-static void post(uint64_t desc, uint64_t avail, uint16_t id, uint64_t addr, uint32_t len, bool in)
+/* Posts one buffer (device-writable if in) on queue q. */
+static void post(unsigned q, uint64_t addr, uint32_t len, bool in)
 {
-	uint8_t *d = ram(desc + 16 * id);
-	memcpy(d, &addr, 8);
-	memcpy(d + 8, &len, 4);
-	uint16_t flags = in ? VRING_DESC_F_WRITE : 0, next = 0;
-	memcpy(d + 12, &flags, 2);
-	memcpy(d + 14, &next, 2);
-	uint16_t idx;
-	memcpy(&idx, ram(avail + 2), 2);
-	memcpy(ram(avail + 4 + 2 * (idx % 16)), &id, 2);
-	idx++;
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	memcpy(ram(avail + 2), &idx, 2);
-}
-
-static uint16_t used_idx(uint64_t used) { uint16_t v; memcpy(&v, ram(used + 2), 2); return v; }
-static uint32_t used_len(uint64_t used, unsigned i)
-{
-	uint32_t v;
-	memcpy(&v, ram(used + 4 + 8 * i + 4), 4);
-	return v;
+	vqd_add1(&E.q[q], addr, len, in);
 }
 
 static void kick(unsigned q) { w_(VP_NOTIFY_OFF + VP_NOTIFY_MULT * q, 2, q); }
@@ -314,9 +288,9 @@ START_TEST(bad_queue_needs_reset)
 	ck_assert_uint_eq(r_(0x1c, 2), 0);
 	ck_assert(r_(0x14, 1) & VIRTIO_STATUS_NEEDS_RESET);
 	/* Config interrupt through INTx (MSI-X off): ISR bit 1. */
-	ck_assert_int_eq(E.intx, 1);
+	ck_assert_int_eq(E.intx.level, 1);
 	ck_assert_uint_eq(r_(VP_ISR_OFF, 1), 2);
-	ck_assert_int_eq(E.intx, 0);
+	ck_assert_int_eq(E.intx.level, 0);
 	ck_assert_uint_eq(r_(VP_ISR_OFF, 1), 0);
 	/* Misaligned used ring also refused; reset recovers. */
 	w_(0x14, 1, 0);
@@ -334,19 +308,19 @@ START_TEST(rng_fill_intx_and_msix)
 	ck_assert(negotiate(1ull << VIRTIO_F_VERSION_1));
 	queue_setup(0, 16, DESC, AVAIL, USED);
 	driver_ok();
-	post(DESC, AVAIL, 0, BUF, 100, true);
+	post(0, BUF, 100, true);
 	kick(0);
-	ck_assert_uint_eq(used_idx(USED), 1);
-	ck_assert_uint_eq(used_len(USED, 0), 100);
+	ck_assert_uint_eq(vqd_used_idx(&E.q[0]), 1);
+	ck_assert_uint_eq(vqd_used_len_at(&E.q[0], 0), 100);
 	bool nonzero = false;
 	for (int i = 0; i < 100; i++)
 		nonzero |= ram(BUF)[i] != 0;
 	ck_assert(nonzero);
 	ck_assert_uint_eq(ram(BUF)[100], 0);
 	/* INTx with ISR bit 0; read-to-clear deasserts. */
-	ck_assert_int_eq(E.intx, 1);
+	ck_assert_int_eq(E.intx.level, 1);
 	ck_assert_uint_eq(r_(VP_ISR_OFF, 1), 1);
-	ck_assert_int_eq(E.intx, 0);
+	ck_assert_int_eq(E.intx.level, 0);
 
 	/* Switch to MSI-X: enable in config space, vector 1 for queue 0. */
 	uint8_t cap = pci_dev_find_cap(&E.vp->pci, PCI_CAP_ID_MSIX);
@@ -360,15 +334,15 @@ START_TEST(rng_fill_intx_and_msix)
 	ck_assert_uint_eq(r_(0x1a, 2), 1);
 	w_(0x10, 2, 9);                                      /* no such vector */
 	ck_assert_uint_eq(r_(0x10, 2), VIRTIO_MSI_NO_VECTOR);
-	post(DESC, AVAIL, 1, BUF + 0x1000, 32, true);
+	post(0, BUF + 0x1000, 32, true);
 	kick(0);
-	ck_assert_uint_eq(used_idx(USED), 2);
-	ck_assert_uint_eq(E.fired[1], 1);
-	ck_assert_int_eq(E.intx, 0);
+	ck_assert_uint_eq(vqd_used_idx(&E.q[0]), 2);
+	ck_assert_uint_eq(E.msi.fired[1], 1);
+	ck_assert_int_eq(E.intx.level, 0);
 	/* A driver-readable-only buffer gets 0 bytes. */
-	post(DESC, AVAIL, 2, BUF + 0x2000, 32, false);
+	post(0, BUF + 0x2000, 32, false);
 	kick(0);
-	ck_assert_uint_eq(used_len(USED, 2), 0);
+	ck_assert_uint_eq(vqd_used_len_at(&E.q[0], 2), 0);
 	teardown();
 }
 END_TEST
@@ -380,25 +354,25 @@ START_TEST(rng_caps)
 	queue_setup(0, 16, DESC, AVAIL, USED);
 	driver_ok();
 	/* At most 64 KiB per request. */
-	post(DESC, AVAIL, 0, BUF, 128 * 1024, true);
+	post(0, BUF, 128 * 1024, true);
 	kick(0);
-	ck_assert_uint_eq(used_len(USED, 0), RNG_MAX_REQUEST);
+	ck_assert_uint_eq(vqd_used_len_at(&E.q[0], 0), RNG_MAX_REQUEST);
 	/* Drain the rest of the burst budget. */
 	for (uint16_t i = 1; i < 4; i++) {
-		post(DESC, AVAIL, i, BUF, 64 * 1024, true);
+		post(0, BUF, 64 * 1024, true);
 		kick(0);
 	}
-	ck_assert_uint_eq(used_idx(USED), 4);
+	ck_assert_uint_eq(vqd_used_idx(&E.q[0]), 4);
 	ck_assert_uint_eq(virtio_rng_tokens(E.vd), 0);
 	/* Over budget: the request waits. */
-	post(DESC, AVAIL, 4, BUF, 64 * 1024, true);
+	post(0, BUF, 64 * 1024, true);
 	kick(0);
-	ck_assert_uint_eq(used_idx(USED), 4);
+	ck_assert_uint_eq(vqd_used_idx(&E.q[0]), 4);
 	/* 10 ms later ~10 KiB accrued: served partially. */
 	E.now += 10000000ull;
 	kick(0);
-	ck_assert_uint_eq(used_idx(USED), 5);
-	ck_assert_uint_eq(used_len(USED, 4), RNG_RATE / 100);
+	ck_assert_uint_eq(vqd_used_idx(&E.q[0]), 5);
+	ck_assert_uint_eq(vqd_used_len_at(&E.q[0], 4), RNG_RATE / 100);
 	teardown();
 }
 END_TEST
@@ -406,8 +380,8 @@ END_TEST
 START_TEST(console_io)
 {
 	struct virtio_dev *vd;
-	struct char_sink s = { .write = sink_write };
-	E.outlen = 0;
+	memset(&E.out, 0, sizeof(E.out));
+	struct char_sink s = fake_char_sink(&E.out);
 	ck_assert_int_eq(virtio_console_create(&s, &vd), 0);
 	setup_with(vd);
 	ck_assert_uint_eq(pci_bus_cfg_read(&E.pb, 8, 2, 2), 0x1043);
@@ -420,16 +394,16 @@ START_TEST(console_io)
 	queue_setup(1, 16, 0x4000, 0x5000, 0x6000);
 	driver_ok();
 	memcpy(ram(BUF), "hi!", 3);
-	post(0x4000, 0x5000, 0, BUF, 3, false);
+	post(1, BUF, 3, false);
 	kick(1);
-	ck_assert_uint_eq(E.outlen, 4);
-	ck_assert(!memcmp(E.out, "Ehi!", 4));
+	ck_assert_uint_eq(E.out.len, 4);
+	ck_assert(!memcmp(E.out.buf, "Ehi!", 4));
 	/* Input: nothing posted -> 0; then into a posted buffer. */
 	ck_assert_uint_eq(virtio_console_input(vd, (const uint8_t *)"abc", 3), 0);
-	post(DESC, AVAIL, 0, BUF + 0x100, 2, true);
+	post(0, BUF + 0x100, 2, true);
 	ck_assert_uint_eq(virtio_console_input(vd, (const uint8_t *)"abc", 3), 2);
 	ck_assert(!memcmp(ram(BUF + 0x100), "ab", 2));
-	ck_assert_uint_eq(used_len(USED, 0), 2);
+	ck_assert_uint_eq(vqd_used_len_at(&E.q[0], 0), 2);
 	teardown();
 }
 END_TEST

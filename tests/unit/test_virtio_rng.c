@@ -89,6 +89,47 @@ START_TEST(budget_waits)
 }
 END_TEST
 
+/* Issue 10 finding 4: a ring kept full must not hold the event loop. One
+ * callback serves RNG_BUDGET requests, then re-kicks itself; without a loop
+ * to re-kick through it carries on rather than stall. */
+START_TEST(budget_returns_control)
+{
+	setup_ei(true);
+	vqd_init(&dq, ram, RNG_QUEUE_SIZE, 0x1000, true);
+	ck_assert_int_eq(vqd_attach(&dq, &vd->vq[0], &mem, false), 0);
+	tp.can_rekick = true;
+	for (unsigned i = 0; i < RNG_BUDGET + 8; i++)
+		vqd_add1(&dq, BUF + i, 1, true);
+	vqd_dev_kick(vd, 0);
+	ck_assert_uint_eq(vqd_used_idx(&dq), RNG_BUDGET);
+	ck_assert_uint_eq(tp.rekicks[0], 1);
+	vqd_dev_kick(vd, 0); /* the re-kick, from the loop */
+	ck_assert_uint_eq(vqd_used_idx(&dq), RNG_BUDGET + 8);
+	/* No loop: everything in one go. */
+	tp.can_rekick = false;
+	for (unsigned i = 0; i < RNG_BUDGET + 8; i++)
+		vqd_add1(&dq, BUF + i, 1, true);
+	vqd_dev_kick(vd, 0);
+	ck_assert_uint_eq(vqd_used_idx(&dq), 2 * (RNG_BUDGET + 8));
+	teardown();
+}
+END_TEST
+
+/* Zero-length (or read-only) buffers cost a token each: they are paced too. */
+START_TEST(zero_length_costs_tokens)
+{
+	setup_ei(true);
+	uint64_t t0 = virtio_rng_tokens(vd);
+	for (unsigned i = 0; i < 10; i++) {
+		vqd_add1(&dq, BUF, 0, true);
+		vqd_dev_kick(vd, 0);
+	}
+	ck_assert_uint_eq(vqd_used_idx(&dq), 10);
+	ck_assert_uint_eq(virtio_rng_tokens(vd), t0 - 10);
+	teardown();
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("virtio_rng");
@@ -96,6 +137,8 @@ int main(void)
 	tcase_add_test(tc, event_idx_keeps_serving);
 	tcase_add_test(tc, no_event_idx_keeps_serving);
 	tcase_add_test(tc, budget_waits);
+	tcase_add_test(tc, budget_returns_control);
+	tcase_add_test(tc, zero_length_costs_tokens);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }

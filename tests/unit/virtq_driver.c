@@ -50,6 +50,21 @@ uint64_t vqd_init(struct vqd *d, uint8_t *ram, uint16_t size, uint64_t base, boo
 	return d->used + 6 + 8ull * size;
 }
 
+void vqd_init_at(struct vqd *d, uint8_t *ram, uint16_t size, uint64_t desc, uint64_t avail,
+		 uint64_t used, bool event_idx)
+{
+	memset(d, 0, sizeof(*d));
+	d->ram = ram;
+	d->size = size;
+	d->event_idx = event_idx;
+	d->desc = desc;
+	d->avail = avail;
+	d->used = used;
+	memset(ram + desc, 0, 16ull * size);
+	memset(ram + avail, 0, 6 + 2ull * size);
+	memset(ram + used, 0, 6 + 8ull * size);
+}
+
 int vqd_attach(const struct vqd *d, struct virtqueue *q, const struct guest_mem *mem,
 	       bool indirect)
 {
@@ -68,12 +83,18 @@ static void write_desc(uint8_t *p, uint64_t addr, uint32_t len, uint16_t flags, 
 	memcpy(p + 14, &next, 2);
 }
 
-static void publish(struct vqd *d, uint16_t head)
+void vqd_publish(struct vqd *d, uint16_t head)
 {
 	put16(d, d->avail + 4 + 2ull * (d->avail_idx % d->size), head);
 	d->avail_idx++;
 	/* Release: ring entry and descriptors before the index (virtio_wmb). */
 	put16(d, d->avail + 2, d->avail_idx);
+}
+
+void vqd_set_desc(const struct vqd *d, uint64_t table_gpa, unsigned i, uint64_t addr, uint32_t len,
+		  uint16_t flags, uint16_t next)
+{
+	write_desc(d->ram + table_gpa + 16ull * i, addr, len, flags, next);
 }
 
 uint16_t vqd_add(struct vqd *d, const struct vqd_buf *b, unsigned n)
@@ -88,7 +109,7 @@ uint16_t vqd_add(struct vqd *d, const struct vqd_buf *b, unsigned n)
 		write_desc(d->ram + d->desc + 16ull * idx, b[i].gpa, b[i].len, flags, next);
 	}
 	d->next_desc = (uint16_t)((head + n) % d->size);
-	publish(d, head);
+	vqd_publish(d, head);
 	return head;
 }
 
@@ -109,7 +130,7 @@ uint16_t vqd_add_indirect(struct vqd *d, uint64_t table_gpa, const struct vqd_bu
 			   (uint16_t)(i + 1));
 	write_desc(d->ram + d->desc + 16ull * head, table_gpa, 16u * n, VRING_DESC_F_INDIRECT, 0);
 	d->next_desc = (uint16_t)((head + 1) % d->size);
-	publish(d, head);
+	vqd_publish(d, head);
 	return head;
 }
 
@@ -149,6 +170,14 @@ bool vqd_get_used(struct vqd *d, uint32_t *id, uint32_t *len)
 }
 
 uint16_t vqd_used_idx(const struct vqd *d) { return get16(d, d->used + 2); }
+
+uint32_t vqd_used_len_at(const struct vqd *d, uint16_t i)
+{
+	uint32_t v;
+
+	memcpy(&v, d->ram + d->used + 4 + 8ull * (i % d->size) + 4, 4);
+	return le32toh(v);
+}
 uint16_t vqd_used_flags(const struct vqd *d) { return get16(d, d->used); }
 uint16_t vqd_avail_event(const struct vqd *d) { return get16(d, d->used + 4 + 8ull * d->size); }
 void vqd_set_used_event(struct vqd *d, uint16_t v) { put16(d, d->avail + 4 + 2ull * d->size, v); }

@@ -36,6 +36,10 @@ struct vqd_buf {
 /* Lays out a queue of `size` entries at base (desc, then avail, then used,
  * each aligned) and zeroes the rings. Returns the first byte after them. */
 uint64_t vqd_init(struct vqd *d, uint8_t *ram, uint16_t size, uint64_t base, bool event_idx);
+/* The same with the rings at given addresses (a test of bad placements,
+ * or rings the transport was told about). Zeroes them. */
+void vqd_init_at(struct vqd *d, uint8_t *ram, uint16_t size, uint64_t desc, uint64_t avail,
+		 uint64_t used, bool event_idx);
 /* Device side: vq_init on the same rings. */
 int vqd_attach(const struct vqd *d, struct virtqueue *q, const struct guest_mem *mem,
 	       bool indirect);
@@ -46,6 +50,12 @@ uint16_t vqd_add1(struct vqd *d, uint64_t gpa, uint32_t len, bool device_writes)
 /* A chain of one INDIRECT descriptor pointing at a table written at
  * table_gpa (n entries). Returns head. */
 uint16_t vqd_add_indirect(struct vqd *d, uint64_t table_gpa, const struct vqd_buf *b, unsigned n);
+/* Raw access for hand-made (also hostile) chains: descriptor i of the
+ * table at table_gpa (the queue's own table: d->desc), and publishing a head
+ * in the avail ring. vqd_add does both for well-formed chains. */
+void vqd_set_desc(const struct vqd *d, uint64_t table_gpa, unsigned i, uint64_t addr, uint32_t len,
+		  uint16_t flags, uint16_t next);
+void vqd_publish(struct vqd *d, uint16_t head);
 /* Whether the device asked for a kick for buffers added since the last call
  * (2.7.10: vring_need_event on avail_event, or !VRING_USED_F_NO_NOTIFY). */
 bool vqd_kick_needed(struct vqd *d);
@@ -53,6 +63,8 @@ bool vqd_kick_needed(struct vqd *d);
  * EVENT_IDX it then sets used_event to the next entry, as Linux does. */
 bool vqd_get_used(struct vqd *d, uint32_t *id, uint32_t *len);
 uint16_t vqd_used_idx(const struct vqd *d);
+/* Length the device reported in used entry i (0-based, in push order). */
+uint32_t vqd_used_len_at(const struct vqd *d, uint16_t i);
 uint16_t vqd_used_flags(const struct vqd *d);
 uint16_t vqd_avail_event(const struct vqd *d);
 /* Driver-side interrupt suppression (2.7.7). */

@@ -110,6 +110,12 @@ int blk_check_request(const struct blk_req *r, const struct blk_limits *lim)
 			return VIRTIO_BLK_S_IOERR;
 		if (r->data_len % BLK_SECTOR)
 			return VIRTIO_BLK_S_IOERR;
+		/* What we advertise is what we accept (5.2.4 size_max, seg_max). */
+		if (lim->seg_max && r->niov > lim->seg_max)
+			return VIRTIO_BLK_S_IOERR;
+		for (unsigned i = 0; lim->size_max && i < r->niov; i++)
+			if (r->iov[i].iov_len > lim->size_max)
+				return VIRTIO_BLK_S_IOERR;
 		if (!range_ok(r->sector, r->data_len / BLK_SECTOR, lim->capacity))
 			return VIRTIO_BLK_S_IOERR;
 		if (lim->dio_align && ((r->sector * BLK_SECTOR) % lim->dio_align ||
@@ -158,6 +164,8 @@ struct blk_dev {
 	char serial[VIRTIO_BLK_ID_BYTES];
 	uint32_t generation;     /* bumped on reset: stale completions dropped (atomic) */
 	bool pushed;
+	bool stalled;            /* d->req waits for the backend (start()) */
+	uint16_t stalled_head;
 	struct vq_chain chain;   /* scratch for vq_pop (4 KiB: not on the stack) */
 	struct blk_req req;
 };
@@ -240,18 +248,47 @@ static int broken(int err)
 	return err;
 }
 
-/* Pops and starts requests. vd.lock held, device active. Returns 0 or the
- * ring error (the caller raises NEEDS_RESET). */
+static uint64_t tag_of(const struct blk_dev *d, uint16_t head)
+{
+	return (uint64_t)d->generation << 32 | head;
+}
+
+/* Hands d->req (chain head) to the backend. false: it must wait for a
+ * completion (no free slot, or bounce bytes at their cap); d->stalled then
+ * keeps it, and no further chain is popped until it is started. */
+static bool start(struct blk_dev *d, uint16_t head)
+{
+	int r = blk_backend_submit(d->be, &d->req, tag_of(d, head));
+
+	if (r == -EBUSY || r == -EAGAIN) {
+		d->stalled = true;
+		d->stalled_head = head;
+		return false;
+	}
+	d->stalled = false;
+	if (r)
+		finish(d, head, d->req.status, 1, VIRTIO_BLK_S_IOERR);
+	return true;
+}
+
+/* Pops and starts requests. vd.lock held, device active. At most
+ * BLK_BUDGET chains per call (then a re-kick through the event loop).
+ * Returns 0 or the ring error (the caller raises NEEDS_RESET). */
 static int process_queue(struct blk_dev *d)
 {
 	struct virtqueue *q = &d->vd.vq[0];
 	struct blk_req *r = &d->req;
+	unsigned n = 0;
 
-	for (;;) {
+	if (d->stalled && !start(d, d->stalled_head))
+		return 0; /* resumed from the completion path */
+	for (;; n++) {
 		int st, got;
 
 		if (blk_backend_inflight(d->be) >= BLK_QUEUE_SIZE)
 			return 0; /* resumed from the completion path */
+		if (virtio_budget_spent(&d->vd, 0, n, BLK_BUDGET))
+			return 0;
 		got = vq_pop(q, &d->chain);
 		if (got < 0)
 			return broken(got);
@@ -275,8 +312,8 @@ static int process_queue(struct blk_dev *d)
 			finish(d, d->chain.head, r->status, r->written, VIRTIO_BLK_S_OK);
 			continue;
 		}
-		if (blk_backend_submit(d->be, r, (uint64_t)d->generation << 32 | d->chain.head))
-			finish(d, d->chain.head, r->status, 1, VIRTIO_BLK_S_IOERR);
+		if (!start(d, d->chain.head))
+			return 0;
 	}
 }
 
@@ -319,6 +356,7 @@ static void blk_reset(struct virtio_dev *vd)
 	virtio_dev_lock(vd);
 	__atomic_add_fetch(&d->generation, 1, __ATOMIC_ACQ_REL);
 	d->pushed = false;
+	d->stalled = false;
 	virtio_dev_unlock(vd);
 	/* No DMA into guest RAM after the reset completes (2.4.1): wait for
 	 * the old requests, without vd.lock (the I/O thread keeps running). */
@@ -371,6 +409,8 @@ int virtio_blk_create(const struct blk_params *cfg, struct evloop *io_loop,
 		.discard = !cfg->ro,
 		.write_zeroes = !cfg->ro,
 		.dio_align = blk_backend_dio_align(d->be),
+		.size_max = BLK_SIZE_MAX,
+		.seg_max = BLK_SEG_MAX,
 	};
 	/* GET_ID: up to 20 bytes, NUL-padded (5.2.6). */
 	memset(d->serial, 0, sizeof(d->serial));

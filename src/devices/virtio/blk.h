@@ -44,6 +44,7 @@ struct evloop;
 #define BLK_SEG_MAX (VQ_MAX_SEGS - 2) /* seg_max: data segments (header + status) */
 #define BLK_CONFIG_SIZE 60u       /* up to write_zeroes_may_unmap + padding */
 #define BLK_RESET_DRAIN_MS 10000u /* a reset waits this long for in-flight I/O */
+#define BLK_BUDGET 64u            /* chains per callback, then a re-kick */
 
 /* What a virtio-blk device is made of (the machine converts its options). */
 struct blk_params {
@@ -79,6 +80,8 @@ struct blk_limits {
 	bool ro;
 	bool flush, discard, write_zeroes;
 	uint32_t dio_align;     /* 0 or the O_DIRECT offset/length alignment */
+	uint32_t size_max;      /* 0 or the largest data segment (5.2.4) */
+	uint32_t seg_max;       /* 0 or the most data segments */
 };
 
 /* Pure: splits a chain into header / payload / status (5.2.6). Returns

@@ -29,11 +29,10 @@ static int drain_tx(struct vcon *c)
 	int r = 0;
 
 	while (q->ready) {
-		if (chains == VCON_TX_BUDGET || bytes >= VCON_TX_BYTES) {
-			if (vq_has_avail(q))
-				virtio_dev_rekick(&c->vd, TXQ);
+		/* Chains or bytes: whichever budget runs out first. */
+		if (virtio_budget_spent(&c->vd, TXQ, bytes >= VCON_TX_BYTES ? VCON_TX_BUDGET : chains,
+					VCON_TX_BUDGET))
 			break;
-		}
 		if ((r = vq_pop(q, &c->chain)) <= 0)
 			break;
 		for (unsigned i = 0; i < c->chain.nseg; i++)

@@ -201,11 +201,8 @@ static int tx_process(struct net_dev *d)
 	int ret = 0;
 
 	for (;;) {
-		if (n == NET_TX_BUDGET) {
-			if (vq_has_avail(q))
-				virtio_dev_rekick(&d->vd, NET_TXQ);
+		if (virtio_budget_spent(&d->vd, NET_TXQ, n, NET_TX_BUDGET))
 			break;
-		}
 		int got = vq_pop(q, &d->chain);
 		if (got <= 0) {
 			ret = got; /* 0: empty, vq_pop re-armed the driver's kicks */

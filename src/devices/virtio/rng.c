@@ -77,7 +77,7 @@ static uint32_t fill(const struct vq_chain *c, uint32_t budget)
 
 /* vd.lock held, device active. Serves requests until the ring is empty,
  * the token bucket is (timer re-arms) or RNG_BUDGET chains were served (then
- * it re-kicks itself through the event loop). Every chain costs at least
+ * it re-kicks itself through the event loop, virtio_budget_spent). Every chain costs at least
  * one token, so zero-length buffers are paced too. Returns 0 or the ring
  * error (NEEDS_RESET). */
 static int process(struct virtio_rng *r)
@@ -93,11 +93,8 @@ static int process(struct virtio_rng *r)
 			arm_timer(r, 4096ull * 1000000000ull / RNG_RATE);
 			break;
 		}
-		if (served == RNG_BUDGET) {
-			if (vq_has_avail(q))
-				virtio_dev_rekick(&r->vd, 0);
+		if (virtio_budget_spent(&r->vd, 0, served, RNG_BUDGET))
 			break;
-		}
 		ret = vq_pop(q, &r->chain);
 		if (ret <= 0)
 			break;

@@ -17,7 +17,7 @@ struct evloop;
 #define RNG_RATE        (1024u * 1024)   /* bytes per second */
 #define RNG_BURST       (256u * 1024)
 #define RNG_QUEUE_SIZE  64
-#define RNG_BUDGET      64                /* requests per callback */
+#define RNG_BUDGET      32                /* requests per callback */
 
 /* Creates the device (not yet on a transport; free it with
  * virtio_dev_destroy). loop may be NULL (tests: requests over budget then

@@ -44,6 +44,11 @@ struct virtio_transport_ops {
 	/* Optional: call queue_notify(q) again later from the event loop (the
 	 * device's work budget ran out). false: cannot (no loop). */
 	bool (*rekick)(struct virtio_dev *vd, unsigned q);
+	/* For a device with ops->own_kicks (vhost-user): queue q's notify
+	 * eventfd (the KVM ioeventfd), or -1; and an interrupt for queue q
+	 * whatever the ring says (the back-end already decided). */
+	int (*kick_fd)(struct virtio_dev *vd, unsigned q);
+	void (*signal)(struct virtio_dev *vd, unsigned q);
 };
 
 /* A device model. The transport owns the lifecycle: it sets vd->active on
@@ -66,6 +71,10 @@ struct virtio_dev_ops {
 	unsigned num_queues;
 	uint16_t queue_max;      /* QueueSizeMax, power of two */
 	uint32_t config_size;
+	/* The rings are served outside this process (vhost-user): the transport
+	 * does not poll the notify eventfds (queue_notify is unused); the
+	 * device hands them on (tops->kick_fd). */
+	bool own_kicks;
 	/* Device config space (little-endian), offsets < config_size. Called
 	 * under the transport lock, without vd->lock. */
 	void (*config_read)(struct virtio_dev *vd, uint32_t off, void *data, uint32_t len);
@@ -127,6 +136,18 @@ void virtio_fail(struct virtio_dev *vd);
  * work budget ran out with buffers left). Lock-free; any thread. Returns
  * false when there is no loop (the caller then just returns). */
 bool virtio_dev_rekick(struct virtio_dev *vd, unsigned q);
+
+/* Work budgets (issue 10: a guest that keeps a ring full must not starve
+ * the event loop). A device loop that has served `done` chains of queue q
+ * calls this before each further pop: true means stop now, a re-kick is
+ * queued behind the loop's other work. Without a loop to re-kick through it
+ * says false, and the device carries on (it must never stop with kicks
+ * suppressed and nobody to come back). */
+static inline bool virtio_budget_spent(struct virtio_dev *vd, unsigned q, unsigned done,
+				       unsigned budget)
+{
+	return done >= budget && virtio_dev_rekick(vd, q);
+}
 
 static inline void virtio_notify_used(struct virtio_dev *vd, unsigned q)
 {

@@ -1,5 +1,8 @@
-/* virtio 1.x modern PCI transport (virtio 1.2 spec 4.1). */
+/* virtio 1.x modern PCI transport (virtio 1.2 spec 4.1): interrupts, status
+ * and reset, queue configuration, the common config and BAR0. The PCI
+ * function itself (capabilities, BARs, eventfds) is virtio_pci_dev.c. */
 #include "devices/virtio/virtio_pci.h"
+#include "devices/virtio/virtio_pci_int.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -14,22 +17,12 @@
 #define VIRTIO_PCI_ISR_QUEUE  1
 #define VIRTIO_PCI_ISR_CONFIG 2
 
-static uint32_t class_for(uint32_t id)
-{
-	switch (id) {
-	case VIRTIO_ID_NET:     return 0x020000;
-	case VIRTIO_ID_BLOCK:   return 0x010000;
-	case VIRTIO_ID_CONSOLE: return 0x078000;
-	default:                return 0x00ff00;
-	}
-}
-
 static uint64_t offered(const struct virtio_pci *vp)
 {
 	return vp->vd->ops->features | VIRTIO_PCI_TRANSPORT_FEATURES;
 }
 
-static unsigned nq(const struct virtio_pci *vp)
+unsigned vp_nq(const struct virtio_pci *vp)
 {
 	unsigned n = vp->vd->ops->num_queues;
 	return n < VIRTIO_MAX_QUEUES ? n : VIRTIO_MAX_QUEUES;
@@ -46,7 +39,7 @@ static void raise_intx(struct virtio_pci *vp, uint8_t bit)
 static void vp_notify_used(struct virtio_dev *vd, unsigned q)
 {
 	struct virtio_pci *vp = vd->transport;
-	if (q >= nq(vp) || !vq_need_interrupt(&vd->vq[q]))
+	if (q >= vp_nq(vp) || !vq_need_interrupt(&vd->vq[q]))
 		return;
 	if (msix_enabled(&vp->msix)) {
 		uint16_t vec = __atomic_load_n(&vp->q[q].msix_vector, __ATOMIC_RELAXED);
@@ -94,13 +87,35 @@ static bool vp_rekick(struct virtio_dev *vd, unsigned q)
 	struct virtio_pci *vp = vd->transport;
 	uint64_t one = 1;
 
-	if (q >= nq(vp) || vp->q[q].efd < 0)
+	if (q >= vp_nq(vp) || vp->q[q].efd < 0)
 		return false;
 	/* EAGAIN: the counter is saturated, a kick is pending anyway. */
 	return write(vp->q[q].efd, &one, sizeof(one)) == sizeof(one) || errno == EAGAIN;
 }
 
-static const struct virtio_transport_ops vp_tops = {
+static int vp_kick_fd(struct virtio_dev *vd, unsigned q)
+{
+	struct virtio_pci *vp = vd->transport;
+	return q < vp_nq(vp) ? vp->q[q].efd : -1;
+}
+
+static void vp_signal(struct virtio_dev *vd, unsigned q)
+{
+	struct virtio_pci *vp = vd->transport;
+	if (q >= vp_nq(vp))
+		return;
+	if (msix_enabled(&vp->msix)) {
+		uint16_t vec = __atomic_load_n(&vp->q[q].msix_vector, __ATOMIC_RELAXED);
+		if (vec != VIRTIO_MSI_NO_VECTOR)
+			msix_notify(&vp->msix, vec);
+		return;
+	}
+	raise_intx(vp, VIRTIO_PCI_ISR_QUEUE);
+}
+
+const struct virtio_transport_ops vp_tops = {
+	.kick_fd = vp_kick_fd,
+	.signal = vp_signal,
 	.notify_used = vp_notify_used,
 	.config_changed = vp_config_changed,
 	.needs_reset = vp_needs_reset,
@@ -109,11 +124,11 @@ static const struct virtio_transport_ops vp_tops = {
 
 /* ---- reset / status ---- */
 
-static void queue_defaults(struct virtio_pci *vp)
+void vp_queue_defaults(struct virtio_pci *vp)
 {
 	for (unsigned i = 0; i < VIRTIO_MAX_QUEUES; i++) {
 		struct vp_queue *q = &vp->q[i];
-		q->size = i < nq(vp) ? vp->vd->ops->queue_max : 0;
+		q->size = i < vp_nq(vp) ? vp->vd->ops->queue_max : 0;
 		q->msix_vector = VIRTIO_MSI_NO_VECTOR;
 		q->enable = 0;
 		q->desc = q->driver = q->device = 0;
@@ -145,12 +160,10 @@ static void device_reset(struct virtio_pci *vp)
 	vp->qsel = 0;
 	vp->status = 0;
 	vp->msix_config = VIRTIO_MSI_NO_VECTOR;
-	queue_defaults(vp);
+	vp_queue_defaults(vp);
 	__atomic_store_n(&vp->isr, 0, __ATOMIC_RELEASE);
 	pci_dev_intx(&vp->pci, 0);
 }
-
-static void vp_sync_ioeventfds(struct virtio_pci *vp);
 
 static void set_status(struct virtio_pci *vp, uint8_t v)
 {
@@ -224,7 +237,7 @@ static void queue_enable(struct virtio_pci *vp, unsigned qi)
 
 static uint64_t common_read(struct virtio_pci *vp, uint32_t off)
 {
-	const struct vp_queue *q = vp->qsel < nq(vp) ? &vp->q[vp->qsel] : NULL;
+	const struct vp_queue *q = vp->qsel < vp_nq(vp) ? &vp->q[vp->qsel] : NULL;
 	uint64_t f = offered(vp);
 
 	switch (off) {
@@ -233,7 +246,7 @@ static uint64_t common_read(struct virtio_pci *vp, uint32_t off)
 	case 0x08: return vp->gfselect;
 	case 0x0c: return vp->gfselect < 2 ? (uint32_t)(vp->drv_features >> (32 * vp->gfselect)) : 0;
 	case 0x10: return vp->msix_config;
-	case 0x12: return nq(vp);
+	case 0x12: return vp_nq(vp);
 	case 0x14:
 		return vp->status | (__atomic_load_n(&vp->vd->needs_reset, __ATOMIC_ACQUIRE) ?
 				     VIRTIO_STATUS_NEEDS_RESET : 0);
@@ -260,7 +273,7 @@ static void set_half(uint64_t *p, bool hi, uint32_t v)
 
 static void common_write(struct virtio_pci *vp, uint32_t off, uint64_t v)
 {
-	struct vp_queue *q = vp->qsel < nq(vp) ? &vp->q[vp->qsel] : NULL;
+	struct vp_queue *q = vp->qsel < vp_nq(vp) ? &vp->q[vp->qsel] : NULL;
 	bool features_locked = vp->status & VIRTIO_STATUS_FEATURES_OK;
 
 	switch (off) {
@@ -355,11 +368,11 @@ static void bar0_read(void *opaque, uint64_t off, void *data, uint32_t len)
  * lock: vd->active and the queue's readiness say all the transport state
  * would, so a kick never waits for a vCPU inside the transport (a device
  * reset draining I/O, say). */
-static void do_notify(struct virtio_pci *vp, unsigned qi)
+void vp_do_notify(struct virtio_pci *vp, unsigned qi)
 {
 	struct virtio_dev *vd = vp->vd;
 
-	if (qi >= nq(vp) || !vd->ops->queue_notify)
+	if (qi >= vp_nq(vp) || !vd->ops->queue_notify)
 		return;
 	virtio_dev_lock(vd);
 	if (vd->active && vd->vq[qi].ready && vd->ops->queue_notify(vd, qi) < 0)
@@ -369,7 +382,7 @@ static void do_notify(struct virtio_pci *vp, unsigned qi)
 
 void virtio_pci_queue_kick(struct virtio_pci *vp, unsigned q)
 {
-	do_notify(vp, q);
+	vp_do_notify(vp, q);
 }
 
 static void bar0_write(void *opaque, uint64_t off, const void *data, uint32_t len)
@@ -378,7 +391,7 @@ static void bar0_write(void *opaque, uint64_t off, const void *data, uint32_t le
 	const struct virtio_dev_ops *ops = vp->vd->ops;
 	uint64_t v = bus_get_le(data, len);
 
-	if (off >= VP_NOTIFY_OFF && off < VP_NOTIFY_OFF + VP_NOTIFY_MULT * nq(vp)) {
+	if (off >= VP_NOTIFY_OFF && off < VP_NOTIFY_OFF + VP_NOTIFY_MULT * vp_nq(vp)) {
 		/* No ioeventfd matched (or none registered): hand the kick to the
 		 * I/O thread through the queue's eventfd, or run it here. */
 		unsigned qi = (unsigned)((off - VP_NOTIFY_OFF) / VP_NOTIFY_MULT);
@@ -387,7 +400,7 @@ static void bar0_write(void *opaque, uint64_t off, const void *data, uint32_t le
 			if (write(vp->q[qi].efd, &one, sizeof(one)) < 0)
 				pr_warn_rl("virtio notify eventfd: %s", strerror(errno));
 		} else {
-			do_notify(vp, qi);
+			vp_do_notify(vp, qi);
 		}
 		return;
 	}
@@ -409,208 +422,3 @@ static void bar0_write(void *opaque, uint64_t off, const void *data, uint32_t le
 
 const struct bus_ops virtio_pci_bar0_ops = { .read = bar0_read, .write = bar0_write };
 
-static void msix_bar_read(void *opaque, uint64_t off, void *data, uint32_t len)
-{
-	struct virtio_pci *vp = opaque;
-	if (off < VP_MSIX_PBA_OFF)
-		msix_table_read(&vp->msix, off, data, len);
-	else
-		msix_pba_read(&vp->msix, off - VP_MSIX_PBA_OFF, data, len);
-}
-
-static void msix_bar_write(void *opaque, uint64_t off, const void *data, uint32_t len)
-{
-	struct virtio_pci *vp = opaque;
-	if (off < VP_MSIX_PBA_OFF)
-		msix_table_write(&vp->msix, off, data, len);
-}
-
-const struct bus_ops virtio_pci_msix_ops = { .read = msix_bar_read, .write = msix_bar_write };
-
-/* ---- PCI glue ---- */
-
-static void vp_cfg_written(struct pci_dev *d, uint32_t off, uint32_t len)
-{
-	struct virtio_pci *vp = d->opaque;
-	msix_cfg_written(&vp->msix, off, len);
-}
-
-/* Registers the queues' notify ioeventfds while the driver runs the device
- * (DRIVER_OK) and BAR0 decodes, and drops them otherwise. KVM's ioeventfd
- * (de)registration waits for an SRCU grace period (milliseconds here), so a
- * guest that never drives the device pays nothing; kicks without an
- * ioeventfd trap to the vCPU, which forwards them to the same eventfd
- * (bar0_write). */
-static void vp_sync_ioeventfds(struct virtio_pci *vp)
-{
-	bool want = vp->bar0_mapped && (vp->status & VIRTIO_STATUS_DRIVER_OK);
-
-	if (vp->vm_fd < 0)
-		return;
-	for (unsigned i = 0; i < nq(vp); i++) {
-		struct vp_queue *q = &vp->q[i];
-		uint64_t a = vp->bar0_addr + VP_NOTIFY_OFF + VP_NOTIFY_MULT * i;
-		if (q->efd < 0 || (want && q->ioeventfd_addr == a) || (!want && !q->ioeventfd_addr))
-			continue;
-		if (q->ioeventfd_addr) {
-			kvm_ioeventfd(vp->vm_fd, q->efd, q->ioeventfd_addr, 2, true, -1, false);
-			q->ioeventfd_addr = 0;
-		}
-		if (want) {
-			int r = kvm_ioeventfd(vp->vm_fd, q->efd, a, 2, true, -1, true);
-			if (r == 0)
-				q->ioeventfd_addr = a;
-			else
-				pr_debug("ioeventfd at 0x%llx: %s (kicks trap instead)",
-					 (unsigned long long)a, strerror(-r));
-		}
-	}
-}
-
-/* BAR0 moved or its decoding changed (PCI bus lock held; bus lock ->
- * vp->lock). vp->lock also covers set_status, so the ioeventfds always
- * match the latest BAR address and status (issue 10 finding 10). */
-static void vp_bar_mapped(struct pci_dev *d, unsigned bar, uint64_t addr, bool mapped)
-{
-	struct virtio_pci *vp = d->opaque;
-	if (bar != VP_BAR_CFG)
-		return;
-	pthread_mutex_lock(&vp->lock);
-	vp->bar0_addr = addr;
-	vp->bar0_mapped = mapped;
-	vp_sync_ioeventfds(vp);
-	pthread_mutex_unlock(&vp->lock);
-}
-
-static const struct pci_dev_ops vp_pci_ops = {
-	.cfg_written = vp_cfg_written,
-	.bar_mapped = vp_bar_mapped,
-};
-
-static void on_kick(void *opaque, int fd, uint32_t events)
-{
-	struct virtio_pci *vp = opaque;
-	uint64_t v;
-	if (read(fd, &v, sizeof(v)) != sizeof(v))
-		return;
-	for (unsigned i = 0; i < nq(vp); i++)
-		if (vp->q[i].efd == fd)
-			do_notify(vp, i);
-}
-
-static void add_vcap(struct pci_dev *d, uint8_t type, uint32_t off, uint32_t len, uint8_t caplen)
-{
-	int c = pci_dev_add_cap(d, PCI_CAP_ID_VNDR, caplen);
-	if (c < 0)
-		return;
-	/* struct virtio_pci_cap (4.1.4): len, cfg_type, bar, id, pad, offset, length. */
-	pci_cfg_set(d, c + 2, 1, caplen);
-	pci_cfg_set(d, c + 3, 1, type);
-	pci_cfg_set(d, c + 4, 1, VP_BAR_CFG);
-	pci_cfg_set(d, c + 8, 4, off);
-	pci_cfg_set(d, c + 12, 4, len);
-	if (type == VIRTIO_PCI_CAP_NOTIFY_CFG)
-		pci_cfg_set(d, c + 16, 4, VP_NOTIFY_MULT);
-}
-
-int virtio_pci_create(struct virtio_dev *vd, const struct virtio_pci_params *p,
-		      struct virtio_pci **out)
-{
-	const struct virtio_dev_ops *ops = vd->ops;
-	struct virtio_pci *vp;
-	struct msi_sink sink;
-	int r;
-
-	if (ops->num_queues == 0 || ops->num_queues > VIRTIO_MAX_QUEUES ||
-	    ops->config_size > VP_NOTIFY_OFF - VP_DEVCFG_OFF || !ops->queue_max ||
-	    (ops->queue_max & (ops->queue_max - 1)) || ops->queue_max > VQ_MAX_SIZE ||
-	    (!p->rt && !p->msi))
-		return -EINVAL;
-	vp = calloc(1, sizeof(*vp));
-	if (!vp)
-		return -ENOMEM;
-	pthread_mutex_init(&vp->lock, NULL);
-	vp->vd = vd;
-	vp->bus = p->bus;
-	vp->loop = p->loop;
-	vp->vm_fd = p->vm_fd;
-	vd->tops = &vp_tops;
-	vd->transport = vp;
-	vd->mem = p->mem;
-	vp->msix_config = VIRTIO_MSI_NO_VECTOR;
-	for (unsigned i = 0; i < VIRTIO_MAX_QUEUES; i++)
-		vp->q[i].efd = -1;
-	queue_defaults(vp);
-
-	/* 4.1.2: modern device id 0x1040 + virtio id, revision 1. */
-	pci_dev_init(&vp->pci, VIRTIO_PCI_VENDOR, (uint16_t)(VIRTIO_PCI_DEVICE_BASE + ops->device_id),
-		     class_for(ops->device_id), 1);
-	pci_cfg_set(&vp->pci, PCI_SUBSYSTEM_VENDOR_ID, 2, VIRTIO_PCI_VENDOR);
-	pci_cfg_set(&vp->pci, PCI_SUBSYSTEM_ID, 2, VIRTIO_PCI_SUBSYS_ID);
-	pci_dev_set_pin(&vp->pci, 1);
-	vp->pci.ops = &vp_pci_ops;
-	vp->pci.opaque = vp;
-	if ((r = pci_dev_set_bar(&vp->pci, VP_BAR_CFG, PCI_BAR_MEM64, VP_BAR_CFG_SIZE,
-				 &virtio_pci_bar0_ops, vp, ops->name)) ||
-	    (r = pci_dev_set_bar(&vp->pci, VP_BAR_MSIX, PCI_BAR_MEM32, VP_BAR_MSIX_SIZE,
-				 &virtio_pci_msix_ops, vp, "virtio-msix")))
-		goto fail;
-	add_vcap(&vp->pci, VIRTIO_PCI_CAP_COMMON_CFG, VP_COMMON_OFF, VP_COMMON_LEN, 16);
-	add_vcap(&vp->pci, VIRTIO_PCI_CAP_NOTIFY_CFG, VP_NOTIFY_OFF,
-		 VP_NOTIFY_MULT * ops->num_queues, 20);
-	add_vcap(&vp->pci, VIRTIO_PCI_CAP_ISR_CFG, VP_ISR_OFF, 1, 16);
-	if (ops->config_size)
-		add_vcap(&vp->pci, VIRTIO_PCI_CAP_DEVICE_CFG, VP_DEVCFG_OFF, ops->config_size, 16);
-	if (p->rt) {
-		kvm_msi_vecs_init(&vp->kvm_vecs, p->rt, ops->num_queues + 1);
-		sink = (struct msi_sink){ .ops = &kvm_msi_sink_ops, .opaque = &vp->kvm_vecs };
-	} else {
-		vp->kvm_vecs.rt = NULL;
-		sink = *p->msi;
-	}
-	if ((r = msix_init(&vp->msix, &vp->pci, ops->num_queues + 1, VP_BAR_MSIX, 0,
-			   VP_MSIX_PBA_OFF, &sink)))
-		goto fail;
-	if (p->loop) {
-		for (unsigned i = 0; i < ops->num_queues; i++) {
-			vp->q[i].efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-			if (vp->q[i].efd < 0) {
-				r = -errno;
-				goto fail;
-			}
-			if ((r = evloop_add_fd(p->loop, vp->q[i].efd, EPOLLIN, on_kick, vp))) {
-				close(vp->q[i].efd);
-				vp->q[i].efd = -1;
-				goto fail;
-			}
-		}
-	}
-	if ((r = pci_bus_add(p->bus, p->slot, &vp->pci)))
-		goto fail;
-	*out = vp;
-	return 0;
-fail:
-	vp->bus = NULL; /* not on the bus */
-	virtio_pci_destroy(vp);
-	return r;
-}
-
-void virtio_pci_destroy(struct virtio_pci *vp)
-{
-	if (!vp)
-		return;
-	if (vp->bus)
-		pci_bus_unmap_dev(vp->bus, &vp->pci);
-	for (unsigned i = 0; i < VIRTIO_MAX_QUEUES; i++) {
-		if (vp->q[i].efd < 0)
-			continue;
-		if (vp->loop)
-			evloop_del_fd(vp->loop, vp->q[i].efd);
-		close(vp->q[i].efd);
-	}
-	if (vp->kvm_vecs.rt)
-		kvm_msi_vecs_destroy(&vp->kvm_vecs);
-	msix_destroy(&vp->msix);
-	pthread_mutex_destroy(&vp->lock);
-	free(vp);
-}

@@ -1,8 +1,4 @@
-#!/usr/bin/env python3
-"""End-to-end tests of myvmm's command-line conventions and attachable consoles,
-booting the test kernel (tests/guest).  Stdlib only.
-
-    run_cli_tests.py --myvmm PATH --elf PATH --only NAME
+"""Command-line conventions and consoles you attach to, booting the test kernel:
 
 qemu_mode       QEMU command lines (as LAVA passes them, as qemu-system-x86_64, as
                 `myvmm qemu`), QEMU --version, errors naming the option, -pidfile,
@@ -11,9 +7,7 @@ native_cli      positional kernel, --append, the added console=, exact names
 console_unix    --console unix:PATH: a late client sees the boot log, one client at
                 a time, reattach, input to the guest
 console_pty     --console pty: the path on stderr, read, reattach, input
-Nothing is skipped: without /dev/kvm the tests fail and say why.
 """
-import argparse
 import os
 import re
 import select
@@ -21,20 +15,11 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
-import tempfile
 import time
 
+from framework import TestFailure, check, boot_test
+
 TIMEOUT = 30
-
-
-class TestFailure(Exception):
-    pass
-
-
-def check(cond, msg):
-    if not cond:
-        raise TestFailure(msg)
 
 
 def run(argv, timeout=TIMEOUT, **kw):
@@ -61,6 +46,7 @@ def lava_argv(prog, kernel, append):
             "-device", "isa-debug-exit,iobase=0xf4,iosize=4", "-no-reboot"]
 
 
+@boot_test(90, labels=("cli",))
 def test_qemu_mode(ctx):
     m, elf = ctx.myvmm, ctx.elf
     # 1. LAVA's command line, myvmm called by its own name (LAVA resolves symlinks).
@@ -124,6 +110,7 @@ def test_qemu_mode(ctx):
           % (p.returncode, err))
 
 
+@boot_test(60, labels=("cli",))
 def test_native_cli(ctx):
     m, elf = ctx.myvmm, ctx.elf
     a = [m, elf, "--append", "tk=info", "--mem", "64M", "--timeout", "20"]
@@ -162,6 +149,7 @@ def recv_until(sock_or_fd, needle, timeout=10):
     return data
 
 
+@boot_test(60, labels=("cli",))
 def test_console_unix(ctx):
     path = os.path.join(ctx.tmp, "con.sock")
     a = [ctx.myvmm, ctx.elf, "--cmdline", "tk=serial-irq", "--mem", "64M", "--console",
@@ -204,6 +192,7 @@ def test_console_unix(ctx):
           "a non-socket file at the path: want exit 2" + describe(a, rc, out, err))
 
 
+@boot_test(60, labels=("cli",))
 def test_console_pty(ctx):
     a = [ctx.myvmm, ctx.elf, "--cmdline", "tk=serial-irq", "--mem", "64M", "--console", "pty",
          "--timeout", "25"]
@@ -229,40 +218,3 @@ def test_console_pty(ctx):
             p.kill()
             p.wait()
     check(p.returncode == 1, "exit status %s, want 1; stderr %r" % (p.returncode, err))
-
-
-TESTS = {n[5:]: f for n, f in globals().items() if n.startswith("test_")}
-
-
-class Ctx:
-    def __init__(self, myvmm, elf):
-        self.myvmm, self.elf = myvmm, elf
-        self.tmp = tempfile.mkdtemp(prefix="myvmm-cli-")
-
-
-def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--myvmm", required=True)
-    ap.add_argument("--elf", required=True)
-    ap.add_argument("--only", action="append", choices=list(TESTS))
-    a = ap.parse_args()
-    ctx = Ctx(os.path.abspath(a.myvmm), os.path.abspath(a.elf))
-    failed = 0
-    try:
-        for n in a.only or list(TESTS):
-            t0 = time.monotonic()
-            try:
-                check(os.access("/dev/kvm", os.R_OK | os.W_OK),
-                      "/dev/kvm is missing or not accessible: these tests need KVM; they do not skip")
-                TESTS[n](ctx)
-                print("PASS %s (%.1f s)" % (n, time.monotonic() - t0), flush=True)
-            except (TestFailure, subprocess.TimeoutExpired) as e:
-                print("FAIL %s (%.1f s): %s" % (n, time.monotonic() - t0, e), flush=True)
-                failed += 1
-    finally:
-        shutil.rmtree(ctx.tmp, ignore_errors=True)
-    return 1 if failed else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,0 +1,241 @@
+/* Child daemons (see daemon.h). */
+#include "host/daemon.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/* QEMU option syntax: a comma in a value is written ",,". */
+static int put_escaped(char *dst, size_t cap, const char *s)
+{
+	size_t n = 0;
+	for (; *s; s++) {
+		if (n + 3 > cap)
+			return -ENAMETOOLONG;
+		dst[n++] = *s;
+		if (*s == ',')
+			dst[n++] = ',';
+	}
+	dst[n] = 0;
+	return 0;
+}
+
+int qsd_build_argv(const struct qsd_params *p, char buf[][DAEMON_ARG_LEN], char *argv[])
+{
+	char img[4096 + 64], sock[256];
+	int n = 0;
+
+	if (put_escaped(img, sizeof(img), p->image) || put_escaped(sock, sizeof(sock), p->sock))
+		return -ENAMETOOLONG;
+	snprintf(buf[n++], DAEMON_ARG_LEN, "%s", DAEMON_QSD);
+	snprintf(buf[n++], DAEMON_ARG_LEN, "--blockdev");
+	if (snprintf(buf[n++], DAEMON_ARG_LEN,
+		     "driver=file,node-name=file0,filename=%s,cache.direct=%s,read-only=%s",
+		     img, p->direct ? "on" : "off", p->ro ? "on" : "off") >= DAEMON_ARG_LEN)
+		return -ENAMETOOLONG;
+	snprintf(buf[n++], DAEMON_ARG_LEN, "--blockdev");
+	snprintf(buf[n++], DAEMON_ARG_LEN, "driver=%s,node-name=disk0,file=file0,read-only=%s",
+		 p->format, p->ro ? "on" : "off");
+	snprintf(buf[n++], DAEMON_ARG_LEN, "--export");
+	snprintf(buf[n++], DAEMON_ARG_LEN,
+		 "type=vhost-user-blk,id=exp0,node-name=disk0,addr.type=unix,addr.path=%s,writable=%s",
+		 sock, p->ro ? "off" : "on");
+	for (int i = 0; i < n; i++)
+		argv[i] = buf[i];
+	argv[n] = NULL;
+	return n;
+}
+
+bool daemon_available(const char *prog)
+{
+	const char *path = getenv("PATH");
+	char buf[4096];
+
+	if (strchr(prog, '/'))
+		return access(prog, X_OK) == 0;
+	if (!path)
+		path = "/usr/bin:/bin";
+	while (*path) {
+		size_t n = strcspn(path, ":");
+		if (n && snprintf(buf, sizeof(buf), "%.*s/%s", (int)n, path, prog) < (int)sizeof(buf) &&
+		    access(buf, X_OK) == 0)
+			return true;
+		path += n + (path[n] == ':');
+	}
+	return false;
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static bool sock_listens(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	bool ok;
+
+	if (fd < 0)
+		return false;
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		close(fd);
+		return false;
+	}
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	ok = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+	close(fd);
+	return ok;
+}
+
+/* The first non-empty line of the child's stderr, for the user. */
+static void first_log_line(const struct daemon *d, char *out, size_t len)
+{
+	FILE *f = fopen(d->log, "r");
+	char line[512];
+
+	out[0] = 0;
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = 0;
+		if (line[0]) {
+			snprintf(out, len, "%.300s", line);
+			break;
+		}
+	}
+	fclose(f);
+}
+
+int daemon_start_qsd(struct daemon *d, const struct qsd_params *p, char *err, size_t errlen)
+{
+	char (*buf)[DAEMON_ARG_LEN] = calloc(DAEMON_ARGV_MAX, DAEMON_ARG_LEN);
+	char *argv[DAEMON_ARGV_MAX + 1];
+	struct qsd_params q = *p;
+	const char *tmp = getenv("TMPDIR");
+	uint64_t deadline;
+	pid_t ppid = getpid();
+	int r, st;
+
+	memset(d, 0, sizeof(*d));
+	if (!buf) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	if (!daemon_available(DAEMON_QSD)) {
+		snprintf(err, errlen, "%s is not installed", DAEMON_QSD);
+		free(buf);
+		return -ENOENT;
+	}
+	if (!tmp || !*tmp || strlen(tmp) > 32)
+		tmp = "/tmp";
+	snprintf(d->dir, sizeof(d->dir), "%s/myvmm-qsd-XXXXXX", tmp);
+	if (!mkdtemp(d->dir)) {
+		r = -errno;
+		snprintf(err, errlen, "cannot create a directory for %s in %s: %s", DAEMON_QSD, tmp,
+			 strerror(-r));
+		d->dir[0] = 0;
+		free(buf);
+		return r;
+	}
+	snprintf(d->sock, sizeof(d->sock), "%s/vhost.sock", d->dir);
+	snprintf(d->log, sizeof(d->log), "%s/stderr", d->dir);
+	q.sock = d->sock;
+	if ((r = qsd_build_argv(&q, buf, argv)) < 0) {
+		snprintf(err, errlen, "the image path is too long for %s", DAEMON_QSD);
+		goto fail;
+	}
+	d->pid = fork();
+	if (d->pid < 0) {
+		r = -errno;
+		d->pid = 0;
+		snprintf(err, errlen, "cannot start %s: %s", DAEMON_QSD, strerror(-r));
+		goto fail;
+	}
+	if (d->pid == 0) {
+		int fd = open(d->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
+		/* Dies with us, however we die. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != ppid)
+			_exit(127);
+		if (nul >= 0) {
+			dup2(nul, 0);
+			dup2(nul, 1);
+		}
+		if (fd >= 0)
+			dup2(fd, 2);
+		setpgid(0, 0); /* a terminal's Ctrl-C goes to myvmm, which tears down */
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	deadline = now_ms() + DAEMON_SOCKET_WAIT_MS;
+	for (;;) {
+		if (sock_listens(d->sock)) {
+			free(buf);
+			return 0;
+		}
+		if (waitpid(d->pid, &st, WNOHANG) == d->pid) {
+			char line[400];
+			d->pid = 0;
+			first_log_line(d, line, sizeof(line));
+			snprintf(err, errlen, "%s refused the image: %s", DAEMON_QSD,
+				 line[0] ? line : "it exited at start");
+			r = -EIO;
+			goto fail;
+		}
+		if (now_ms() > deadline) {
+			snprintf(err, errlen, "%s did not listen on its socket within %u ms", DAEMON_QSD,
+				 DAEMON_SOCKET_WAIT_MS);
+			r = -ETIMEDOUT;
+			goto fail;
+		}
+		usleep(5000);
+	}
+fail:
+	free(buf);
+	daemon_stop(d);
+	return r;
+}
+
+void daemon_stop(struct daemon *d)
+{
+	if (d->pid > 0) {
+		/* SIGTERM first: qemu-storage-daemon then flushes its metadata
+		 * caches, so the image stays clean (bounded: SIGKILL after). */
+		uint64_t deadline = now_ms() + 3000;
+		kill(d->pid, SIGTERM);
+		while (now_ms() < deadline) {
+			if (waitpid(d->pid, NULL, WNOHANG) == d->pid) {
+				d->pid = 0;
+				break;
+			}
+			usleep(5000);
+		}
+	}
+	if (d->pid > 0) {
+		kill(d->pid, SIGKILL);
+		while (waitpid(d->pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		d->pid = 0;
+	}
+	if (d->dir[0]) {
+		unlink(d->sock);
+		unlink(d->log);
+		rmdir(d->dir);
+		d->dir[0] = 0;
+	}
+}

@@ -1,0 +1,45 @@
+/* Helper daemons myvmm starts as children (qemu-storage-daemon for non-raw
+ * disks): each in a private temporary directory, killed with the VM on every
+ * exit path (PR_SET_PDEATHSIG in the child, kill + waitpid at teardown). */
+#ifndef MYVMM_DAEMON_H
+#define MYVMM_DAEMON_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#define DAEMON_QSD "qemu-storage-daemon"
+#define DAEMON_ARGV_MAX 16
+#define DAEMON_ARG_LEN 4400
+#define DAEMON_SOCKET_WAIT_MS 10000
+
+struct daemon {
+	pid_t pid;            /* 0: not running */
+	char dir[64];         /* private temp dir ("" when none) */
+	char sock[128];       /* dir/vhost.sock */
+	char log[128];        /* dir/stderr: the child's stderr */
+};
+
+/* qemu-storage-daemon exporting one image as vhost-user-blk. */
+struct qsd_params {
+	const char *image;
+	const char *format;   /* qemu's driver name: "qcow2", "vmdk", ... */
+	bool ro, direct;
+	const char *sock;
+};
+
+/* Pure: the qemu-storage-daemon argument vector for p into
+ * buf[DAEMON_ARGV_MAX][DAEMON_ARG_LEN] (commas in the image path doubled, as
+ * QEMU's option syntax wants), argv NULL-terminated. Returns argc or -ENAMETOOLONG. */
+int qsd_build_argv(const struct qsd_params *p, char buf[][DAEMON_ARG_LEN], char *argv[]);
+
+/* True when prog is found on PATH (or is an executable path). */
+bool daemon_available(const char *prog);
+
+/* Starts qemu-storage-daemon for p (p->sock is ignored: the socket goes in a
+ * private dir, d->sock) and waits (bounded) until it listens. Returns 0, or
+ * -errno with one line in err (the daemon's own first error line when it
+ * exited, e.g. an image locked by another VM). */
+int daemon_start_qsd(struct daemon *d, const struct qsd_params *p, char *err, size_t errlen);
+/* Kills and reaps the child, removes its directory. Idempotent. */
+void daemon_stop(struct daemon *d);
+#endif

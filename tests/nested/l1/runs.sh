@@ -1,0 +1,205 @@
+# The L2 runs, one function run_NAME each (sourced by L1's /init). A run boots
+# L2 under myvmm (or QEMU) once, types into its console where the scenario
+# needs it, and copies console.log, stderr.log, status.json, rc and secs to
+# /share/out/NAME/ for the host's check.sh.
+K=/l2/vmlinuz
+I=/l2/initrd.cpio
+BASE="console=ttyS0 quiet noxsave"
+
+# vm_start NAME CMD...: starts CMD (myvmm or qemu) with its stdin on a fifo
+# (fd 3 here) and its stdout/stderr in $D/console.log, $D/stderr.log.
+vm_start() {
+	RUN=$1; shift
+	D=/tmp/run/$RUN
+	mkdir -p "$D"
+	rm -f /tmp/fifo; mkfifo /tmp/fifo
+	echo "$*" >"$D/cmd"
+	T0=$(date +%s)
+	U0=$(cut -d' ' -f1 /proc/uptime)
+	"$@" </tmp/fifo >"$D/console.log" 2>"$D/stderr.log" &
+	VMPID=$!
+	exec 3>/tmp/fifo
+}
+# waitfor ERE [COUNT] [SECS]: waits until COUNT console lines match ERE.
+waitfor() {
+	n=0
+	while [ $n -lt $((${3:-120} * 4)) ]; do
+		[ "$(grep -Ec -- "$1" "$D/console.log")" -ge "${2:-1}" ] && return 0
+		kill -0 $VMPID 2>/dev/null || return 1
+		sleep 0.25; n=$((n + 1))
+	done
+	echo "L1: timeout waiting for /$1/" >>"$D/l1.log"
+	return 1
+}
+# type LINE: types LINE and Enter into the guest's console.
+type() { printf '%s\r' "$1" >&3; }
+# vm_end: waits for the VM to exit (myvmm's --timeout bounds it), saves it all.
+vm_end() {
+	wait $VMPID
+	echo $? >"$D/rc"
+	echo $(( $(date +%s) - T0 )) >"$D/secs"
+	exec 3>&-
+	for f in "$D"/*.img; do
+		case " $KEEP " in *" ${f##*/} "*) ;; *) rm -f "$f";; esac
+	done
+	KEEP=
+	mkdir -p /share/out/$RUN
+	cp -a "$D"/. /share/out/$RUN/
+	rm -rf "$D"
+}
+
+# shell: a shell on ttyS0, typed input, legacy devices, rng, model name,
+# display (screenshot), then reboot (the VM restarts and boots again) and
+# poweroff (exit 0).
+run_shell() {
+	vm_pre shell
+	vm_start shell myvmm --kernel $K --initrd $I --mem 512M --timeout 420 \
+		--cmdline "$BASE nt=shell" --status-file /tmp/run/shell/status.json \
+		--screenshot /tmp/run/shell/screen.png --log /tmp/run/shell/vmm.log
+	if waitfor 'job control turned off' 1 240; then
+		type 'echo typed-$((6*7))'
+		type "echo NT hwclock $(date +%s) \$(hwclock -u -s && date +%s)"
+		waitfor 'NT hwclock' 1 30 && date +%s >"$D/hwclock_seen"
+		type 'reboot -f'
+		if waitfor '^NT-UP' 2 240; then
+			if ! waitfor 'job control turned off' 2 90; then
+				# Diagnosis: is the guest alive and only its serial
+				# output stalled? Input makes Linux's 8250 ISR run.
+				echo "L1: console stalled after the reboot; typing Enter" >>"$D/l1.log"
+				type ''
+				waitfor 'job control turned off' 2 60 &&
+					echo "L1: the Enter unstalled it" >>"$D/l1.log"
+			fi
+			type 'poweroff -f'
+		fi
+	fi
+	vm_end
+}
+
+
+# Disk images from the host's share are copied to tmpfs (the share is 9p).
+disk() { cp /share/in/$1 /tmp/run/$RUN/$1; echo /tmp/run/$RUN/$1; }
+# vm_pre NAME: a fresh run directory before vm_start (for disk copies).
+vm_pre() { RUN=$1; rm -rf /tmp/run/$1; mkdir -p /tmp/run/$1; }
+
+# blk: two virtio-blk disks (ext4 rw, ext4 ro); the image comes back to the
+# host, which looks for the guest's file with debugfs.
+run_blk() {
+	vm_pre blk
+	a=$(disk data.img) b=$(disk ro.img)
+	KEEP=data.img
+	vm_start blk myvmm --kernel $K --initrd $I --mem 512M --timeout 400 \
+		--cmdline "$BASE nt=blk" --status-file /tmp/run/blk/status.json \
+		--disk $a --disk $b,ro --log /tmp/run/blk/vmm.log
+	vm_end
+}
+
+# blkqemu: the same L2 run under QEMU -enable-kvm in L1, as the reference.
+run_blkqemu() {
+	vm_pre blkqemu
+	a=$(disk data.img) b=$(disk ro.img)
+	vm_start blkqemu qemu-system-x86_64 -enable-kvm -cpu host -M pc -m 512 \
+		-nodefaults -no-user-config -nographic -serial stdio -monitor none \
+		-L /usr/share/qemu -kernel $K -initrd $I -append "$BASE nt=blk" \
+		-drive file=$a,if=virtio,format=raw -drive file=$b,if=virtio,format=raw,readonly=on
+	vm_end
+}
+
+# net: --net user with a forward; L1 serves a file on 127.0.0.1:8080, which
+# the guest reaches as 10.0.2.2 only with host-loopback=on.
+run_net() {
+	vm_pre net
+	mkdir -p /tmp/www
+	head -c 1048576 /dev/urandom >/tmp/www/blob
+	sha256sum /tmp/www/blob | cut -d' ' -f1 >/tmp/run/net/blob.sha256
+	httpd -f -p 127.0.0.1:8080 -h /tmp/www &
+	hp=$!
+	vm_start net myvmm --kernel $K --initrd $I --mem 512M --timeout 400 \
+		--cmdline "$BASE nt=net" --status-file /tmp/run/net/status.json \
+		--net user,host-loopback=on,hostfwd=tcp::8022-:80 --log /tmp/run/net/vmm.log
+	if waitfor 'NT-WAIT fwd' 1 360; then
+		timeout 60 wget -q -O "$D/fwd.html" http://127.0.0.1:8022/index.html 2>"$D/fwd.err"
+		type "$(sha256sum "$D/fwd.html" | cut -d' ' -f1)"
+	fi
+	vm_end
+	kill $hp
+}
+
+# vcon: the console on virtio-console (hvc0): 1 MiB out, typed input in.
+run_vcon() {
+	vm_pre vcon
+	vm_start vcon myvmm --kernel $K --initrd $I --mem 512M --timeout 400 \
+		--console virtio --cmdline "console=hvc0 quiet noxsave nt=vcon" \
+		--status-file /tmp/run/vcon/status.json --log /tmp/run/vcon/vmm.log
+	if waitfor 'job control turned off' 1 360; then
+		type 'echo typed-$((6*7))'
+		waitfor 'typed-42' 1 60
+		type 'poweroff -f'
+	fi
+	vm_end
+}
+
+# smp: 4 vCPUs, 4 GiB (RAM above 4 GiB), reboot with --no-reboot -> exit 0.
+run_smp() {
+	vm_pre smp
+	vm_start smp myvmm --kernel $K --initrd $I --mem 4G --cpus 4 --no-reboot \
+		--timeout 400 --cmdline "$BASE nt=smp" --status-file /tmp/run/smp/status.json \
+		--log /tmp/run/smp/vmm.log
+	vm_end
+}
+
+# fwvirtio, fwide: no --kernel: SeaBIOS boots GRUB from the disk, GRUB
+# loads Linux and the initramfs from the disk's ext2 partition.
+run_fwvirtio() {
+	vm_pre fwvirtio
+	a=$(disk grub.img)
+	vm_start fwvirtio myvmm --disk $a --mem 512M --timeout 400 \
+		--status-file /tmp/run/fwvirtio/status.json --log /tmp/run/fwvirtio/vmm.log
+	vm_end
+}
+run_fwide() {
+	vm_pre fwide
+	a=$(disk grub.img)
+	vm_start fwide myvmm --disk $a,if=ide --mem 512M --timeout 400 \
+		--status-file /tmp/run/fwide/status.json --log /tmp/run/fwide/vmm.log
+	vm_end
+}
+
+# up_time: seconds from vm_start to L2's "NT-UP" line (polled every 0.25 s;
+# under QEMU the line starts after SeaBIOS's escape sequences).
+up_time() {
+	waitfor 'NT-UP' 1 400 &&
+		awk -v a="$U0" '{ printf "%.2f\n", $1 - a }' /proc/uptime >"$D/up_secs"
+}
+
+# bench, benchqemu (bench/nested.sh): the same L2 under both, a raw disk.
+run_bench() {
+	vm_pre bench
+	truncate -s 80M /tmp/run/bench/raw.img
+	vm_start bench myvmm --kernel $K --initrd $I --mem 512M --timeout 400 \
+		--cmdline "$BASE nt=bench" --status-file /tmp/run/bench/status.json \
+		--disk /tmp/run/bench/raw.img
+	up_time
+	vm_end
+}
+run_benchqemu() {
+	vm_pre benchqemu
+	truncate -s 80M /tmp/run/benchqemu/raw.img
+	vm_start benchqemu qemu-system-x86_64 -enable-kvm -cpu host -M pc -m 512 \
+		-nodefaults -no-user-config -nographic -serial stdio -monitor none \
+		-L /usr/share/qemu -kernel $K -initrd $I -append "$BASE nt=bench" \
+		-drive file=/tmp/run/benchqemu/raw.img,if=virtio,format=raw
+	up_time
+	vm_end
+}
+
+# demo (scripts/demo.sh on a PVM host): an interactive busybox shell in L2 on
+# this console; 'poweroff' there ends it (and L1).
+run_demo() {
+	mkdir -p /share/out/demo
+	echo "L1: myvmm is booting Debian's kernel (about a minute here); 'poweroff' in the guest ends the demo"
+	myvmm --kernel $K --initrd /l2/demo.cpio.gz --mem 512M \
+		--cmdline "console=ttyS0 quiet noxsave" </dev/console >/dev/console 2>&1
+	echo $? >/share/out/demo/rc
+	echo "L1: myvmm exited $(cat /share/out/demo/rc)"
+}

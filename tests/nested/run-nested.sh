@@ -1,0 +1,119 @@
+#!/bin/sh
+# run-nested.sh [--demo] MYVMM CACHE WORK [RUNS]
+#
+# The nested tier's fixture: builds an L1 machine from Debian's packages and
+# boots it once under QEMU's TCG (an emulated AMD CPU with SVM), where myvmm
+# (and QEMU -enable-kvm, for reference) boots Debian's kernel as L2 for each
+# run in RUNS (comma-separated, default: all of them), one after the other.
+#   CACHE  Debian packages, the unpacked modules and busybox (kept between runs)
+#   WORK   this run: initramfs images, disk images, WORK/share/out/<run>/
+#          (console.log, stderr.log, status.json, rc, secs), WORK/l1-console.log
+# Exits 0 when L1 ran every run to the end (the per-scenario ctest tests then
+# judge the results with check.py), 1 otherwise. --demo: L1's console is this
+# terminal and L1 runs myvmm with Debian's kernel and the demo initramfs
+# (scripts/fetch-debian-guest.sh) interactively (scripts/demo.sh on PVM hosts). Needs qemu-system-x86,
+# busybox-static's package (fetched), e2fsprogs, grub-pc-bin, python3.
+set -eu
+demo=0
+if [ "${1:-}" = --demo ]; then demo=1; shift; fi
+myvmm=$1 cache=$2 work=$3
+runs=${4:-shell,blk,blkqemu,net,vcon,smp,fwvirtio,fwide}
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+say() { echo "nested: $*" >&2; }
+die() { echo "nested: error: $*" >&2; exit 1; }
+
+[ -x "$myvmm" ] || die "$myvmm is not an executable myvmm"
+for t in qemu-system-x86_64 mke2fs debugfs python3 dpkg-deb; do
+	command -v $t >/dev/null 2>&1 || die "$t missing: run scripts/deps.sh"
+done
+mkdir -p "$cache" "$work"
+cache=$(cd "$cache" && pwd) work=$(cd "$work" && pwd)
+
+# 1. Debian's kernel and busybox (scripts/fetch-debian-guest.sh caches them).
+"$top/scripts/fetch-debian-guest.sh" "$cache" >/dev/null
+kdeb=$(ls "$cache"/debs/linux-image-[0-9]*-amd64_*.deb | grep -v cloud | head -n 1)
+bdeb=$(ls "$cache"/debs/busybox-static_*.deb | head -n 1)
+kver=$(basename "$kdeb" | sed 's/^linux-image-\([^_]*\)_.*/\1/')
+mods=$cache/modules/$kver
+if [ ! -d "$mods/kernel" ]; then
+	say "unpacking the modules of $(basename "$kdeb")"
+	rm -rf "$cache/modules/.tmp"; mkdir -p "$cache/modules/.tmp"
+	dpkg-deb --fsys-tarfile "$kdeb" | tar -x -C "$cache/modules/.tmp" "./lib/modules/$kver/kernel"
+	mv "$cache/modules/.tmp/lib/modules/$kver" "$mods"
+	rm -rf "$cache/modules/.tmp"
+fi
+busybox=$cache/busybox-static
+if [ ! -x "$busybox" ] || [ "$(cat "$busybox.src" 2>/dev/null)" != "$bdeb" ]; then
+	dpkg-deb --fsys-tarfile "$bdeb" | tar -x -O ./bin/busybox >"$busybox.tmp"
+	chmod 755 "$busybox.tmp"; mv "$busybox.tmp" "$busybox"; echo "$bdeb" >"$busybox.src"
+fi
+kernel=$cache/vmlinuz
+mk=$here/mkinitramfs.py
+
+# 2. L2's initramfs: busybox, the drivers Linux needs for myvmm's devices,
+# the scenario scripts.
+l2mods="virtio_pci virtio_blk virtio_net virtio_console virtio_rng ext4 bochs ata_piix sd_mod pvpanic_pci crc32c_generic"
+set -- dir:bin dir:dev dir:proc dir:sys dir:tmp dir:mnt dir:etc dir:root \
+	file:"$busybox":bin/busybox link:busybox:bin/sh dev:dev/console:c:5:1 \
+	file:"$here/l2/init":init:755
+for f in "$here"/l2/*.sh; do set -- "$@" file:"$f":nt/$(basename "$f"):755; done
+for m in $l2mods; do set -- "$@" mod:"$mods":$m:lib/mods; done
+python3 "$mk" "$work/l2.cpio" "$@"
+
+# 3. L1's initramfs: busybox, kvm_amd and 9p, myvmm and its libraries (libslirp
+# is dlopen()ed, so ldd does not list it), QEMU with its firmware, SeaBIOS,
+# the L2 kernel and initramfs.
+l1mods="kvm_amd 9pnet_virtio 9p virtio_pci"
+slirp=$(ls /usr/lib/x86_64-linux-gnu/libslirp.so.0 2>/dev/null || true)
+[ -n "$slirp" ] || die "libslirp.so.0 missing: apt-get install libslirp0"
+qemu=$(command -v qemu-system-x86_64)
+set -- dir:bin dir:dev dir:proc dir:sys dir:tmp dir:etc dir:root dir:share \
+	file:"$busybox":bin/busybox link:busybox:bin/sh dev:dev/console:c:5:1 \
+	file:"$here/l1/init":init:755 file:"$here/l1/runs.sh":nested/runs.sh:644 \
+	bin:"$myvmm":usr/bin/myvmm lib:"$slirp" bin:"$qemu":usr/bin/qemu-system-x86_64 \
+	tree:/usr/share/seabios:usr/share/seabios \
+	file:"$kernel":l2/vmlinuz:644 file:"$work/l2.cpio":l2/initrd.cpio:644 \
+	file:"$cache/initramfs.cpio.gz":l2/demo.cpio.gz:644
+for f in bios-256k.bin kvmvapic.bin linuxboot_dma.bin multiboot_dma.bin pvh.bin; do
+	[ -e /usr/share/qemu/$f ] && set -- "$@" file:/usr/share/qemu/$f:usr/share/qemu/$f:644
+done
+for m in $l1mods; do set -- "$@" mod:"$mods":$m:lib/l1mods; done
+python3 "$mk" "$work/l1.cpio" "$@"
+
+# 4. The share: per-run inputs (disk images) and outputs.
+share=$work/share
+rm -rf "$share"; mkdir -p "$share/in" "$share/out"
+tmp=$work/tmp
+rm -rf "$tmp"; mkdir -p "$tmp/data" "$tmp/ro"
+head -c 1048576 /dev/urandom >"$tmp/data/payload.bin"
+head -c 8388608 /dev/zero >"$tmp/data/filler.bin"
+sha256sum "$tmp/data/payload.bin" | cut -d' ' -f1 >"$share/in/payload.sha256"
+echo "read-only disk made on the host" >"$tmp/ro/hello.txt"
+mke2fs -q -F -t ext4 -L ntdata -d "$tmp/data" "$share/in/data.img" 32M
+mke2fs -q -F -t ext4 -L ntro -d "$tmp/ro" "$share/in/ro.img" 8M
+"$here/mkgrubdisk-linux.sh" "$kernel" "$work/l2.cpio" "$share/in/grub.img" \
+	"console=ttyS0 quiet noxsave nt=fw"
+rm -rf "$tmp"
+
+# 5. Boot L1. TCG is slow: the whole sequence is bounded here, each L2 run
+# by myvmm's own --timeout inside.
+if [ $demo = 1 ]; then
+	exec qemu-system-x86_64 -accel tcg,thread=multi -smp 2 -cpu max -M q35 -m 2048 \
+		-nographic -nodefaults -no-user-config -serial mon:stdio -no-reboot \
+		-kernel "$kernel" -initrd "$work/l1.cpio" -append "console=ttyS0 quiet nt.runs=demo" \
+		-virtfs local,path="$share",mount_tag=share,security_model=none,id=share
+fi
+say "booting L1 (runs: $runs); console: $work/l1-console.log"
+start=$(date +%s)
+rc=0
+timeout -k 5 ${MYVMM_NESTED_TIMEOUT:-2300} qemu-system-x86_64 -accel tcg,thread=multi \
+	-smp 2 -cpu max -M q35 -m 6144 -nographic -nodefaults -no-user-config \
+	-serial stdio -monitor none -no-reboot \
+	-kernel "$kernel" -initrd "$work/l1.cpio" \
+	-append "console=ttyS0 quiet nt.runs=$runs" \
+	-virtfs local,path="$share",mount_tag=share,security_model=none,id=share \
+	</dev/null >"$work/l1-console.log" 2>&1 || rc=$?
+say "L1 exited $rc after $(( $(date +%s) - start )) s"
+grep '^L1' "$work/l1-console.log" >&2 || true
+[ -f "$share/out/DONE" ] || die "L1 did not finish its runs (see $work/l1-console.log)"
