@@ -62,7 +62,7 @@ static const struct {
 	{ "vhdx", "", DISK_FMT_VHDX },
 	{ "vpc", "", DISK_FMT_VPC },
 	{ "parallels", "", DISK_FMT_PARALLELS },
-	{ "luks", "--object secret,id=s0,data=pw -o key-secret=s0,iter-time=10", DISK_FMT_LUKS },
+	{ "luks", "--object secret,id=s0,data=pw -o key-secret=s0,iter-time=100", DISK_FMT_LUKS },
 };
 
 START_TEST(probe_real_images)
