@@ -5,7 +5,7 @@ set -euo pipefail
 PKGS=(build-essential cmake pkg-config check libsubunit-dev libfdt-dev libaio-dev
       libsdl2-dev python3 xz-utils cpio qemu-system-x86 binutils
       clang libclang-rt-14-dev time xvfb xdotool x11-apps imagemagick libsdl2-2.0-0
-      seabios grub-pc-bin grub-common libslirp-dev libslirp0 qemu-utils libjansson-dev gdb
+      seabios grub-pc-bin grub-common libslirp-dev libslirp0 qemu-utils libjansson-dev gdb curl
       zlib1g-dev lava-dispatcher python3-yaml python3-jinja2 man-db e2fsprogs libseccomp-dev)
 missing=()
 for p in "${PKGS[@]}"; do

@@ -26,6 +26,9 @@
 #include "host/term.h"
 #include "kvm/kvm_host.h"
 #include "gdb/stub.h"
+#include "api/backend.h"
+#include "api/server.h"
+#include "vcpu/pause.h"
 #include "machine/machine.h"
 #include "ui/display.h"
 #include "vcpu/vcpu.h"
@@ -42,6 +45,11 @@ struct runner {
 	struct evloop *loop;
 	struct gdb_stub *gdb;           /* --gdb, NULL without */
 	struct vm *vm;                  /* the running VM, NULL between resets */
+	struct api api;                 /* --api-sock: the control API */
+	struct api_vmm api_vmm;
+	struct api_server *api_srv;     /* NULL without --api-sock */
+	bool api_wait;                  /* no boot source yet: wait for InstanceStart */
+	struct vm *api_built;           /* built by InstanceStart, run_machine takes it */
 	pthread_mutex_t vm_lock;        /* guards vm (the UI thread reads it) */
 	volatile int io_done;           /* the I/O thread's run_machine() returned */
 	enum stop_reason early_why;     /* a stop that arrived while no VM ran */
@@ -73,6 +81,8 @@ static void request_stop(struct runner *r, enum stop_reason why, int value)
 	else if (r->early_why == STOP_NONE) {
 		r->early_why = why;
 		r->early_value = value;
+		if (r->api_wait)
+			evloop_quit(r->loop); /* waiting for InstanceStart: stop waiting */
 	}
 	pthread_mutex_unlock(&r->vm_lock);
 }
@@ -240,6 +250,31 @@ static int open_chan(struct runner *r)
 	return 0;
 }
 
+static int api_boot(void *opaque, char *msg, size_t len);
+
+/* --api-sock: the control API on the event loop. Without a kernel or disk
+ * myvmm waits for the configuration (Firecracker's flow). */
+static int start_api(struct runner *r)
+{
+	char err[512];
+
+	r->api_wait = !r->cfg.kernel && !r->cfg.ndisks;
+	r->api_vmm = (struct api_vmm){
+		.vm = &r->vm, .t0 = &r->t0, .marker_ms = &r->marker_ms, .resets = &r->resets,
+		.cfg = &r->cfg, .boot = api_boot, .boot_opaque = r,
+	};
+	r->api = (struct api){
+		.cfg = &r->cfg, .state = r->api_wait ? API_NOT_STARTED : API_RUNNING,
+		.ops = &api_vmm_ops, .opaque = &r->api_vmm,
+		.id = r->cfg.name ? r->cfg.name : "anonymous-instance",
+	};
+	if (api_server_create(r->cfg.api_sock, r->loop, &r->api, &r->api_srv, err, sizeof(err))) {
+		fprintf(stderr, "myvmm: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
 static int setup_signals(struct runner *r)
 {
 	sigset_t set;
@@ -283,6 +318,37 @@ static void write_status(struct runner *r, enum stop_reason why, int value, int 
 	}
 }
 
+/* InstanceStart (I/O thread, from the API server): the configuration is
+ * validated; build the VM here so that a bad kernel or disk is the API
+ * call's error, and let run_machine() run it. */
+static int api_boot(void *opaque, char *msg, size_t len)
+{
+	struct runner *r = opaque;
+	struct err err;
+	int rc;
+
+	if (!r->api_wait)
+		return snprintf(msg, len, "the VM is already started"), -EBUSY;
+	if ((rc = vm_create(&r->cfg, &r->host, &r->api_built, &err))) {
+		snprintf(msg, len, "%s", err.msg);
+		return rc;
+	}
+	r->api_wait = false;
+	evloop_quit(r->loop);
+	return 0;
+}
+
+/* --api-sock without a boot source: serve the API until InstanceStart
+ * (true) or a stop request (false: early_why says which). */
+static bool wait_for_start(struct runner *r)
+{
+	pr_info("waiting for the configuration on %s (PUT /boot-source, then PUT /actions "
+		"InstanceStart)", r->cfg.api_sock);
+	while (r->api_wait && r->early_why == STOP_NONE)
+		evloop_run(r->loop);
+	return r->api_built != NULL;
+}
+
 /* --screenshot: writes the frame of the VM that stops for good. */
 static void screenshot_draw(const struct display_frame *f, void *arg)
 {
@@ -299,9 +365,16 @@ static enum stop_reason run_machine(struct runner *r, int *value)
 {
 	struct err err;
 
+	if (r->api_wait && !wait_for_start(r)) {
+		*value = r->early_value;
+		return r->early_why;
+	}
 	for (;;) {
-		struct vm *nvm = NULL;
-		int rc = vm_create(&r->cfg, &r->host, &nvm, &err);
+		struct vm *nvm = r->api_built;
+		int rc = 0;
+		r->api_built = NULL;
+		if (!nvm)
+			rc = vm_create(&r->cfg, &r->host, &nvm, &err);
 		pthread_mutex_lock(&r->vm_lock);
 		r->vm = nvm;
 		pthread_mutex_unlock(&r->vm_lock);
@@ -313,6 +386,8 @@ static enum stop_reason run_machine(struct runner *r, int *value)
 		flush_pending(r);
 		gdb_stub_attach(r->gdb, r->vm);
 		evloop_add_fd(r->loop, vm_stop_fd(r->vm), EPOLLIN, on_stop_efd, r);
+		if (r->api.state == API_PAUSED) /* paused across a guest reset */
+			vcpu_pause_all(vm_vcpu_gate(r->vm), vm_vcpus(r->vm), vm_ncpus(r->vm));
 		if (r->early_why != STOP_NONE)
 			vm_request_stop(r->vm, r->early_why, r->early_value);
 		else if ((rc = vm_start(r->vm)))
@@ -557,6 +632,8 @@ int main(int argc, char **argv)
 	}
 	if ((r.cfg.console == CONSOLE_PTY || r.cfg.console == CONSOLE_UNIX) && open_chan(&r))
 		goto out_con;
+	if (r.cfg.api_sock && start_api(&r))
+		goto out_con;
 	/* With a pty/socket console the terminal still takes Ctrl-A x. */
 	if (r.cfg.console == CONSOLE_STDIO || (r.chan && isatty(STDIN_FILENO))) {
 		term_raw_enter(STDIN_FILENO); /* not a tty (CI, pipes): input as is */
@@ -622,6 +699,7 @@ int main(int argc, char **argv)
 	if (r.cfg.status_file)
 		write_status(&r, why, value, code);
 out_con:
+	api_server_destroy(r.api_srv); /* removes the socket file */
 	vm_host_ctx_release(&r.host);
 	r.con.sink = NULL;
 	console_chan_close(r.chan);

@@ -348,6 +348,38 @@ out:
 	json_decref(j);
 }
 
+/* PUT /vsock {guest_cid, uds_path[, vsock_id]}: --vsock CID,PATH. */
+static void put_vsock(struct api *a, const struct http_request *req, const char *arg,
+		      struct api_response *resp)
+{
+	static const char *const keys[] = { "vsock_id", "guest_cid", "uds_path", NULL };
+	const char *path = NULL, *id = NULL;
+	uint64_t cid = 0;
+	char spec[CONFIG_ERR_LEN];
+	json_t *j;
+
+	if (!pre_boot(a, resp))
+		return;
+	if (!(j = body_object(req, keys, resp)))
+		return;
+	if (get_string(j, "vsock_id", &id, resp) < 0 ||
+	    get_uint(j, "guest_cid", 3, 0xffffffffu, &cid, resp) < 0 ||
+	    get_string(j, "uds_path", &path, resp) < 0)
+		goto out;
+	if (!cid || !path || !*path) {
+		fault(resp, 400, "guest_cid and uds_path are required");
+		goto out;
+	}
+	if ((size_t)snprintf(spec, sizeof(spec), "%" PRIu64 ",%s", cid, path) >= sizeof(spec)) {
+		fault(resp, 400, "uds_path is too long");
+		goto out;
+	}
+	if (set_opt(a, "vsock", spec, resp))
+		respond_json(resp, 204, NULL);
+out:
+	json_decref(j);
+}
+
 static void put_actions(struct api *a, const struct http_request *req, const char *arg,
 			struct api_response *resp)
 {
@@ -446,10 +478,14 @@ static void get_vm_config(struct api *a, const struct http_request *req, const c
 		json_array_append_new(nets, json_pack("{s:s, s:s, s:s}", "iface_id", "eth0",
 						      "host_dev_name", "user", "guest_mac", mac));
 	}
-	respond_json(resp, 200, json_pack("{s:{s:s?, s:s?, s:s?}, s:o, s:o, s:o}",
+	json_t *j = json_pack("{s:{s:s?, s:s?, s:s?}, s:o, s:o, s:o}",
 		"boot-source", "kernel_image_path", c->kernel, "initrd_path", c->initrd,
 		"boot_args", c->cmdline, "machine-config", machine_config_json(c),
-		"drives", drives, "network-interfaces", nets));
+		"drives", drives, "network-interfaces", nets);
+	if (j && c->vsock_cid)
+		json_object_set_new(j, "vsock", json_pack("{s:I, s:s}", "guest_cid",
+				    (json_int_t)c->vsock_cid, "uds_path", c->vsock_path));
+	respond_json(resp, 200, j);
 }
 
 static void get_status(struct api *a, const struct http_request *req, const char *arg,
@@ -508,7 +544,7 @@ static const struct route routes[] = {
 	{ HTTP_GET, "/vm/config", get_vm_config },
 	{ HTTP_PUT, "/snapshot/create", not_yet },
 	{ HTTP_PUT, "/snapshot/load", not_yet },
-	{ HTTP_PUT, "/vsock", not_yet },
+	{ HTTP_PUT, "/vsock", put_vsock },
 	{ HTTP_PATCH, "/drives/", not_yet },
 	{ HTTP_GET, "/myvmm/status", get_status },
 	{ HTTP_PUT, "/myvmm/power-button", put_power_button },

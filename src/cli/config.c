@@ -71,6 +71,18 @@ static int h_sandbox(struct vm_config *c, const char *v, char *err)
 	c->sandbox = m;
 	return 0;
 }
+static int h_api_sock(struct vm_config *c, const char *v, char *err) { return set_str(&c->api_sock, v); }
+static int h_vsock(struct vm_config *c, const char *v, char *err)
+{
+	char *end;
+	unsigned long long cid;
+	errno = 0;
+	cid = strtoull(v, &end, 10);
+	if (errno || end == v || *end != ',' || !end[1] || cid < 3 || cid > 0xffffffffull)
+		return ERR("--vsock %s: use CID,PATH with CID 3-4294967295 (e.g. --vsock 3,/tmp/v.sock)", v);
+	c->vsock_cid = cid;
+	return set_str(&c->vsock_path, end + 1);
+}
 static int h_config(struct vm_config *c, const char *v, char *err) { return config_load_file(c, v, err); }
 static int h_help(struct vm_config *c, const char *v, char *err) { c->show_help = true; return 0; }
 static int h_version(struct vm_config *c, const char *v, char *err) { c->show_version = true; return 0; }
@@ -226,6 +238,7 @@ static const struct opt_desc opts[] = {
 	{ "console", OPT_VALUE, "KIND", "stdio | virtio (hvc0) | file:PATH | pty (prints the pty's path) | unix:PATH (a socket; output is kept while no client is attached) | none (default stdio)", h_console, .values = "stdio virtio file: pty unix: none" },
 	{ "disk", OPT_VALUE, "SPEC", "PATH[,ro][,cache=none|writeback][,serial=ID][,if=virtio|ide]: a disk (repeatable: vda, vdb, ...; IDE: hda..hdd)", h_disk, .path = true },
 	{ "net", OPT_VALUE, "SPEC", "user[,hostfwd=tcp|udp:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT]...[,mac=MAC]: virtio-net on a user-mode (libslirp) network 10.0.2.0/24, forwards bind 127.0.0.1 unless HOSTADDR is given; host-loopback=on lets the guest reach the host's 127.0.0.1 via 10.0.2.2 (default off) | none (default none)", h_net, .values = "user none" },
+	{ "vsock", OPT_VALUE, "CID,PATH", "virtio-vsock with guest CID, hybrid unix-socket backend: the host connects to PATH and writes \"CONNECT <port>\\n\" (answer \"OK <n>\\n\"); guest connections to port P go to PATH_P", h_vsock, .path = true },
 	{ "display", OPT_VALUE, "KIND", "sdl[,width=W,height=H] (a window, bochs-display) | none (default: sdl if $DISPLAY is set)", h_display, .values = "sdl none" },
 	{ "bios", OPT_VALUE, "PATH", "firmware for --boot disk (default /usr/share/seabios/bios-256k.bin, else bios.bin)", h_bios, .path = true },
 	{ "boot", OPT_VALUE, "ORDER", "disk: run the BIOS and boot the first disk | kernel: direct kernel boot (default: kernel if --kernel is given, else disk)", h_boot, .values = "disk kernel" },
@@ -239,6 +252,7 @@ static const struct opt_desc opts[] = {
 	{ "gdb", OPT_VALUE, "SPEC", "tcp:[HOST]:PORT | unix:PATH: serve the GDB remote protocol there (HOST default 127.0.0.1; PORT 0 picks one)", h_gdb, .values = NULL },
 	{ "gdb-wait", OPT_FLAG, NULL, "with --gdb: stop before the first instruction until gdb continues", h_gdb_wait, .values = NULL },
 	{ "sandbox", OPT_VALUE, "MODE", "on | log | off: the seccomp filter on every thread (default on; docs/SECURITY.md)", h_sandbox, .values = "on log off" },
+	{ "api-sock", OPT_VALUE, "PATH", "serve the control API (Firecracker's REST calls + /myvmm/) on a unix socket created at PATH (0600; an existing file is refused); without --kernel/--disk, wait for PUT /boot-source and InstanceStart", h_api_sock, .path = true },
 	{ "check", OPT_FLAG, NULL, "report whether this host can run VMs, then exit", h_check, .action = true },
 	{ "version", OPT_FLAG, NULL, "print the version and exit", h_version, .action = true },
 	{ "help", OPT_FLAG, NULL, "show this help and exit", h_help, .action = true },
@@ -263,6 +277,7 @@ void config_free(struct vm_config *c)
 	free(c->kernel); free(c->initrd); free(c->cmdline); free(c->console_path);
 	free(c->name); free(c->log_path); free(c->expect); free(c->expect_fail);
 	free(c->status_file); free(c->bios); free(c->pidfile); free(c->gdb); free(c->screenshot);
+	free(c->api_sock); free(c->vsock_path);
 	for (unsigned i = 0; i < c->ndisks; i++)
 		free(c->disks[i].path);
 	config_init(c);
@@ -329,7 +344,7 @@ int config_validate(const struct vm_config *c, char err[CONFIG_ERR_LEN])
 		return ERR("--boot kernel needs a kernel; use --kernel PATH (e.g. --kernel bzImage)");
 	if (c->boot == CFG_BOOT_DISK && (c->kernel || c->initrd))
 		return ERR("--boot disk boots the disk through the BIOS; drop --kernel/--initrd or use --boot kernel");
-	if (!c->kernel && !c->ndisks)
+	if (!c->kernel && !c->ndisks && !c->api_sock)
 		return ERR("no kernel or disk given; use --kernel PATH (e.g. --kernel bzImage) "
 			   "or --disk IMG to boot a disk through the BIOS");
 	/* The IDE controller belongs to the PC chipset of firmware boots. */

@@ -82,11 +82,14 @@ struct vm_config {
 	unsigned ndisks;
 	bool virtio_console;     /* --console virtio: hvc0 on the terminal */
 	struct net_config net;   /* --net */
+	uint64_t vsock_cid;      /* --vsock CID,PATH; 0 = no vsock device */
+	char *vsock_path;
 	enum display_kind display;
 	uint32_t display_w, display_h; /* initial mode (--display sdl,width=,height=) */
 	char *gdb;               /* --gdb SPEC (gdb/spec.h); NULL = no stub */
 	bool gdb_wait;           /* --gdb-wait: start stopped until gdb continues */
 	int sandbox;             /* --sandbox: enum sandbox_mode (host/sandbox.h), 0 = on */
+	char *api_sock;          /* --api-sock PATH: the control API socket; NULL = none */
 	bool show_help, show_version, check_host;
 	enum config_doc { DOC_NONE, DOC_MAN, DOC_COMPLETION } print_doc; /* --help-man, --help-completion */
 	bool qemu_mode;          /* parsed as a QEMU command line (src/cli/qemu_args.c) */

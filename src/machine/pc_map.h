@@ -94,6 +94,7 @@
 #define SLOT_CONSOLE           3  /* --console virtio                          */
 #define SLOT_DISK0             4  /* --disk i with if=virtio at 4 + i (16)     */
 #define SLOT_NET               20 /* --net user                                */
+#define SLOT_VSOCK             21 /* --vsock                                   */
 #define SLOT_DISPLAY           24 /* bochs-display                             */
 #define SLOT_RNG_FW            30 /* firmware boot: slot 1 is the PIIX         */
 

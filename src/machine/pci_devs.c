@@ -16,6 +16,7 @@
 #include "devices/virtio/net.h"
 #include "devices/virtio/rng.h"
 #include "devices/virtio/vhost_user_dev.h"
+#include "devices/virtio/vsock.h"
 #include "devices/virtio/virtio_pci.h"
 #include "host/daemon.h"
 #include "host/disk_format.h"
@@ -188,11 +189,23 @@ static int mk_net(struct vm *vm, unsigned i, struct virtio_dev **out, struct err
 	return 0;
 }
 
+static bool want_vsock(const struct vm_config *c, unsigned i) { return c->vsock_cid != 0; }
+static int mk_vsock(struct vm *vm, unsigned i, struct virtio_dev **out, struct err *err)
+{
+	char verr[256] = "";
+	int r = virtio_vsock_create(vm->cfg->vsock_cid, vm->cfg->vsock_path, vm->host->loop, out,
+				    verr, sizeof(verr));
+	if (r)
+		ERRF("--vsock: %s", verr[0] ? verr : strerror(-r));
+	return r;
+}
+
 static const struct virtio_row virtio_rows[] = {
 	{ "virtio-rng",     SLOT_RNG,     SLOT_RNG_FW,  one,    always,       mk_rng },
 	{ "virtio-console", SLOT_CONSOLE, SLOT_CONSOLE, one,    want_console, mk_console },
 	{ "virtio-blk",     SLOT_DISK0,   SLOT_DISK0,   ndisks, want_disk,    mk_disk },
 	{ "virtio-net",     SLOT_NET,     SLOT_NET,     one,    want_net,     mk_net },
+	{ "virtio-vsock",   SLOT_VSOCK,   SLOT_VSOCK,   one,    want_vsock,   mk_vsock },
 };
 
 static int add_virtio(struct vm *vm, const struct virtio_row *row, unsigned i, struct err *err)

@@ -1,0 +1,115 @@
+/* api_backend_ops on top of the machine API (see backend.h). */
+#include "api/backend.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/config.h"
+#include "machine/machine.h"
+#include "vcpu/pause.h"
+
+/* Left Ctrl (0x14), left Alt (0x11), Delete (E0 71), released in reverse. */
+const struct api_key_event api_cad_sequence[API_CAD_EVENTS] = {
+	{ 1, { 0x14 } }, { 1, { 0x11 } }, { 2, { 0xe0, 0x71 } },
+	{ 3, { 0xe0, 0xf0, 0x71 } }, { 2, { 0xf0, 0x11 } }, { 2, { 0xf0, 0x14 } },
+};
+
+static struct vm *running(struct api_vmm *v, char *err, size_t errlen)
+{
+	struct vm *vm = *v->vm;
+	if (!vm)
+		snprintf(err, errlen, "the VM is between a reset and its restart; retry");
+	return vm;
+}
+
+static int b_start(void *opaque, struct vm_config *cfg, char *err, size_t errlen)
+{
+	struct api_vmm *v = opaque;
+	char cerr[CONFIG_ERR_LEN];
+
+	if (!cfg->kernel && !cfg->ndisks) {
+		snprintf(err, errlen, "no boot source: PUT /boot-source {\"kernel_image_path\": ...} "
+			 "(or a root drive) before InstanceStart");
+		return -EINVAL;
+	}
+	if (cfg->kernel && access(cfg->kernel, R_OK)) {
+		snprintf(err, errlen, "kernel_image_path %.300s: %s", cfg->kernel, strerror(errno));
+		return -EINVAL;
+	}
+	if (config_validate(cfg, cerr)) {
+		snprintf(err, errlen, "%s", cerr);
+		return -EINVAL;
+	}
+	if (config_finish(cfg)) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	return v->boot(v->boot_opaque, err, errlen);
+}
+
+static int b_ctrl_alt_del(void *opaque, char *err, size_t errlen)
+{
+	struct vm *vm = running(opaque, err, errlen);
+	if (!vm)
+		return -EAGAIN;
+	for (unsigned i = 0; i < API_CAD_EVENTS; i++)
+		vm_input_key(vm, api_cad_sequence[i].code, api_cad_sequence[i].len);
+	return 0;
+}
+
+static int b_power_button(void *opaque, char *err, size_t errlen)
+{
+	struct vm *vm = running(opaque, err, errlen);
+	if (!vm)
+		return -EAGAIN;
+	vm_input_power(vm);
+	return 0;
+}
+
+static int b_pause(void *opaque, bool paused, char *err, size_t errlen)
+{
+	struct vm *vm = running(opaque, err, errlen);
+	int r;
+	if (!vm)
+		return -EAGAIN;
+	if (!paused) {
+		vcpu_resume_all(vm_vcpu_gate(vm));
+		return 0;
+	}
+	r = vcpu_pause_all(vm_vcpu_gate(vm), vm_vcpus(vm), vm_ncpus(vm));
+	if (r) {
+		vcpu_resume_all(vm_vcpu_gate(vm));
+		snprintf(err, errlen, "the vCPUs did not stop within 5 s: %s", strerror(-r));
+	}
+	return r;
+}
+
+static void *b_status(void *opaque)
+{
+	struct api_vmm *v = opaque;
+	struct timespec t;
+	json_t *j;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	int64_t up = (int64_t)(t.tv_sec - v->t0->tv_sec) * 1000 +
+		     (t.tv_nsec - v->t0->tv_nsec) / 1000000;
+	j = json_pack("{s:I, s:i, s:i, s:I, s:s?}", "uptime_ms", (json_int_t)up, "resets",
+		      (int)*v->resets, "vcpu_count", (int)v->cfg->cpus, "mem_size_mib",
+		      (json_int_t)(v->cfg->mem >> 20), "name", v->cfg->name);
+	if (!j)
+		return NULL;
+	json_object_set_new(j, "boot_marker_ms", *v->marker_ms < 0 ? json_null() :
+			    json_integer((json_int_t)*v->marker_ms));
+	return j;
+}
+
+const struct api_backend_ops api_vmm_ops = {
+	.start = b_start,
+	.ctrl_alt_del = b_ctrl_alt_del,
+	.power_button = b_power_button,
+	.pause = b_pause,
+	.status = b_status,
+};
