@@ -7,7 +7,7 @@ PKGS=(build-essential cmake pkg-config check libsubunit-dev libfdt-dev libaio-de
       clang libclang-rt-14-dev time xvfb xdotool x11-apps imagemagick libsdl2-2.0-0
       seabios grub-pc-bin grub-common libslirp-dev libslirp0 qemu-utils libjansson-dev gdb curl
       qemu-system-common
-      zlib1g-dev lava-dispatcher python3-yaml python3-jinja2 man-db e2fsprogs)
+      zlib1g-dev lava-dispatcher python3-yaml python3-jinja2 man-db e2fsprogs libseccomp-dev)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -14,6 +14,7 @@
 
 #include "cli/config.h"
 #include "cli/qemu_args.h"
+#include "host/sandbox.h"
 #include "host/console_chan.h"
 #include "cli/hostcheck.h"
 #include "cli/status.h"
@@ -645,6 +646,16 @@ int main(int argc, char **argv)
 	if (r.cfg.timeout_ms)
 		evloop_add_timer(r.loop, r.cfg.timeout_ms, 0, on_timeout, &r);
 
+	/* Set-up is done: from here on every thread runs under the seccomp
+	 * filter (VMs, rebuilt on each guest reset, and the display included). */
+	{
+		char serr[SANDBOX_ERR_LEN];
+		if (sandbox_install((enum sandbox_mode)r.cfg.sandbox, serr)) {
+			fprintf(stderr, "myvmm: %s\n", serr);
+			code = EXIT_USAGE;
+			goto out_con;
+		}
+	}
 	void *ui = NULL;
 	const struct display_ops *dops = pick_display(&r, &ui, &code);
 	if (code)

@@ -3,6 +3,7 @@
 #include "cli/config.h"
 #include "cli/config_file.h"
 #include "cli/options.h"
+#include "host/sandbox.h"
 #include "machine/pc_map.h"
 #include "gdb/spec.h"
 
@@ -55,6 +56,20 @@ static int h_gdb(struct vm_config *c, const char *v, char *err)
 	if (gdb_spec_parse(v, &sp, err, CONFIG_ERR_LEN))
 		return -EINVAL;
 	return set_str(&c->gdb, v);
+}
+static int h_sandbox(struct vm_config *c, const char *v, char *err)
+{
+	static const char *const modes[] = { [SANDBOX_ON] = "on", [SANDBOX_LOG] = "log",
+					     [SANDBOX_OFF] = "off" };
+	int m = -1;
+	for (int i = 0; i < 3; i++)
+		if (!strcmp(v, modes[i]))
+			m = i;
+	if (m < 0)
+		return ERR("--sandbox %.100s: use on (default: forbidden system calls stop myvmm), "
+			   "log (the kernel logs them) or off", v);
+	c->sandbox = m;
+	return 0;
 }
 static int h_api_sock(struct vm_config *c, const char *v, char *err) { return set_str(&c->api_sock, v); }
 static int h_vsock(struct vm_config *c, const char *v, char *err)
@@ -236,6 +251,7 @@ static const struct opt_desc opts[] = {
 	{ "screenshot", OPT_VALUE, "PATH", "write the guest's screen as a PNG to PATH when the VM stops (adds the bochs-display without a window)", h_screenshot, .path = true },
 	{ "gdb", OPT_VALUE, "SPEC", "tcp:[HOST]:PORT | unix:PATH: serve the GDB remote protocol there (HOST default 127.0.0.1; PORT 0 picks one)", h_gdb, .values = NULL },
 	{ "gdb-wait", OPT_FLAG, NULL, "with --gdb: stop before the first instruction until gdb continues", h_gdb_wait, .values = NULL },
+	{ "sandbox", OPT_VALUE, "MODE", "on | log | off: the seccomp filter on every thread (default on; docs/SECURITY.md)", h_sandbox, .values = "on log off" },
 	{ "api-sock", OPT_VALUE, "PATH", "serve the control API (Firecracker's REST calls + /myvmm/) on a unix socket created at PATH (0600; an existing file is refused); without --kernel/--disk, wait for PUT /boot-source and InstanceStart", h_api_sock, .path = true },
 	{ "check", OPT_FLAG, NULL, "report whether this host can run VMs, then exit", h_check, .action = true },
 	{ "version", OPT_FLAG, NULL, "print the version and exit", h_version, .action = true },

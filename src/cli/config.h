@@ -88,6 +88,7 @@ struct vm_config {
 	uint32_t display_w, display_h; /* initial mode (--display sdl,width=,height=) */
 	char *gdb;               /* --gdb SPEC (gdb/spec.h); NULL = no stub */
 	bool gdb_wait;           /* --gdb-wait: start stopped until gdb continues */
+	int sandbox;             /* --sandbox: enum sandbox_mode (host/sandbox.h), 0 = on */
 	char *api_sock;          /* --api-sock PATH: the control API socket; NULL = none */
 	bool show_help, show_version, check_host;
 	enum config_doc { DOC_NONE, DOC_MAN, DOC_COMPLETION } print_doc; /* --help-man, --help-completion */

@@ -8,6 +8,7 @@
 
 
 #include "machine/pc_map.h"
+#include "host/sandbox.h"
 #include "host/net_slirp.h"
 #include "kvm/kvm_host.h"
 #include "gdb/stub.h"
@@ -66,6 +67,11 @@ int host_check_report(FILE *out)
 			net_slirp_version());
 	else
 		fprintf(out, "  user network: not available: libslirp.so.0 cannot be loaded (install libslirp0)\n");
+	const char *why;
+	if (sandbox_available(&why))
+		fprintf(out, "  seccomp sandbox: available (--sandbox on, the default)\n");
+	else
+		fprintf(out, "  seccomp sandbox: not available: %s (run with --sandbox off)\n", why);
 	fprintf(out, "result: this host can run VMs\n");
 	kvm_host_close(&h);
 	return 0;

@@ -43,6 +43,7 @@ void net_slirp_destroy(struct net_slirp *ns) {}
 #include <libslirp.h>
 
 #include "host/log.h"
+#include "host/sandbox.h"
 
 /* libslirp (and the glib it needs) is loaded with dlopen() on the first
  * --net user, so VMs without networking never map it: linking it cost every
@@ -392,7 +393,9 @@ static void *slirp_thread(void *opaque)
 	sigset_t all;
 
 	sigfillset(&all);
+	sigdelset(&all, SIGSYS); /* the sandbox's: a blocked SIGSYS would kill silently */
 	pthread_sigmask(SIG_BLOCK, &all, NULL); /* signals belong to the main thread */
+	sandbox_thread(SANDBOX_SLIRP);
 	pthread_mutex_lock(&ns->lock);
 	while (!ns->quit) {
 		uint32_t timeout = UINT32_MAX;
