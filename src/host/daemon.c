@@ -162,7 +162,11 @@ int daemon_start_qsd(struct daemon *d, const struct qsd_params *p, char *err, si
 	if (d->pid < 0) {
 		r = -errno;
 		d->pid = 0;
-		snprintf(err, errlen, "cannot start %s: %s", DAEMON_QSD, strerror(-r));
+		if (r == -EPERM)
+			snprintf(err, errlen, "cannot start %s under the seccomp sandbox (it forbids "
+				 "fork); use --sandbox off for now", DAEMON_QSD);
+		else
+			snprintf(err, errlen, "cannot start %s: %s", DAEMON_QSD, strerror(-r));
 		goto fail;
 	}
 	if (d->pid == 0) {
