@@ -57,10 +57,10 @@ def main():
     t0 = time.time()
     try:
         g = Guest([myvmm, "--disk", disk + ",if=ide", "--display", "sdl", "--name", "fwdisp",
-                   "--console", "file:" + out, "--timeout", "240"], env)
+                   "--console", "file:" + out, "--timeout", "400"], env)
         win = run(["xdotool", "search", "--sync", "--name", "^myvmm: fwdisp"], env).split()[0]
         lit, img = [0, 0, 0], None
-        while time.time() - t0 < 200 and g.p.poll() is None:
+        while time.time() - t0 < 360 and g.p.poll() is None:
             img = capture(win, env)
             lit = [text_pixels(img, i * LINE_H, (i + 1) * LINE_H) for i in range(3)]
             if all(n > 100 for n in lit):
@@ -75,7 +75,7 @@ def main():
         assert below < 100, "%d lit pixels below line 8: garbage on screen" % below
         print("ok: SeaBIOS/GRUB text in a %dx%d window after %.1f s (lit %s)"
               % (img[0], img[1], time.time() - t0, lit))
-        rc = g.p.wait(timeout=max(10, 230 - (time.time() - t0)))
+        rc = g.p.wait(timeout=max(10, 390 - (time.time() - t0)))
         with open(out, "rb") as f:
             console = f.read().decode("latin-1").replace("\r", "")
         assert "TK: PASS info" in console, "no 'TK: PASS info'; console:\n" + console[-2000:]

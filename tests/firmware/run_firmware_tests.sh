@@ -13,7 +13,7 @@ mkdisk() { # ARGS -> $work/disk.img
 }
 run() { # expected-status myvmm-args...
 	want=$1; shift
-	"$MYVMM" --console file:"$work/out" --timeout 200 "$@" 2>"$work/err"
+	"$MYVMM" --console file:"$work/out" --timeout 360 "$@" 2>"$work/err"
 	rc=$?
 	[ "$rc" = "$want" ] || fail "exit status $rc, expected $want ($(cat "$work/err"))"
 }
@@ -52,7 +52,7 @@ reset)
 	# First boot arms CMOS and resets through 0xCF9; the restarted machine
 	# goes through the BIOS again and reports the reboot.
 	mkdisk tk=reset-cf9
-	run 1 --disk "$work/disk.img,if=ide" --timeout 400
+	run 1 --disk "$work/disk.img,if=ide" --timeout 700
 	expect "TK: resetting via cf9"
 	expect "TK: rebooted"
 	[ "$(grep -c "SeaBIOS (version" "$work/out")" -ge 2 ] || fail "the BIOS did not run twice"
@@ -64,7 +64,7 @@ qemu_reference)
 		fail "qemu-system-x86_64 missing (apt-get install qemu-system-x86)"
 	mkdisk tk=info
 	printf '\370\003' >"$work/sercon" # etc/sercon-port = 0x3f8: BIOS text on serial
-	timeout 300 qemu-system-x86_64 -M pc -enable-kvm -cpu host,-arch-capabilities -m 512 \
+	timeout 450 qemu-system-x86_64 -M pc -enable-kvm -cpu host,-arch-capabilities -m 512 \
 		-nodefaults -no-user-config -display none -serial "file:$work/out" \
 		-drive "file=$work/disk.img,format=raw,if=ide" \
 		-fw_cfg "name=etc/sercon-port,file=$work/sercon" \
