@@ -537,10 +537,10 @@ static int write_pidfile(const char *path)
 	return -1;
 }
 
-/* Daemons serve disks that are not raw images (and any --disk the API adds). */
+/* Daemons serve disks that are not raw images (and any drive the API adds). */
 static bool needs_daemons(const struct vm_config *c)
 {
-	return c->ndisks || c->api_sock;
+	return vm_config_needs_daemons(c) || c->api_sock;
 }
 
 int main(int argc, char **argv)
