@@ -583,6 +583,160 @@ def drive_swap(ctx):
         v.kill()
 
 
+@api_test
+def logger(ctx):
+    """PUT /logger: the path must exist (file or FIFO, never created); the
+    level and show_level/show_log_origin shape the lines; bad bodies 400."""
+    v = VMM(ctx, ["--kernel", ctx.elf, "--cmdline", "tk=ticks tk.ticks=1000 tk.period=20"])
+    try:
+        v.wait_sock()
+        v.wait_line(r"^TK: tick 1$")
+        s = v.sock
+        f = os.path.join(ctx.tmp, "vmm.log")
+        missing = os.path.join(ctx.tmp, "missing.log")
+        expect(s, "PUT", "/logger", {"log_path": missing}, 400, "does not exist")
+        check(not os.path.exists(missing), "PUT /logger created %s" % missing)
+        expect(s, "PUT", "/logger", {"log_path": ctx.tmp}, 400, "Is a directory")
+        expect(s, "PUT", "/logger", {"log_path": "/dev/null"}, 400, "not a regular file or a FIFO")
+        open(f, "w").close()
+        expect(s, "PUT", "/logger", {}, 400, "log_path")
+        expect(s, "PUT", "/logger", {"log_path": f, "level": "Loud"}, 400, "level")
+        expect(s, "PUT", "/logger", {"log_path": f, "level": 3}, 400, "level")
+        expect(s, "PUT", "/logger", {"log_path": f, "show_level": "yes"}, 400, "show_level")
+        expect(s, "PUT", "/logger", {"log_path": f, "module": "api"}, 400, "module")
+        expect(s, "PUT", "/logger", {"log_path": f, "colour": True}, 400, "colour")
+        expect(s, "PUT", "/logger", {"log_path": f, "level": "info", "show_level": True,
+                                     "show_log_origin": True}, 204)
+        fifo = os.path.join(ctx.tmp, "log.fifo")
+        os.mkfifo(fifo)
+        rfd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+        expect(s, "PUT", "/logger", {"log_path": fifo, "level": "Debug"}, 204)
+        v.p.send_signal(signal.SIGTERM)
+        v.finish(128 + signal.SIGTERM)
+        with open(f) as fh:
+            text = fh.read()
+        check(re.search(r"^\[ *[0-9.]+\] info: src/api/backend\.c:\d+: logging to %s" % re.escape(f),
+                        text, re.M), "file log (level, origin): %r" % text)
+        fifo_text = os.read(rfd, 65536).decode()
+        os.close(rfd)
+        check(re.search(r"^\[ *[0-9.]+\] logging to %s \(PUT /logger\)$" % re.escape(fifo), fifo_text, re.M)
+              and "info:" not in fifo_text and re.search(r"VM stopped", fifo_text),
+              "FIFO log (no level, no origin by default): %r" % fifo_text)
+    finally:
+        v.kill()
+
+
+def png_rgb(path):
+    """(width, height, rows of RGB bytes) of myvmm's PNGs (8-bit RGB, filter 0)."""
+    import struct, zlib
+    with open(path, "rb") as f:
+        data = f.read()
+    check(data[:8] == b"\x89PNG\r\n\x1a\n", "%s is not a PNG" % path)
+    pos, idat, w = 8, b"", 0
+    while pos < len(data):
+        n, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        body = data[pos + 8:pos + 8 + n]
+        if kind == b"IHDR":
+            w, h, depth, ctype = struct.unpack(">IIBB", body[:10])
+            check(depth == 8 and ctype == 2, "PNG depth %d colour type %d" % (depth, ctype))
+        elif kind == b"IDAT":
+            idat += body
+        pos += 12 + n
+    raw = zlib.decompress(idat)
+    rows = []
+    for y in range(h):
+        row = raw[y * (3 * w + 1):(y + 1) * (3 * w + 1)]
+        check(row[0] == 0, "row %d filter %d" % (y, row[0]))
+        rows.append(row[1:])
+    return w, h, rows
+
+
+@api_test
+def screenshot(ctx):
+    """PUT /myvmm/screenshot: a PNG of the framebuffer (the fb scenario's bars);
+    400 without a display device, before start, or for a bad path."""
+    v = VMM(ctx, ["--kernel", ctx.elf, "--cmdline", "tk=ticks tk.ticks=1000 tk.period=20"])
+    try:
+        v.wait_sock()
+        v.wait_line(r"^TK: tick 1$")
+        expect(v.sock, "PUT", "/myvmm/screenshot", {"path": os.path.join(ctx.tmp, "n.png")}, 400,
+               "no display device")
+        v.p.send_signal(signal.SIGTERM)
+        v.finish(128 + signal.SIGTERM)
+    finally:
+        v.kill()
+    v = VMM(ctx)
+    try:
+        v.wait_sock()
+        expect(v.sock, "PUT", "/myvmm/screenshot", {"path": "x.png"}, 400, "after InstanceStart")
+        v.p.send_signal(signal.SIGTERM)
+        v.finish(128 + signal.SIGTERM)
+    finally:
+        v.kill()
+    v = VMM(ctx, ["--kernel", ctx.elf, "--cmdline", "tk=fb tk.hold=30",
+                  "--screenshot", os.path.join(ctx.tmp, "exit.png")])
+    try:
+        v.wait_sock()
+        s = v.sock
+        v.wait_line(r"^TK: fb 1024x768 drawn$")
+        shot = os.path.join(ctx.tmp, "shot.png")
+        expect(s, "PUT", "/myvmm/screenshot", {}, 400, "path")
+        expect(s, "PUT", "/myvmm/screenshot", {"path": 1}, 400, "path")
+        expect(s, "PUT", "/myvmm/screenshot", {"path": os.path.join(ctx.tmp, "no/dir/x.png")}, 400,
+               "No such file")
+        _, _, ms = call(s, "PUT", "/myvmm/screenshot", {"path": shot})
+        w, h, rows = png_rgb(shot)
+        check((w, h) == (1024, 768), "screenshot %dx%d" % (w, h))
+        bars = [0xffffff, 0xffff00, 0x00ffff, 0x00ff00, 0xff00ff, 0xff0000, 0x0000ff, 0x000000]
+        for b, rgb in enumerate(bars):
+            x = b * 128 + 64
+            got = tuple(rows[100][3 * x:3 * x + 3])
+            check(got == ((rgb >> 16) & 255, (rgb >> 8) & 255, rgb & 255),
+                  "bar %d pixel %r, want %06x" % (b, got, rgb))
+        check(tuple(rows[700][0:3]) == (0x40, 0x40, 0x40), "grey half %r" % (rows[700][0:3],))
+        check(not os.path.exists(shot + ".tmp"), "temporary file left behind")
+        v.p.send_signal(signal.SIGTERM)
+        v.finish(128 + signal.SIGTERM)
+        print("PUT /myvmm/screenshot (1024x768): %.1f ms" % ms)
+    finally:
+        v.kill()
+
+
+@api_test
+def console(ctx):
+    """GET /myvmm/console names the unix socket of --console unix:PATH; a
+    client attached there reads the guest's console. 400 with stdio."""
+    v = VMM(ctx, ["--kernel", ctx.elf, "--cmdline", "tk=ticks tk.ticks=40 tk.period=20"])
+    try:
+        v.wait_sock()
+        expect(v.sock, "GET", "/myvmm/console", None, 400, "--console unix")
+        v.p.send_signal(signal.SIGTERM)
+        v.finish(128 + signal.SIGTERM)
+    finally:
+        v.kill()
+    con = os.path.join(ctx.tmp, "con.sock")
+    v = VMM(ctx, ["--kernel", ctx.elf, "--cmdline", "tk=ticks tk.ticks=1000 tk.period=20",
+                  "--console", "unix:" + con])
+    try:
+        v.wait_sock()
+        j = expect(v.sock, "GET", "/myvmm/console", None, 200)
+        check(j == {"type": "unix", "path": con}, "GET /myvmm/console %r" % j)
+        expect(v.sock, "PUT", "/myvmm/console", {}, 400, "method")
+        c = socket.socket(socket.AF_UNIX)
+        c.settimeout(20)
+        c.connect(j["path"])
+        buf = b""
+        while not re.search(rb"TK: tick \d+\r?\n", buf):
+            chunk = c.recv(4096)
+            check(chunk, "console socket closed: %r" % buf)
+            buf += chunk
+        c.close()
+        v.p.send_signal(signal.SIGTERM)
+        v.finish(128 + signal.SIGTERM)
+    finally:
+        v.kill()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--myvmm", required=True)
