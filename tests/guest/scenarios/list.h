@@ -38,6 +38,7 @@ SCENARIO("net-probe", scen_net_probe, true)
 SCENARIO("pwrbtn", scen_pwrbtn, true)                              /* pwrbtn.c */
 SCENARIO("ticks", scen_ticks, true)                                /* ticks.c */
 SCENARIO("vsock-echo", scen_vsock_echo, true)                      /* vsock.c */
+SCENARIO("vsock-listen", scen_vsock_listen, true)
 SCENARIO("hostile-flood", scen_hostile_flood, true)                /* hostile.c */
 SCENARIO("hostile-reset", scen_hostile_reset, true)
 SCENARIO("hostile-bounce", scen_hostile_bounce, true)
