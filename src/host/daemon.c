@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -76,7 +78,7 @@ bool daemon_available(const char *prog)
 	return false;
 }
 
-static uint64_t now_ms(void)
+uint64_t daemon_now_ms(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -101,8 +103,7 @@ static bool sock_listens(const char *path)
 	return ok;
 }
 
-/* The first non-empty line of the child's stderr, for the user. */
-static void first_log_line(const struct daemon *d, char *out, size_t len)
+void daemon_log_line(const struct daemon *d, const char *skip, char *out, size_t len)
 {
 	FILE *f = fopen(d->log, "r");
 	char line[512];
@@ -112,7 +113,7 @@ static void first_log_line(const struct daemon *d, char *out, size_t len)
 		return;
 	while (fgets(line, sizeof(line), f)) {
 		line[strcspn(line, "\n")] = 0;
-		if (line[0]) {
+		if (line[0] && (!skip || !strstr(line, skip))) {
 			snprintf(out, len, "%.300s", line);
 			break;
 		}
@@ -120,54 +121,62 @@ static void first_log_line(const struct daemon *d, char *out, size_t len)
 	fclose(f);
 }
 
-int daemon_start_qsd(struct daemon *d, const struct qsd_params *p, char *err, size_t errlen)
+int daemon_prepare(struct daemon *d, const char *prog, char *err, size_t errlen)
 {
-	char (*buf)[DAEMON_ARG_LEN] = calloc(DAEMON_ARGV_MAX, DAEMON_ARG_LEN);
-	char *argv[DAEMON_ARGV_MAX + 1];
-	struct qsd_params q = *p;
 	const char *tmp = getenv("TMPDIR");
-	uint64_t deadline;
-	pid_t ppid = getpid();
-	int r, st;
+	int r;
 
 	memset(d, 0, sizeof(*d));
-	if (!buf) {
-		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
-	}
-	if (!daemon_available(DAEMON_QSD)) {
-		snprintf(err, errlen, "%s is not installed", DAEMON_QSD);
-		free(buf);
-		return -ENOENT;
-	}
 	if (!tmp || !*tmp || strlen(tmp) > 32)
 		tmp = "/tmp";
-	snprintf(d->dir, sizeof(d->dir), "%s/myvmm-qsd-XXXXXX", tmp);
+	snprintf(d->dir, sizeof(d->dir), "%s/myvmm-%.8s-XXXXXX", tmp, prog);
 	if (!mkdtemp(d->dir)) {
 		r = -errno;
-		snprintf(err, errlen, "cannot create a directory for %s in %s: %s", DAEMON_QSD, tmp,
+		snprintf(err, errlen, "cannot create a directory for %s in %s: %s", prog, tmp,
 			 strerror(-r));
 		d->dir[0] = 0;
-		free(buf);
 		return r;
 	}
 	snprintf(d->sock, sizeof(d->sock), "%s/vhost.sock", d->dir);
 	snprintf(d->log, sizeof(d->log), "%s/stderr", d->dir);
-	q.sock = d->sock;
-	if ((r = qsd_build_argv(&q, buf, argv)) < 0) {
-		snprintf(err, errlen, "the image path is too long for %s", DAEMON_QSD);
-		goto fail;
-	}
+	return 0;
+}
+
+/* In the child, before exec: a private mount namespace in which dir is a
+ * read-only bind mount of itself (recursively where the kernel has
+ * mount_setattr; else without the mounts below it). Only the child and
+ * what it execs see it. Returns 0 or -errno. */
+static int child_ro_dir(const char *dir)
+{
+	struct mount_attr a = { .attr_set = MOUNT_ATTR_RDONLY };
+
+	if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) ||
+	    mount(dir, dir, NULL, MS_BIND | MS_REC, NULL))
+		return -errno;
+	if (mount_setattr(AT_FDCWD, dir, AT_RECURSIVE, &a, sizeof(a)) == 0)
+		return 0;
+	if (errno != ENOSYS || umount2(dir, MNT_DETACH) || mount(dir, dir, NULL, MS_BIND, NULL) ||
+	    mount(NULL, dir, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL))
+		return -errno;
+	return 0;
+}
+
+int daemon_spawn(struct daemon *d, const char *prog, char *const argv[],
+		 const struct daemon_child *c, char *err, size_t errlen)
+{
+	pid_t ppid = getpid();
+	int r;
+
 	d->pid = fork();
 	if (d->pid < 0) {
 		r = -errno;
 		d->pid = 0;
 		if (r == -EPERM)
 			snprintf(err, errlen, "cannot start %s under the seccomp sandbox (it forbids "
-				 "fork); use --sandbox off for now", DAEMON_QSD);
+				 "fork); use --sandbox off for now", prog);
 		else
-			snprintf(err, errlen, "cannot start %s: %s", DAEMON_QSD, strerror(-r));
-		goto fail;
+			snprintf(err, errlen, "cannot start %s: %s", prog, strerror(-r));
+		return r;
 	}
 	if (d->pid == 0) {
 		int fd = open(d->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -183,10 +192,51 @@ int daemon_start_qsd(struct daemon *d, const struct qsd_params *p, char *err, si
 		if (fd >= 0)
 			dup2(fd, 2);
 		setpgid(0, 0); /* a terminal's Ctrl-C goes to myvmm, which tears down */
-		execvp(argv[0], argv);
+		if (c && c->ro_dir && (r = child_ro_dir(c->ro_dir))) {
+			dprintf(2, "cannot make %s read-only for %s (private mount namespace): %s\n",
+				c->ro_dir, prog, strerror(-r));
+			_exit(126);
+		}
+		if (strchr(argv[0], '/'))
+			execv(argv[0], argv);
+		else
+			execvp(argv[0], argv);
+		dprintf(2, "cannot run %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
 	}
-	deadline = now_ms() + DAEMON_SOCKET_WAIT_MS;
+	return 0;
+}
+
+int daemon_start_qsd(struct daemon *d, const struct qsd_params *p, char *err, size_t errlen)
+{
+	char (*buf)[DAEMON_ARG_LEN] = calloc(DAEMON_ARGV_MAX, DAEMON_ARG_LEN);
+	char *argv[DAEMON_ARGV_MAX + 1];
+	struct qsd_params q = *p;
+	uint64_t deadline;
+	int r, st;
+
+	memset(d, 0, sizeof(*d));
+	if (!buf) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	if (!daemon_available(DAEMON_QSD)) {
+		snprintf(err, errlen, "%s is not installed", DAEMON_QSD);
+		free(buf);
+		return -ENOENT;
+	}
+	if ((r = daemon_prepare(d, "qsd", err, errlen))) {
+		free(buf);
+		return r;
+	}
+	q.sock = d->sock;
+	if ((r = qsd_build_argv(&q, buf, argv)) < 0) {
+		snprintf(err, errlen, "the image path is too long for %s", DAEMON_QSD);
+		goto fail;
+	}
+	if ((r = daemon_spawn(d, DAEMON_QSD, argv, NULL, err, errlen)))
+		goto fail;
+	deadline = daemon_now_ms() + DAEMON_SOCKET_WAIT_MS;
 	for (;;) {
 		if (sock_listens(d->sock)) {
 			free(buf);
@@ -195,13 +245,13 @@ int daemon_start_qsd(struct daemon *d, const struct qsd_params *p, char *err, si
 		if (waitpid(d->pid, &st, WNOHANG) == d->pid) {
 			char line[400];
 			d->pid = 0;
-			first_log_line(d, line, sizeof(line));
+			daemon_log_line(d, NULL, line, sizeof(line));
 			snprintf(err, errlen, "%s refused the image: %s", DAEMON_QSD,
 				 line[0] ? line : "it exited at start");
 			r = -EIO;
 			goto fail;
 		}
-		if (now_ms() > deadline) {
+		if (daemon_now_ms() > deadline) {
 			snprintf(err, errlen, "%s did not listen on its socket within %u ms", DAEMON_QSD,
 				 DAEMON_SOCKET_WAIT_MS);
 			r = -ETIMEDOUT;
@@ -220,9 +270,12 @@ void daemon_stop(struct daemon *d)
 	if (d->pid > 0) {
 		/* SIGTERM first: qemu-storage-daemon then flushes its metadata
 		 * caches, so the image stays clean (bounded: SIGKILL after). */
-		uint64_t deadline = now_ms() + 3000;
-		kill(d->pid, SIGTERM);
-		while (now_ms() < deadline) {
+		uint64_t deadline = daemon_now_ms() + 3000;
+		/* The child leads its process group: its own children too
+		 * (virtiofsd serves from a grandchild in its sandbox). */
+		if (kill(-d->pid, SIGTERM))
+			kill(d->pid, SIGTERM);
+		while (daemon_now_ms() < deadline) {
 			if (waitpid(d->pid, NULL, WNOHANG) == d->pid) {
 				d->pid = 0;
 				break;
@@ -231,7 +284,8 @@ void daemon_stop(struct daemon *d)
 		}
 	}
 	if (d->pid > 0) {
-		kill(d->pid, SIGKILL);
+		if (kill(-d->pid, SIGKILL))
+			kill(d->pid, SIGKILL);
 		while (waitpid(d->pid, NULL, 0) < 0 && errno == EINTR)
 			;
 		d->pid = 0;
