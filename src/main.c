@@ -19,6 +19,7 @@
 #include "cli/hostcheck.h"
 #include "cli/status.h"
 #include "host/console.h"
+#include "host/daemon.h"
 #include "host/efd.h"
 #include "host/evloop.h"
 #include "host/log.h"
@@ -536,6 +537,12 @@ static int write_pidfile(const char *path)
 	return -1;
 }
 
+/* Daemons serve disks that are not raw images (and any drive the API adds). */
+static bool needs_daemons(const struct vm_config *c)
+{
+	return vm_config_needs_daemons(c) || c->api_sock;
+}
+
 int main(int argc, char **argv)
 {
 	struct runner r;
@@ -583,6 +590,13 @@ int main(int argc, char **argv)
 	}
 	if (r.cfg.check_host) {
 		code = host_check_report(stdout);
+		goto out_cfg;
+	}
+	/* Before anything is opened and before the sandbox (which forbids
+	 * fork): the process that starts daemons (qemu-storage-daemon) for VMs
+	 * built later, on every guest reset too. */
+	if (needs_daemons(&r.cfg) && daemon_spawner_start(err, sizeof(err))) {
+		fprintf(stderr, "myvmm: %s\n", err);
 		goto out_cfg;
 	}
 	if (r.cfg.debug)
@@ -716,6 +730,7 @@ out_kvm:
 out_log:
 	log_close_file();
 out_cfg:
+	daemon_spawner_stop();
 	config_free(&r.cfg);
 	return code;
 }

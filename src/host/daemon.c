@@ -111,7 +111,7 @@ void daemon_log_line(const struct daemon *d, const char *skip, char *out, size_t
 	out[0] = 0;
 	if (!f)
 		return;
-	while (fgets(line, sizeof(line), f)) {
+	for (unsigned n = 0; n < 1000 && fgets(line, sizeof(line), f); n++) {
 		line[strcspn(line, "\n")] = 0;
 		if (line[0] && (!skip || !strstr(line, skip))) {
 			snprintf(out, len, "%.300s", line);
@@ -121,35 +121,27 @@ void daemon_log_line(const struct daemon *d, const char *skip, char *out, size_t
 	fclose(f);
 }
 
-int daemon_prepare(struct daemon *d, const char *prog, char *err, size_t errlen)
+static bool log_has(const struct daemon *d, const char *what)
 {
-	const char *tmp = getenv("TMPDIR");
-	int r;
+	FILE *f = fopen(d->log, "r");
+	char line[512];
+	bool found = false;
 
-	memset(d, 0, sizeof(*d));
-	if (!tmp || !*tmp || strlen(tmp) > 32)
-		tmp = "/tmp";
-	snprintf(d->dir, sizeof(d->dir), "%s/myvmm-%.8s-XXXXXX", tmp, prog);
-	if (!mkdtemp(d->dir)) {
-		r = -errno;
-		snprintf(err, errlen, "cannot create a directory for %s in %s: %s", prog, tmp,
-			 strerror(-r));
-		d->dir[0] = 0;
-		return r;
-	}
-	snprintf(d->sock, sizeof(d->sock), "%s/vhost.sock", d->dir);
-	snprintf(d->log, sizeof(d->log), "%s/stderr", d->dir);
-	return 0;
+	if (!f)
+		return false;
+	for (unsigned n = 0; n < 64 && !found && fgets(line, sizeof(line), f); n++)
+		found = strstr(line, what) != NULL;
+	fclose(f);
+	return found;
 }
 
-/* In the child, before exec: a private mount namespace in which dir is a
- * read-only bind mount of itself (recursively where the kernel has
- * mount_setattr; else without the mounts below it). Only the child and
- * what it execs see it. Returns 0 or -errno. */
-static int child_ro_dir(const char *dir)
+int daemon_child_ro_dir(const char *dir)
 {
 	struct mount_attr a = { .attr_set = MOUNT_ATTR_RDONLY };
 
+	/* Private namespace, no propagation back to the host; the directory
+	 * bound onto itself, then read-only with everything mounted below it
+	 * (mount_setattr, Linux 5.12); older kernels: the top mount only. */
 	if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) ||
 	    mount(dir, dir, NULL, MS_BIND | MS_REC, NULL))
 		return -errno;
@@ -161,21 +153,39 @@ static int child_ro_dir(const char *dir)
 	return 0;
 }
 
-int daemon_spawn(struct daemon *d, const char *prog, char *const argv[],
-		 const struct daemon_child *c, char *err, size_t errlen)
+int daemon_prepare(struct daemon *d, const char *tag, char *err, size_t errlen)
+{
+	const char *tmp = daemon_tmpdir();
+	int r;
+
+	memset(d, 0, sizeof(*d));
+	if (!*tag || strlen(tag) > 12 || strspn(tag, "abcdefghijklmnopqrstuvwxyz0123456789") !=
+	    strlen(tag)) {
+		snprintf(err, errlen, "bad daemon tag '%.20s'", tag);
+		return -EINVAL;
+	}
+	snprintf(d->dir, sizeof(d->dir), "%s/myvmm-%s-%d-XXXXXX", tmp, tag, (int)getpid());
+	if (!mkdtemp(d->dir)) {
+		r = -errno;
+		snprintf(err, errlen, "cannot create a private directory in %s: %s", tmp,
+			 strerror(-r));
+		d->dir[0] = 0;
+		return r;
+	}
+	snprintf(d->sock, sizeof(d->sock), "%s/vhost.sock", d->dir);
+	snprintf(d->log, sizeof(d->log), "%s/stderr", d->dir);
+	return 0;
+}
+
+/* No spawner: fork here (works only without the sandbox). */
+static int fork_direct(struct daemon *d, char *const argv[], const char *ro_dir)
 {
 	pid_t ppid = getpid();
-	int r;
 
 	d->pid = fork();
 	if (d->pid < 0) {
-		r = -errno;
+		int r = -errno;
 		d->pid = 0;
-		if (r == -EPERM)
-			snprintf(err, errlen, "cannot start %s under the seccomp sandbox (it forbids "
-				 "fork); use --sandbox off for now", prog);
-		else
-			snprintf(err, errlen, "cannot start %s: %s", prog, strerror(-r));
 		return r;
 	}
 	if (d->pid == 0) {
@@ -192,19 +202,102 @@ int daemon_spawn(struct daemon *d, const char *prog, char *const argv[],
 		if (fd >= 0)
 			dup2(fd, 2);
 		setpgid(0, 0); /* a terminal's Ctrl-C goes to myvmm, which tears down */
-		if (c && c->ro_dir && (r = child_ro_dir(c->ro_dir))) {
-			dprintf(2, "cannot make %s read-only for %s (private mount namespace): %s\n",
-				c->ro_dir, prog, strerror(-r));
+		if (ro_dir && (errno = -daemon_child_ro_dir(ro_dir))) {
+			dprintf(2, "cannot make %s read-only for %s: %s\n", ro_dir, argv[0],
+				strerror(errno));
 			_exit(126);
 		}
-		if (strchr(argv[0], '/'))
-			execv(argv[0], argv);
-		else
-			execvp(argv[0], argv);
-		dprintf(2, "cannot run %s: %s\n", argv[0], strerror(errno));
+		execvp(argv[0], argv);
 		_exit(127);
 	}
 	return 0;
+}
+
+bool daemon_exited(struct daemon *d)
+{
+	if (d->spawned)
+		return spawner_poll(d->pid) != 0;   /* 1, or the spawner is gone */
+	if (waitpid(d->pid, NULL, WNOHANG) != d->pid)
+		return false;
+	d->pid = 0;
+	return true;
+}
+
+/* Ready to be connected to: listening (a probe connect), or for
+ * c->ready_line the socket file plus that line (or 300 ms of the file). */
+static bool ready(struct daemon *d, const struct daemon_child *c, uint64_t *seen)
+{
+	struct stat st;
+
+	if (!c || !c->ready_line)
+		return sock_listens(d->sock);
+	if (stat(d->sock, &st) || !S_ISSOCK(st.st_mode))
+		return false;
+	if (!*seen)
+		*seen = daemon_now_ms();
+	return log_has(d, c->ready_line) || daemon_now_ms() - *seen >= 300;
+}
+
+int daemon_run(struct daemon *d, char *const argv[], char *err, size_t errlen)
+{
+	return daemon_run_child(d, argv, NULL, err, errlen);
+}
+
+int daemon_run_child(struct daemon *d, char *const argv[], const struct daemon_child *c,
+		     char *err, size_t errlen)
+{
+	const char *ro_dir = c ? c->ro_dir : NULL;
+	uint64_t deadline, seen = 0;
+	int r;
+
+	if (ro_dir && strlen(ro_dir) >= DAEMON_RO_DIR_LEN) {
+		snprintf(err, errlen, "the directory path is too long");
+		daemon_stop(d);
+		return -ENAMETOOLONG;
+	}
+
+	snprintf(d->prog, sizeof(d->prog), "%s", argv[0]);
+	if (daemon_spawner_running()) {
+		d->spawned = true;
+		r = spawner_spawn(argv, d->dir, d->log, ro_dir, &d->pid);
+		if (r) {
+			d->pid = 0;
+			d->spawned = false;
+		}
+	} else {
+		r = fork_direct(d, argv, ro_dir);
+	}
+	if (r) {
+		if (r == -EPERM)
+			snprintf(err, errlen, "cannot start %s: the seccomp sandbox forbids fork and "
+				 "myvmm started no daemon spawner (a myvmm bug)", d->prog);
+		else
+			snprintf(err, errlen, "cannot start %s: %s", d->prog, strerror(-r));
+		goto fail;
+	}
+	deadline = daemon_now_ms() + DAEMON_SOCKET_WAIT_MS;
+	for (;;) {
+		if (ready(d, c, &seen))
+			return 0;
+		if (daemon_exited(d)) {
+			char line[400];
+			daemon_log_line(d, c ? c->ready_line : NULL, line, sizeof(line));
+			snprintf(err, errlen, "%s exited at start: %s", d->prog,
+				 line[0] ? line : "no message (status 127: not runnable)");
+			r = -EIO;
+			goto fail;
+		}
+		if (daemon_now_ms() > deadline) {
+			snprintf(err, errlen, "%s did not listen on its socket within %u ms", d->prog,
+				 DAEMON_SOCKET_WAIT_MS);
+			r = -ETIMEDOUT;
+			goto fail;
+		}
+		usleep(5000);
+	}
+fail:
+	daemon_stop(d);
+	return r;
 }
 
 int daemon_start_qsd(struct daemon *d, const struct qsd_params *p, char *err, size_t errlen)
@@ -212,8 +305,7 @@ int daemon_start_qsd(struct daemon *d, const struct qsd_params *p, char *err, si
 	char (*buf)[DAEMON_ARG_LEN] = calloc(DAEMON_ARGV_MAX, DAEMON_ARG_LEN);
 	char *argv[DAEMON_ARGV_MAX + 1];
 	struct qsd_params q = *p;
-	uint64_t deadline;
-	int r, st;
+	int r;
 
 	memset(d, 0, sizeof(*d));
 	if (!buf) {
@@ -225,56 +317,32 @@ int daemon_start_qsd(struct daemon *d, const struct qsd_params *p, char *err, si
 		free(buf);
 		return -ENOENT;
 	}
-	if ((r = daemon_prepare(d, "qsd", err, errlen))) {
-		free(buf);
-		return r;
-	}
+	if ((r = daemon_prepare(d, "qsd", err, errlen)))
+		goto out;
 	q.sock = d->sock;
 	if ((r = qsd_build_argv(&q, buf, argv)) < 0) {
 		snprintf(err, errlen, "the image path is too long for %s", DAEMON_QSD);
-		goto fail;
+		daemon_stop(d);
+		goto out;
 	}
-	if ((r = daemon_spawn(d, DAEMON_QSD, argv, NULL, err, errlen)))
-		goto fail;
-	deadline = daemon_now_ms() + DAEMON_SOCKET_WAIT_MS;
-	for (;;) {
-		if (sock_listens(d->sock)) {
-			free(buf);
-			return 0;
-		}
-		if (waitpid(d->pid, &st, WNOHANG) == d->pid) {
-			char line[400];
-			d->pid = 0;
-			daemon_log_line(d, NULL, line, sizeof(line));
-			snprintf(err, errlen, "%s refused the image: %s", DAEMON_QSD,
-				 line[0] ? line : "it exited at start");
-			r = -EIO;
-			goto fail;
-		}
-		if (daemon_now_ms() > deadline) {
-			snprintf(err, errlen, "%s did not listen on its socket within %u ms", DAEMON_QSD,
-				 DAEMON_SOCKET_WAIT_MS);
-			r = -ETIMEDOUT;
-			goto fail;
-		}
-		usleep(5000);
-	}
-fail:
+	r = daemon_run(d, argv, err, errlen);
+out:
 	free(buf);
-	daemon_stop(d);
 	return r;
 }
 
 void daemon_stop(struct daemon *d)
 {
+	if (d->pid > 0 && d->spawned) {
+		/* The spawner SIGTERMs (qemu-storage-daemon then flushes its
+		 * metadata caches), SIGKILLs after 3 s, reaps, removes the dir. */
+		if (spawner_stop(d->pid) == 0)
+			d->dir[0] = 0;
+		d->pid = 0;
+	}
 	if (d->pid > 0) {
-		/* SIGTERM first: qemu-storage-daemon then flushes its metadata
-		 * caches, so the image stays clean (bounded: SIGKILL after). */
 		uint64_t deadline = daemon_now_ms() + 3000;
-		/* The child leads its process group: its own children too
-		 * (virtiofsd serves from a grandchild in its sandbox). */
-		if (kill(-d->pid, SIGTERM))
-			kill(d->pid, SIGTERM);
+		kill(d->pid, SIGTERM);
 		while (daemon_now_ms() < deadline) {
 			if (waitpid(d->pid, NULL, WNOHANG) == d->pid) {
 				d->pid = 0;
@@ -284,16 +352,13 @@ void daemon_stop(struct daemon *d)
 		}
 	}
 	if (d->pid > 0) {
-		if (kill(-d->pid, SIGKILL))
-			kill(d->pid, SIGKILL);
+		kill(d->pid, SIGKILL);
 		while (waitpid(d->pid, NULL, 0) < 0 && errno == EINTR)
 			;
 		d->pid = 0;
 	}
 	if (d->dir[0]) {
-		unlink(d->sock);
-		unlink(d->log);
-		rmdir(d->dir);
+		daemon_rmdir(d->dir);
 		d->dir[0] = 0;
 	}
 }

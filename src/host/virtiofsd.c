@@ -5,14 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 /* virtiofsd prints this (info level) once its socket listens. */
 #define READY_LINE "Waiting for vhost-user socket connection"
-/* A virtiofsd that prints no such line: the socket file existing this long. */
-#define READY_FALLBACK_MS 300
 
 /* FUSE option syntax (-o a=b,c): ',' separates, '\' escapes. */
 static int fuse_escape(char *dst, size_t cap, const char *s)
@@ -93,29 +89,13 @@ bool virtiofsd_root_is_initramfs(void)
 	return rootfs;
 }
 
-static bool log_has(const struct daemon *d, const char *what)
-{
-	FILE *f = fopen(d->log, "r");
-	char line[512];
-	bool found = false;
-
-	if (!f)
-		return false;
-	for (int i = 0; i < 64 && !found && fgets(line, sizeof(line), f); i++)
-		found = strstr(line, what) != NULL;
-	fclose(f);
-	return found;
-}
-
 void virtiofsd_exit_reason(struct daemon *d, unsigned ms, char *out, size_t len)
 {
 	uint64_t deadline = daemon_now_ms() + ms;
-	int st;
 
 	out[0] = 0;
 	while (d->pid > 0) {
-		if (waitpid(d->pid, &st, WNOHANG) == d->pid) {
-			d->pid = 0;
+		if (daemon_exited(d)) {
 			daemon_log_line(d, READY_LINE, out, len);
 			return;
 		}
@@ -132,10 +112,9 @@ int daemon_start_virtiofsd(struct daemon *d, const char *dir, bool ro, char *err
 	char *argv[DAEMON_ARGV_MAX + 1], prog[256];
 	struct virtiofsd_params p = { .prog = prog, .dir = dir,
 				      .chroot_sandbox = virtiofsd_root_is_initramfs() };
-	struct daemon_child child = { .ro_dir = ro ? dir : NULL };
-	uint64_t deadline, seen = 0;
-	struct stat sb;
-	int r, st;
+	/* Not ready by connecting: virtiofsd serves its first connection only. */
+	struct daemon_child child = { .ro_dir = ro ? dir : NULL, .ready_line = READY_LINE };
+	int r;
 
 	memset(d, 0, sizeof(*d));
 	if (!buf) {
@@ -145,50 +124,19 @@ int daemon_start_virtiofsd(struct daemon *d, const char *dir, bool ro, char *err
 	if (!virtiofsd_find(prog, sizeof(prog))) {
 		snprintf(err, errlen, "%s is not installed (%s; Debian: apt install "
 			 "qemu-system-common, or set $%s)", DAEMON_VIRTIOFSD, prog, VIRTIOFSD_ENV);
-		free(buf);
-		return -ENOENT;
+		r = -ENOENT;
+		goto out;
 	}
-	if ((r = daemon_prepare(d, "fs", err, errlen))) {
-		free(buf);
-		return r;
-	}
+	if ((r = daemon_prepare(d, "fs", err, errlen)))
+		goto out;
 	p.sock = d->sock;
 	if ((r = virtiofsd_build_argv(&p, buf, argv)) < 0) {
 		snprintf(err, errlen, "the directory path is too long for %s", DAEMON_VIRTIOFSD);
-		goto fail;
+		daemon_stop(d);
+		goto out;
 	}
-	if ((r = daemon_spawn(d, DAEMON_VIRTIOFSD, argv, &child, err, errlen)))
-		goto fail;
-	/* Not by connecting: virtiofsd serves exactly one connection, the first. */
-	deadline = daemon_now_ms() + DAEMON_SOCKET_WAIT_MS;
-	for (;;) {
-		if (stat(d->sock, &sb) == 0 && S_ISSOCK(sb.st_mode)) {
-			if (!seen)
-				seen = daemon_now_ms();
-			if (log_has(d, READY_LINE) || daemon_now_ms() - seen >= READY_FALLBACK_MS) {
-				free(buf);
-				return 0;
-			}
-		}
-		if (waitpid(d->pid, &st, WNOHANG) == d->pid) {
-			char line[400];
-			d->pid = 0;
-			daemon_log_line(d, READY_LINE, line, sizeof(line));
-			snprintf(err, errlen, "%s exited at start: %s", DAEMON_VIRTIOFSD,
-				 line[0] ? line : "no reason given");
-			r = -EIO;
-			goto fail;
-		}
-		if (daemon_now_ms() > deadline) {
-			snprintf(err, errlen, "%s did not listen on its socket within %u ms",
-				 DAEMON_VIRTIOFSD, DAEMON_SOCKET_WAIT_MS);
-			r = -ETIMEDOUT;
-			goto fail;
-		}
-		usleep(5000);
-	}
-fail:
+	r = daemon_run_child(d, argv, &child, err, errlen);
+out:
 	free(buf);
-	daemon_stop(d);
 	return r;
 }

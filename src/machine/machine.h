@@ -43,6 +43,9 @@ int vm_start(struct vm *vm);
 void vm_stop_vcpus(struct vm *vm);
 /* Saves CMOS NVRAM into the host context, then frees everything. */
 void vm_destroy(struct vm *vm);
+/* True when cfg has a disk that a daemon serves (qemu-storage-daemon for a
+ * non-raw image): main() then starts the daemon spawner before the sandbox. */
+bool vm_config_needs_daemons(const struct vm_config *cfg);
 /* Frees what the host context keeps across resets (vm_files). */
 void vm_host_ctx_release(struct vm_host_ctx *host);
 

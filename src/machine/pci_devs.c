@@ -111,6 +111,20 @@ bool pci_devs_need_shared_mem(const struct vm_config *c)
 	return false;
 }
 
+bool vm_config_needs_daemons(const struct vm_config *c)
+{
+	enum disk_format f;
+
+	for (unsigned i = 0; i < c->nshares; i++)
+		if (c->shares[i].dir)
+			return true;   /* virtiofsd */
+
+	for (unsigned i = 0; i < c->ndisks; i++)
+		if (c->disks[i].iface == DISK_IF_VIRTIO && disk_route(&c->disks[i], &f) == DISK_QSD)
+			return true;
+	return false;
+}
+
 static int mk_vhost_disk(struct vm *vm, const struct disk_config *dc, enum disk_route route,
 			 enum disk_format f, struct virtio_dev **out, struct err *err)
 {

@@ -17,6 +17,7 @@ SCENARIO("int3", scen_int3, false)                                 /* basic.c */
 SCENARIO("marker", scen_marker, false)
 SCENARIO("blk-read", scen_blk_read, true)                          /* blk.c */
 SCENARIO("blk-write", scen_blk_write, true)
+SCENARIO("blk-reboot", scen_blk_reboot, true)
 SCENARIO("blk-ro", scen_blk_ro, true)
 SCENARIO("blk-two", scen_blk_two, true)
 SCENARIO("blk-indirect", scen_blk_indirect, true)
