@@ -263,6 +263,8 @@ static int start_api(struct runner *r)
 	r->api_vmm = (struct api_vmm){
 		.vm = &r->vm, .t0 = &r->t0, .marker_ms = &r->marker_ms, .resets = &r->resets,
 		.cfg = &r->cfg, .boot = api_boot, .boot_opaque = r,
+		.console_type = !r->chan ? NULL : r->cfg.console == CONSOLE_PTY ? "pty" : "unix",
+		.console_path = r->chan ? console_chan_path(r->chan) : NULL,
 	};
 	r->api = (struct api){
 		.cfg = &r->cfg, .state = r->api_wait ? API_NOT_STARTED : API_RUNNING,
@@ -601,7 +603,16 @@ int main(int argc, char **argv)
 	}
 	if (r.cfg.debug)
 		log_set_level(LOG_DEBUG);
-	if (r.cfg.log_path && (ret = log_open_file(r.cfg.log_path))) {
+	if (r.cfg.logger_set) { /* a JSON --config-file's logger: the file must exist */
+		if ((ret = log_open_existing(r.cfg.log_path))) {
+			fprintf(stderr, "myvmm: --config-file logger.log_path %s: %s; create it "
+				"first (a file or a FIFO), as for Firecracker\n", r.cfg.log_path,
+				ret == -EINVAL ? "not a regular file or FIFO" : strerror(-ret));
+			goto out_cfg;
+		}
+		log_configure_file(r.cfg.logger_level, r.cfg.logger_show_level,
+				   r.cfg.logger_show_origin);
+	} else if (r.cfg.log_path && (ret = log_open_file(r.cfg.log_path))) {
 		fprintf(stderr, "myvmm: --log %s: %s; check the path is writable\n", r.cfg.log_path,
 			strerror(-ret));
 		goto out_cfg;

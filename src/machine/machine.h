@@ -76,6 +76,14 @@ unsigned vm_ncpus(const struct vm *vm);
 struct vcpu *const *vm_vcpus(struct vm *vm);
 struct guest_mem *vm_guest_mem(struct vm *vm);
 
+/* PATCH /drives (I/O thread): disk number i (cfg->disks[i]) reads path from
+ * now on (virtio_blk_swap). -ENODEV when that disk is not an in-process
+ * virtio-blk (IDE, qemu-storage-daemon, vhost-user); one line in err. */
+int vm_disk_swap(struct vm *vm, unsigned i, const char *path, char *err, size_t errlen);
+/* After a restore (I/O thread): VIRTIO_VSOCK_EVENT_TRANSPORT_RESET to the
+ * guest's vsock driver, all connections dropped. -ENODEV without vsock. */
+int vm_vsock_transport_reset(struct vm *vm);
+
 /* UI side: the current frame (see display.h); -ENODEV without a display. */
 int vm_display_frame(struct vm *vm, display_draw_fn draw, void *arg);
 #endif

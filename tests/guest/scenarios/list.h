@@ -22,6 +22,7 @@ SCENARIO("blk-ro", scen_blk_ro, true)
 SCENARIO("blk-two", scen_blk_two, true)
 SCENARIO("blk-indirect", scen_blk_indirect, true)
 SCENARIO("blk-bench", scen_blk_bench, true)                        /* blkx.c */
+SCENARIO("blk-swap", scen_blk_swap, true)                          /* blkswap.c */
 SCENARIO("hostile", scen_blk_hostile, true)
 SCENARIO("rng", scen_rng, true)                                    /* vmisc.c */
 SCENARIO("vcons", scen_vcons, true)
