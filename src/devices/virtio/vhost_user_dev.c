@@ -278,15 +278,15 @@ int vhost_user_dev_create(const struct vhost_user_dev_params *p, struct evloop *
 	if ((r = negotiate(u, p, err, errlen)))
 		goto fail;
 	u->ops.features = u->backend_features & p->feature_mask;
-	if (loop) {
-		for (unsigned i = 0; i < u->nq; i++) {
-			u->q[i].call_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-			if (u->q[i].call_fd < 0) {
-				r = -errno;
-				snprintf(err, errlen, "call eventfd: %s", strerror(-r));
-				goto fail;
-			}
+	for (unsigned i = 0; i < u->nq; i++) {
+		u->q[i].call_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (u->q[i].call_fd < 0) {
+			r = -errno;
+			snprintf(err, errlen, "call eventfd: %s", strerror(-r));
+			goto fail;
 		}
+	}
+	if (loop) {
 		u->watch_fd = dup(u->vhu.fd);
 		if (u->watch_fd < 0 || (r = evloop_add_fd(loop, u->watch_fd, EPOLLRDHUP, on_hangup, u))) {
 			r = u->watch_fd < 0 ? -errno : r;
