@@ -45,3 +45,4 @@ SCENARIO("hostile-reset", scen_hostile_reset, true)
 SCENARIO("hostile-bounce", scen_hostile_bounce, true)
 SCENARIO("hostile-pvpanic", scen_hostile_pvpanic, true)
 SCENARIO("hostile-qsize", scen_hostile_qsize, true)
+SCENARIO("fs", scen_fs, true)                                      /* fs.c */
