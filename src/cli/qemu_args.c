@@ -3,6 +3,7 @@
  * property outside the subset is an error that names it: a boot that
  * silently drops an option would test something else than was asked. */
 #include "cli/qemu_args.h"
+#include "devices/virtio/blk.h"
 #include "host/disk_format.h"
 
 #include <errno.h>
@@ -362,9 +363,14 @@ static int q_drive(struct qstate *q, const char *o, const char *v, char *err)
 			dr->d.cache = DISK_CACHE_NONE;
 		} else if (!strcmp(key, "cache") && !strcmp(val, "writeback")) {
 			dr->d.cache = DISK_CACHE_WRITEBACK;
+		} else if (!strcmp(key, "aio") && (!strcmp(val, "io_uring") || !strcmp(val, "native") ||
+						   !strcmp(val, "threads"))) {
+			dr->d.aio = val[0] == 'i' ? BLK_AIO_IO_URING : val[0] == 'n' ? BLK_AIO_NATIVE
+										: BLK_AIO_THREADS;
 		} else {
 			return ERR("-drive %.200s: '%.100s' is not supported; use file=, format=raw, "
-				   "if=virtio|ide|none, id=, media=disk, readonly=, cache=none|writeback",
+				   "if=virtio|ide|none, id=, media=disk, readonly=, cache=none|writeback, "
+				   "aio=io_uring|native|threads",
 				   v, *key ? key : val);
 		}
 	}

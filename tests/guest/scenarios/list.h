@@ -20,6 +20,7 @@ SCENARIO("blk-write", scen_blk_write, true)
 SCENARIO("blk-ro", scen_blk_ro, true)
 SCENARIO("blk-two", scen_blk_two, true)
 SCENARIO("blk-indirect", scen_blk_indirect, true)
+SCENARIO("blk-disks", scen_blk_disks, true)
 SCENARIO("blk-bench", scen_blk_bench, true)                        /* blkx.c */
 SCENARIO("hostile", scen_blk_hostile, true)
 SCENARIO("rng", scen_rng, true)                                    /* vmisc.c */
