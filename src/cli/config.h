@@ -91,6 +91,11 @@ struct vm_config {
 	bool gdb_wait;           /* --gdb-wait: start stopped until gdb continues */
 	int sandbox;             /* --sandbox: enum sandbox_mode (host/sandbox.h), 0 = on */
 	char *api_sock;          /* --api-sock PATH: the control API socket; NULL = none */
+	/* The "logger" section of a JSON --config-file (PUT /logger's body):
+	 * log_path must exist; the file gets logger_level (-1 = Off). */
+	bool logger_set;
+	int logger_level;
+	bool logger_show_level, logger_show_origin;
 	bool show_help, show_version, check_host;
 	enum config_doc { DOC_NONE, DOC_MAN, DOC_COMPLETION } print_doc; /* --help-man, --help-completion */
 	bool qemu_mode;          /* parsed as a QEMU command line (src/cli/qemu_args.c) */

@@ -17,11 +17,13 @@ SCENARIO("int3", scen_int3, false)                                 /* basic.c */
 SCENARIO("marker", scen_marker, false)
 SCENARIO("blk-read", scen_blk_read, true)                          /* blk.c */
 SCENARIO("blk-write", scen_blk_write, true)
+SCENARIO("blk-reboot", scen_blk_reboot, true)
 SCENARIO("blk-ro", scen_blk_ro, true)
 SCENARIO("blk-two", scen_blk_two, true)
 SCENARIO("blk-indirect", scen_blk_indirect, true)
 SCENARIO("blk-disks", scen_blk_disks, true)
 SCENARIO("blk-bench", scen_blk_bench, true)                        /* blkx.c */
+SCENARIO("blk-swap", scen_blk_swap, true)                          /* blkswap.c */
 SCENARIO("hostile", scen_blk_hostile, true)
 SCENARIO("rng", scen_rng, true)                                    /* vmisc.c */
 SCENARIO("vcons", scen_vcons, true)
