@@ -245,3 +245,23 @@ def test_vhost_myvmm_killed(ctx):
           "the killed myvmm's dir was left behind: %r" % qsd_dirs(tmp))
     out = qemu_img("check", img)
     check("No errors were found" in out, "qemu-img check after SIGKILL: %s" % out)
+
+
+@boot_test(90, labels=L)
+def test_vhost_msix_irqfd(ctx):
+    """The back-end's call eventfd is a KVM irqfd on the queue's MSI-X vector
+    while it can deliver (the completion interrupt comes back-end -> KVM ->
+    guest); masking the vector relays it instead (pending bit, no interrupt),
+    unmasking binds it again and delivers the pending one."""
+    img, data = make_qcow2(ctx, "msix.qcow2", 1 * MiB)
+    r = ctx.boot("pvh", "msix", ["--mem", "64M", "--debug", "--disk", img], args="tk.dev=blk")
+    check_pass(r, "msix")
+    check(r.has("TK: msix vector 0x42 fired 1"), "queue vector 0x42 did not fire", r)
+    check(r.has("TK: msix blk read 0 1 status 0 sum %08x" % sectors_sum(data, 0, 1)),
+          "wrong sector 0 sum", r)
+    check(r.has("TK: msix masked fired 0 pba 0x2"), "masked vector fired or not pending", r)
+    check(r.has("TK: msix masked pending ok"), "pending vector not delivered on unmask", r)
+    ev = [l for l in r.err.splitlines() if "interrupts from the back-end" in l]
+    kinds = ["relay" if "relayed" in l else "irqfd" for l in ev]
+    check(kinds[:3] == ["irqfd", "relay", "irqfd"],
+          "want irqfd, relayed while masked, irqfd again; got %r" % ev, r)

@@ -38,6 +38,7 @@ SCENARIO("net-echo", scen_net_echo, true)
 SCENARIO("net-probe", scen_net_probe, true)
 SCENARIO("pwrbtn", scen_pwrbtn, true)                              /* pwrbtn.c */
 SCENARIO("ticks", scen_ticks, true)                                /* ticks.c */
+SCENARIO("pci-scan", scen_pci_scan, true)                          /* pciscan.c */
 SCENARIO("vsock-echo", scen_vsock_echo, true)                      /* vsock.c */
 SCENARIO("hostile-flood", scen_hostile_flood, true)                /* hostile.c */
 SCENARIO("hostile-reset", scen_hostile_reset, true)
