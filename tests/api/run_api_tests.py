@@ -822,6 +822,95 @@ def vsock_host_connect(ctx):
         v.kill()
 
 
+def curl_call(sock, method, path, body=None):
+    """curl --unix-socket: (status, parsed body or None, content type)."""
+    args = ["curl", "-sS", "--unix-socket", sock, "-X", method, "-o", "-", "-w",
+            "\\n%{http_code} %{content_type}", "http://localhost" + path]
+    if body is not None:
+        args[4:4] = ["-H", "Content-Type: application/json", "--data-binary",
+                     body if isinstance(body, str) else json.dumps(body)]
+    p = subprocess.run(args, capture_output=True, text=True, timeout=20)
+    check(p.returncode == 0, "curl %s %s: rc %d %r" % (method, path, p.returncode, p.stderr))
+    text, _, tail = p.stdout.rpartition("\n")
+    code, _, ctype = tail.partition(" ")
+    return int(code), (json.loads(text) if text else None), ctype
+
+
+@api_test
+def swagger(ctx):
+    """Every call through curl --unix-socket, as Firecracker's swagger has
+    them: bodies that are not JSON, not an object, or carry an unknown field
+    are 400 with exactly {"fault_message"}; GETs are 200 application/json;
+    unknown paths and methods 400. Before and after InstanceStart."""
+    disk = os.path.join(ctx.tmp, "d.img")
+    with open(disk, "wb") as f:
+        f.truncate(1 << 20)
+    log = os.path.join(ctx.tmp, "s.log")
+    open(log, "w").close()
+    good = {
+        ("PUT", "/machine-config"): {"vcpu_count": 1, "mem_size_mib": 64},
+        ("PATCH", "/machine-config"): {"mem_size_mib": 64},
+        ("PUT", "/boot-source"): {"kernel_image_path": ctx.elf,
+                                  "boot_args": "tk=ticks tk.ticks=2000 tk.period=20"},
+        ("PUT", "/drives/d0"): {"drive_id": "d0", "path_on_host": disk, "is_root_device": False},
+        ("PUT", "/network-interfaces/eth0"): {"iface_id": "eth0"},
+        ("PUT", "/vsock"): {"guest_cid": 3, "uds_path": os.path.join(ctx.tmp, "sw.sock")},
+        ("PUT", "/logger"): {"log_path": log, "level": "Info"},
+    }
+    after = [("PATCH", "/vm"), ("PATCH", "/drives/d0"), ("PUT", "/myvmm/screenshot")]
+    v = VMM(ctx)
+
+    def bad_bodies(method, path):
+        for body, why in (("{\"a\":", "invalid JSON"), ("[1]", "JSON object"), ("7", "JSON object|expected"),
+                          ({"no_such_field": 1}, "unknown field 'no_such_field'"),
+                          ("{\"k\":1,\"k\":2}", "duplicate")):
+            st, j, ctype = curl_call(v.sock, method, path, body)
+            check(st == 400 and isinstance(j, dict) and set(j) == {"fault_message"} and
+                  re.search(why, j["fault_message"]) and ctype.startswith("application/json"),
+                  "%s %s %r: %d %r %s, want 400 fault_message ~ %r" % (method, path, body, st, j,
+                                                                       ctype, why))
+    try:
+        v.wait_sock()
+        for (method, path) in list(good) + [("PUT", "/actions")]:
+            bad_bodies(method, path)
+        for (method, path), body in good.items():
+            st, j, _ = curl_call(v.sock, method, path, body)
+            check(st == 204 and j is None, "%s %s: %d %r, want 204" % (method, path, st, j))
+        for method, path in after:
+            st, j, _ = curl_call(v.sock, method, path, {})
+            check(st == 400 and "fault_message" in j, "%s %s before start: %d %r" % (method, path, st, j))
+        for path in ("/", "/version", "/machine-config", "/vm/config", "/myvmm/status"):
+            st, j, ctype = curl_call(v.sock, "GET", path)
+            check(st == 200 and isinstance(j, dict) and ctype == "application/json",
+                  "GET %s: %d %r %s" % (path, st, j, ctype))
+        for method, path in (("GET", "/balloon"), ("PUT", "/mmds"), ("PUT", "/metrics"),
+                             ("PUT", "/entropy"), ("DELETE", "/vm"), ("POST", "/actions"),
+                             ("GET", "/drives/d0"), ("PUT", "/drives/"), ("PUT", "/drives/a-b")):
+            st, j, _ = curl_call(v.sock, method, path, {} if method != "GET" else None)
+            check(st == 400 and set(j) == {"fault_message"}, "%s %s: %d %r" % (method, path, st, j))
+        st, j, _ = curl_call(v.sock, "PUT", "/actions", {"action_type": "InstanceStart"})
+        check(st == 204, "InstanceStart: %d %r" % (st, j))
+        v.wait_line(r"^TK: tick 1$")
+        for method, path in after:
+            bad_bodies(method, path)
+        for (method, path) in good:
+            if path != "/logger":
+                st, j, _ = curl_call(v.sock, method, path, good[(method, path)])
+                check(st == 400 and "InstanceStart" in j["fault_message"],
+                      "%s %s after start: %d %r" % (method, path, st, j))
+        for body in ({"state": "Paused"}, {"state": "Resumed"}):
+            st, j, _ = curl_call(v.sock, "PATCH", "/vm", body)
+            check(st == 204, "PATCH /vm %r: %d %r" % (body, st, j))
+        st, j, _ = curl_call(v.sock, "PATCH", "/drives/d0", {"drive_id": "d0", "path_on_host": disk})
+        check(st == 204, "PATCH /drives/d0 (same file: size re-read): %d %r" % (st, j))
+        st, j, _ = curl_call(v.sock, "PUT", "/actions", {"action_type": "SendCtrlAltDel"})
+        check(st == 204, "SendCtrlAltDel: %d %r" % (st, j))
+        v.p.send_signal(signal.SIGTERM)
+        v.finish(128 + signal.SIGTERM)
+    finally:
+        v.kill()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--myvmm", required=True)
