@@ -2,6 +2,7 @@
  * swagger definition (paths, bodies, 204 on success, 400 with fault_message);
  * myvmm's own live under /myvmm/. */
 #include "api/api.h"
+#include "api/api_int.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -521,6 +522,33 @@ static void not_yet(struct api *a, const struct http_request *req, const char *a
 	fault(resp, 400, "%s is not supported by this myvmm build", req->path);
 }
 
+/* For the handlers in other files (api_int.h). */
+void api_fault(struct api_response *resp, const char *msg)
+{
+	fault(resp, 400, "%s", msg);
+}
+
+void api_no_content(struct api_response *resp)
+{
+	respond_json(resp, 204, NULL);
+}
+
+void *api_body_object(const struct http_request *req, const char *const *allowed,
+		      struct api_response *resp)
+{
+	return body_object(req, allowed, resp);
+}
+
+int api_get_string(void *o, const char *key, const char **out, struct api_response *resp)
+{
+	return get_string(o, key, out, resp);
+}
+
+int api_get_bool(void *o, const char *key, bool *out, struct api_response *resp)
+{
+	return get_bool(o, key, out, resp);
+}
+
 typedef void (*api_handler)(struct api *, const struct http_request *, const char *,
 			    struct api_response *);
 
@@ -542,8 +570,8 @@ static const struct route routes[] = {
 	{ HTTP_PUT, "/actions", put_actions },
 	{ HTTP_PATCH, "/vm", patch_vm },
 	{ HTTP_GET, "/vm/config", get_vm_config },
-	{ HTTP_PUT, "/snapshot/create", not_yet },
-	{ HTTP_PUT, "/snapshot/load", not_yet },
+	{ HTTP_PUT, "/snapshot/create", api_put_snapshot_create },
+	{ HTTP_PUT, "/snapshot/load", api_put_snapshot_load },
 	{ HTTP_PUT, "/vsock", put_vsock },
 	{ HTTP_PATCH, "/drives/", not_yet },
 	{ HTTP_GET, "/myvmm/status", get_status },

@@ -90,6 +90,9 @@ struct vm_config {
 	bool gdb_wait;           /* --gdb-wait: start stopped until gdb continues */
 	int sandbox;             /* --sandbox: enum sandbox_mode (host/sandbox.h), 0 = on */
 	char *api_sock;          /* --api-sock PATH: the control API socket; NULL = none */
+	char *restore;           /* --restore SNAPSHOT: start from a snapshot; NULL = boot */
+	char *restore_mem;       /* its guest RAM file (default SNAPSHOT.mem) */
+	bool restore_paused;     /* --restore ...,paused: stay paused after the restore */
 	bool show_help, show_version, check_host;
 	enum config_doc { DOC_NONE, DOC_MAN, DOC_COMPLETION } print_doc; /* --help-man, --help-completion */
 	bool qemu_mode;          /* parsed as a QEMU command line (src/cli/qemu_args.c) */

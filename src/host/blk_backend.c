@@ -391,3 +391,10 @@ int blk_backend_drain(struct blk_backend *b, unsigned timeout_ms)
 		nanosleep(&nap, NULL);
 	}
 }
+
+int blk_backend_sync(struct blk_backend *b)
+{
+	if (b->ro)
+		return 0;
+	return fdatasync(b->fd) < 0 ? -errno : 0;
+}

@@ -56,4 +56,6 @@ unsigned blk_backend_complete(struct blk_backend *b);
 /* Waits (up to timeout_ms) until nothing is in flight, reaping completions
  * itself; the mutex is dropped while it sleeps. 0 or -ETIMEDOUT. */
 int blk_backend_drain(struct blk_backend *b, unsigned timeout_ms);
+/* fdatasync of the image (snapshots: after a drain). 0 or -errno. */
+int blk_backend_sync(struct blk_backend *b);
 #endif

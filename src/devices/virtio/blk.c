@@ -365,6 +365,26 @@ static void blk_reset(struct virtio_dev *vd)
 			   BLK_RESET_DRAIN_MS);
 }
 
+/* Snapshot: every request in flight completes (its used entry lands in
+ * the ring the snapshot saves); a chain popped but not yet started goes
+ * back to the avail ring (it was the last one popped), so the restored
+ * device pops it again; then the image is made durable. */
+static int blk_quiesce(struct virtio_dev *vd)
+{
+	struct blk_dev *d = to_blk(vd);
+	int r;
+
+	virtio_dev_lock(vd);
+	r = blk_backend_drain(d->be, BLK_RESET_DRAIN_MS);
+	if (!r && d->stalled) {
+		vd->vq[0].last_avail--;
+		d->stalled = false;
+	}
+	flush_notify(d);
+	virtio_dev_unlock(vd);
+	return r ? r : blk_backend_sync(d->be);
+}
+
 static void blk_destroy(struct virtio_dev *vd);
 
 #define BLK_FEATURES_COMMON                                                                  \
@@ -379,6 +399,7 @@ static void blk_destroy(struct virtio_dev *vd);
 		.num_queues = 1, .queue_max = BLK_QUEUE_SIZE, .config_size = BLK_CONFIG_SIZE, \
 		.config_read = blk_config_read, .config_write = blk_config_write,            \
 		.queue_notify = blk_queue_notify, .reset = blk_reset,                        \
+		.quiesce = blk_quiesce,                                                      \
 		.destroy = blk_destroy,                                                      \
 	}
 

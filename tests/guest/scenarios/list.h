@@ -36,6 +36,7 @@ SCENARIO("net-probe", scen_net_probe, true)
 SCENARIO("pwrbtn", scen_pwrbtn, true)                              /* pwrbtn.c */
 SCENARIO("ticks", scen_ticks, true)                                /* ticks.c */
 SCENARIO("vsock-echo", scen_vsock_echo, true)                      /* vsock.c */
+SCENARIO("snap-count", scen_snap_count, true)                      /* snap.c */
 SCENARIO("hostile-flood", scen_hostile_flood, true)                /* hostile.c */
 SCENARIO("hostile-reset", scen_hostile_reset, true)
 SCENARIO("hostile-bounce", scen_hostile_bounce, true)
