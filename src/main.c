@@ -19,6 +19,7 @@
 #include "cli/hostcheck.h"
 #include "cli/status.h"
 #include "host/console.h"
+#include "host/daemon.h"
 #include "host/efd.h"
 #include "host/evloop.h"
 #include "host/log.h"
@@ -266,6 +267,8 @@ static int start_api(struct runner *r)
 	r->api_vmm = (struct api_vmm){
 		.vm = &r->vm, .t0 = &r->t0, .marker_ms = &r->marker_ms, .resets = &r->resets,
 		.cfg = &r->cfg, .boot = api_boot, .restore = api_restore, .boot_opaque = r,
+		.console_type = !r->chan ? NULL : r->cfg.console == CONSOLE_PTY ? "pty" : "unix",
+		.console_path = r->chan ? console_chan_path(r->chan) : NULL,
 	};
 	r->api = (struct api){
 		.cfg = &r->cfg,
@@ -584,6 +587,12 @@ static int write_pidfile(const char *path)
 	return -1;
 }
 
+/* Daemons serve disks that are not raw images (and any drive the API adds). */
+static bool needs_daemons(const struct vm_config *c)
+{
+	return vm_config_needs_daemons(c) || c->api_sock;
+}
+
 int main(int argc, char **argv)
 {
 	struct runner r;
@@ -643,9 +652,25 @@ int main(int argc, char **argv)
 		code = host_check_report(stdout);
 		goto out_cfg;
 	}
+	/* Before anything is opened and before the sandbox (which forbids
+	 * fork): the process that starts daemons (qemu-storage-daemon) for VMs
+	 * built later, on every guest reset too. */
+	if (needs_daemons(&r.cfg) && daemon_spawner_start(err, sizeof(err))) {
+		fprintf(stderr, "myvmm: %s\n", err);
+		goto out_cfg;
+	}
 	if (r.cfg.debug)
 		log_set_level(LOG_DEBUG);
-	if (r.cfg.log_path && (ret = log_open_file(r.cfg.log_path))) {
+	if (r.cfg.logger_set) { /* a JSON --config-file's logger: the file must exist */
+		if ((ret = log_open_existing(r.cfg.log_path))) {
+			fprintf(stderr, "myvmm: --config-file logger.log_path %s: %s; create it "
+				"first (a file or a FIFO), as for Firecracker\n", r.cfg.log_path,
+				ret == -EINVAL ? "not a regular file or FIFO" : strerror(-ret));
+			goto out_cfg;
+		}
+		log_configure_file(r.cfg.logger_level, r.cfg.logger_show_level,
+				   r.cfg.logger_show_origin);
+	} else if (r.cfg.log_path && (ret = log_open_file(r.cfg.log_path))) {
 		fprintf(stderr, "myvmm: --log %s: %s; check the path is writable\n", r.cfg.log_path,
 			strerror(-ret));
 		goto out_cfg;
@@ -775,6 +800,7 @@ out_log:
 	log_close_file();
 out_cfg:
 	vm_restore_close(r.restore);
+	daemon_spawner_stop();
 	config_free(&r.cfg);
 	return code;
 }

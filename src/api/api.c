@@ -12,11 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define API_ERR_LEN 512
-
 static const char *const state_names[] = { "Not started", "Running", "Paused" };
 
-static void respond_json(struct api_response *resp, int status, json_t *j)
+void api_respond_json(struct api_response *resp, int status, json_t *j)
 {
 	resp->status = status;
 	resp->body = j ? json_dumps(j, JSON_COMPACT) : NULL;
@@ -26,21 +24,19 @@ static void respond_json(struct api_response *resp, int status, json_t *j)
 	json_decref(j);
 }
 
-static void fault(struct api_response *resp, int status, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void fault(struct api_response *resp, int status, const char *fmt, ...)
+void api_fault(struct api_response *resp, int status, const char *fmt, ...)
 {
 	char msg[API_ERR_LEN];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	respond_json(resp, status, json_pack("{s:s}", "fault_message", msg));
+	api_respond_json(resp, status, json_pack("{s:s}", "fault_message", msg));
 }
 
 /* The body as a JSON object whose keys are all in allowed (NULL-ended).
  * NULL with a 400 in resp otherwise. */
-static json_t *body_object(const struct http_request *req, const char *const *allowed,
+json_t *api_body_object(const struct http_request *req, const char *const *allowed,
 			   struct api_response *resp)
 {
 	json_error_t e;
@@ -49,17 +45,17 @@ static json_t *body_object(const struct http_request *req, const char *const *al
 	json_t *v;
 
 	if (!req->body_len) {
-		fault(resp, 400, "this request needs a JSON body");
+		api_fault(resp, 400, "this request needs a JSON body");
 		return NULL;
 	}
 	j = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &e);
 	if (!j) {
-		fault(resp, 400, "invalid JSON at line %d column %d: %s", e.line, e.column, e.text);
+		api_fault(resp, 400, "invalid JSON at line %d column %d: %s", e.line, e.column, e.text);
 		return NULL;
 	}
 	if (!json_is_object(j)) {
 		json_decref(j);
-		fault(resp, 400, "the body must be a JSON object");
+		api_fault(resp, 400, "the body must be a JSON object");
 		return NULL;
 	}
 	json_object_foreach(j, key, v) {
@@ -67,7 +63,7 @@ static json_t *body_object(const struct http_request *req, const char *const *al
 		for (const char *const *a = allowed; *a; a++)
 			ok |= !strcmp(key, *a);
 		if (!ok) {
-			fault(resp, 400, "unknown field '%.100s'", key);
+			api_fault(resp, 400, "unknown field '%.100s'", key);
 			json_decref(j);
 			return NULL;
 		}
@@ -76,45 +72,45 @@ static json_t *body_object(const struct http_request *req, const char *const *al
 }
 
 /* Field getters: 0 when absent (out untouched), 1 when read, -1 with a 400. */
-static int get_string(json_t *o, const char *key, const char **out, struct api_response *resp)
+int api_get_string(json_t *o, const char *key, const char **out, struct api_response *resp)
 {
 	json_t *v = json_object_get(o, key);
-	if (!v)
+	if (!v || json_is_null(v)) /* null is "not given", as in Firecracker */
 		return 0;
 	if (!json_is_string(v)) {
-		fault(resp, 400, "field '%s' must be a string", key);
+		api_fault(resp, 400, "field '%s' must be a string", key);
 		return -1;
 	}
 	*out = json_string_value(v);
 	if (strlen(*out) != json_string_length(v)) {
-		fault(resp, 400, "field '%s' contains a NUL character", key);
+		api_fault(resp, 400, "field '%s' contains a NUL character", key);
 		return -1;
 	}
 	return 1;
 }
 
-static int get_bool(json_t *o, const char *key, bool *out, struct api_response *resp)
+int api_get_bool(json_t *o, const char *key, bool *out, struct api_response *resp)
 {
 	json_t *v = json_object_get(o, key);
-	if (!v)
+	if (!v || json_is_null(v)) /* null is "not given", as in Firecracker */
 		return 0;
 	if (!json_is_boolean(v)) {
-		fault(resp, 400, "field '%s' must be true or false", key);
+		api_fault(resp, 400, "field '%s' must be true or false", key);
 		return -1;
 	}
 	*out = json_is_true(v);
 	return 1;
 }
 
-static int get_uint(json_t *o, const char *key, uint64_t lo, uint64_t hi, uint64_t *out,
+int api_get_uint(json_t *o, const char *key, uint64_t lo, uint64_t hi, uint64_t *out,
 		    struct api_response *resp)
 {
 	json_t *v = json_object_get(o, key);
-	if (!v)
+	if (!v || json_is_null(v)) /* null is "not given", as in Firecracker */
 		return 0;
 	if (!json_is_integer(v) || json_integer_value(v) < 0 ||
 	    (uint64_t)json_integer_value(v) < lo || (uint64_t)json_integer_value(v) > hi) {
-		fault(resp, 400, "field '%s' must be an integer from %" PRIu64 " to %" PRIu64, key, lo,
+		api_fault(resp, 400, "field '%s' must be an integer from %" PRIu64 " to %" PRIu64, key, lo,
 		      hi);
 		return -1;
 	}
@@ -122,29 +118,29 @@ static int get_uint(json_t *o, const char *key, uint64_t lo, uint64_t hi, uint64
 	return 1;
 }
 
-static bool pre_boot(struct api *a, struct api_response *resp)
+bool api_pre_boot(struct api *a, struct api_response *resp)
 {
 	if (a->state == API_NOT_STARTED)
 		return true;
-	fault(resp, 400, "this request is only allowed before InstanceStart");
+	api_fault(resp, 400, "this request is only allowed before InstanceStart");
 	return false;
 }
 
 /* Applies one option through the CLI's own parser, so that the API accepts
  * exactly what the command line does. */
-static bool set_opt(struct api *a, const char *key, const char *value, struct api_response *resp)
+bool api_set_opt(struct api *a, const char *key, const char *value, struct api_response *resp)
 {
 	char err[CONFIG_ERR_LEN] = "";
 	if (config_set(a->cfg, key, value, err) == 0)
 		return true;
-	fault(resp, 400, "%s", err[0] ? err : "invalid value");
+	api_fault(resp, 400, "%s", err[0] ? err : "invalid value");
 	return false;
 }
 
 static void get_root(struct api *a, const struct http_request *req, const char *arg,
 		     struct api_response *resp)
 {
-	respond_json(resp, 200, json_pack("{s:s, s:s, s:s, s:s}", "id", a->id, "state",
+	api_respond_json(resp, 200, json_pack("{s:s, s:s, s:s, s:s}", "id", a->id, "state",
 					  state_names[a->state], "vmm_version", MYVMM_VERSION,
 					  "app_name", "myvmm"));
 }
@@ -152,7 +148,7 @@ static void get_root(struct api *a, const struct http_request *req, const char *
 static void get_version(struct api *a, const struct http_request *req, const char *arg,
 			struct api_response *resp)
 {
-	respond_json(resp, 200, json_pack("{s:s}", "firecracker_version", MYVMM_VERSION));
+	api_respond_json(resp, 200, json_pack("{s:s}", "firecracker_version", MYVMM_VERSION));
 }
 
 static json_t *machine_config_json(const struct vm_config *c)
@@ -164,7 +160,7 @@ static json_t *machine_config_json(const struct vm_config *c)
 static void get_machine_config(struct api *a, const struct http_request *req, const char *arg,
 			       struct api_response *resp)
 {
-	respond_json(resp, 200, machine_config_json(a->cfg));
+	api_respond_json(resp, 200, machine_config_json(a->cfg));
 }
 
 static void put_machine_config(struct api *a, const struct http_request *req, const char *arg,
@@ -178,34 +174,34 @@ static void put_machine_config(struct api *a, const struct http_request *req, co
 	char v[32];
 	json_t *j;
 
-	if (!pre_boot(a, resp) || !(j = body_object(req, keys, resp)))
+	if (!api_pre_boot(a, resp) || !(j = api_body_object(req, keys, resp)))
 		return;
-	if (get_uint(j, "vcpu_count", 1, 255, &cpus, resp) < 0 ||
-	    get_uint(j, "mem_size_mib", 1, 1u << 20, &mib, resp) < 0 ||
-	    get_bool(j, "smt", &smt, resp) < 0 || get_bool(j, "track_dirty_pages", &dirty, resp) < 0 ||
-	    get_string(j, "cpu_template", &tmpl, resp) < 0 ||
-	    get_string(j, "huge_pages", &huge, resp) < 0)
+	if (api_get_uint(j, "vcpu_count", 1, 255, &cpus, resp) < 0 ||
+	    api_get_uint(j, "mem_size_mib", 1, 1u << 20, &mib, resp) < 0 ||
+	    api_get_bool(j, "smt", &smt, resp) < 0 || api_get_bool(j, "track_dirty_pages", &dirty, resp) < 0 ||
+	    api_get_string(j, "cpu_template", &tmpl, resp) < 0 ||
+	    api_get_string(j, "huge_pages", &huge, resp) < 0)
 		goto out;
 	if (req->method == HTTP_PUT && (!cpus || !mib)) {
-		fault(resp, 400, "vcpu_count and mem_size_mib are required");
+		api_fault(resp, 400, "vcpu_count and mem_size_mib are required");
 		goto out;
 	}
 	if (smt || dirty || (tmpl && strcmp(tmpl, "None")) || (huge && strcmp(huge, "None"))) {
-		fault(resp, 400, "smt, track_dirty_pages, cpu_template and huge_pages are not "
+		api_fault(resp, 400, "smt, track_dirty_pages, cpu_template and huge_pages are not "
 				 "supported by myvmm; leave them out or false/\"None\"");
 		goto out;
 	}
 	if (cpus) {
 		snprintf(v, sizeof(v), "%" PRIu64, cpus);
-		if (!set_opt(a, "cpus", v, resp))
+		if (!api_set_opt(a, "cpus", v, resp))
 			goto out;
 	}
 	if (mib) {
 		snprintf(v, sizeof(v), "%" PRIu64 "M", mib);
-		if (!set_opt(a, "mem", v, resp))
+		if (!api_set_opt(a, "mem", v, resp))
 			goto out;
 	}
-	respond_json(resp, 204, NULL);
+	api_respond_json(resp, 204, NULL);
 out:
 	json_decref(j);
 }
@@ -217,21 +213,28 @@ static void put_boot_source(struct api *a, const struct http_request *req, const
 	const char *kernel = NULL, *initrd = NULL, *args = NULL;
 	json_t *j;
 
-	if (!pre_boot(a, resp) || !(j = body_object(req, keys, resp)))
+	if (!api_pre_boot(a, resp) || !(j = api_body_object(req, keys, resp)))
 		return;
-	if (get_string(j, "kernel_image_path", &kernel, resp) < 0 ||
-	    get_string(j, "initrd_path", &initrd, resp) < 0 ||
-	    get_string(j, "boot_args", &args, resp) < 0)
+	if (api_get_string(j, "kernel_image_path", &kernel, resp) < 0 ||
+	    api_get_string(j, "initrd_path", &initrd, resp) < 0 ||
+	    api_get_string(j, "boot_args", &args, resp) < 0)
 		goto out;
 	if (!kernel) {
-		fault(resp, 400, "kernel_image_path is required");
+		api_fault(resp, 400, "kernel_image_path is required");
 		goto out;
 	}
-	if (set_opt(a, "kernel", kernel, resp) && (!initrd || set_opt(a, "initrd", initrd, resp)) &&
-	    (!args || set_opt(a, "cmdline", args, resp)))
-		respond_json(resp, 204, NULL);
+	if (api_set_opt(a, "kernel", kernel, resp) && (!initrd || api_set_opt(a, "initrd", initrd, resp)) &&
+	    (!args || api_set_opt(a, "cmdline", args, resp)))
+		api_respond_json(resp, 204, NULL);
 out:
 	json_decref(j);
+}
+
+/* The field is there and not null. */
+static bool present(json_t *j, const char *key)
+{
+	json_t *v = json_object_get(j, key);
+	return v && !json_is_null(v);
 }
 
 /* Firecracker ids: 1-64 characters of [A-Za-z0-9_]. */
@@ -247,14 +250,14 @@ static bool valid_id(const char *id)
 	return true;
 }
 
-static bool id_matches(json_t *j, const char *field, const char *id, struct api_response *resp)
+bool api_id_matches(json_t *j, const char *field, const char *id, struct api_response *resp)
 {
 	const char *body_id = NULL;
-	int r = get_string(j, field, &body_id, resp);
+	int r = api_get_string(j, field, &body_id, resp);
 	if (r < 0)
 		return false;
 	if (r == 0 || strcmp(body_id, id)) {
-		fault(resp, 400, "the path's id and the body's %s must be the same", field);
+		api_fault(resp, 400, "the path's id and the body's %s must be the same", field);
 		return false;
 	}
 	return true;
@@ -271,30 +274,30 @@ static void put_drive(struct api *a, const struct http_request *req, const char 
 	char spec[4200];
 	json_t *j;
 
-	if (!pre_boot(a, resp) || !(j = body_object(req, keys, resp)))
+	if (!api_pre_boot(a, resp) || !(j = api_body_object(req, keys, resp)))
 		return;
-	if (!id_matches(j, "drive_id", id, resp) ||
-	    get_string(j, "path_on_host", &path, resp) < 0 ||
-	    get_bool(j, "is_root_device", &root, resp) < 0 ||
-	    get_bool(j, "is_read_only", &ro, resp) < 0 ||
-	    get_string(j, "partuuid", &partuuid, resp) < 0 ||
-	    get_string(j, "cache_type", &cache, resp) < 0 ||
-	    get_string(j, "io_engine", &engine, resp) < 0)
+	if (!api_id_matches(j, "drive_id", id, resp) ||
+	    api_get_string(j, "path_on_host", &path, resp) < 0 ||
+	    api_get_bool(j, "is_root_device", &root, resp) < 0 ||
+	    api_get_bool(j, "is_read_only", &ro, resp) < 0 ||
+	    api_get_string(j, "partuuid", &partuuid, resp) < 0 ||
+	    api_get_string(j, "cache_type", &cache, resp) < 0 ||
+	    api_get_string(j, "io_engine", &engine, resp) < 0)
 		goto out;
 	if (!path) {
-		fault(resp, 400, "path_on_host is required");
+		api_fault(resp, 400, "path_on_host is required");
 		goto out;
 	}
-	if (json_object_get(j, "rate_limiter") || partuuid) {
-		fault(resp, 400, "rate_limiter and partuuid are not supported by myvmm");
+	if (present(j, "rate_limiter") || partuuid) {
+		api_fault(resp, 400, "rate_limiter and partuuid are not supported by myvmm");
 		goto out;
 	}
 	if (cache && strcmp(cache, "Unsafe") && strcmp(cache, "Writeback")) {
-		fault(resp, 400, "cache_type must be \"Unsafe\" or \"Writeback\"");
+		api_fault(resp, 400, "cache_type must be \"Unsafe\" or \"Writeback\"");
 		goto out;
 	}
 	if (engine && strcmp(engine, "Sync") && strcmp(engine, "Async")) {
-		fault(resp, 400, "io_engine must be \"Sync\" or \"Async\"");
+		api_fault(resp, 400, "io_engine must be \"Sync\" or \"Async\"");
 		goto out;
 	}
 	/* The path goes through parse_disk: commas are doubled to stay literal. */
@@ -305,12 +308,12 @@ static void put_drive(struct api *a, const struct http_request *req, const char 
 		spec[n++] = *p;
 	}
 	if (strlen(path) * 2 + 32 >= sizeof(spec)) {
-		fault(resp, 400, "path_on_host is too long");
+		api_fault(resp, 400, "path_on_host is too long");
 		goto out;
 	}
 	snprintf(spec + n, sizeof(spec) - n, "%s,serial=%.20s", ro ? ",ro" : "", id);
-	if (set_opt(a, "disk", spec, resp))
-		respond_json(resp, 204, NULL);
+	if (api_set_opt(a, "disk", spec, resp))
+		api_respond_json(resp, 204, NULL);
 out:
 	json_decref(j);
 }
@@ -324,27 +327,27 @@ static void put_net(struct api *a, const struct http_request *req, const char *i
 	char spec[64];
 	json_t *j;
 
-	if (!pre_boot(a, resp) || !(j = body_object(req, keys, resp)))
+	if (!api_pre_boot(a, resp) || !(j = api_body_object(req, keys, resp)))
 		return;
-	if (!id_matches(j, "iface_id", id, resp) || get_string(j, "host_dev_name", &dev, resp) < 0 ||
-	    get_string(j, "guest_mac", &mac, resp) < 0)
+	if (!api_id_matches(j, "iface_id", id, resp) || api_get_string(j, "host_dev_name", &dev, resp) < 0 ||
+	    api_get_string(j, "guest_mac", &mac, resp) < 0)
 		goto out;
 	if (dev && strcmp(dev, "user")) {
-		fault(resp, 400, "host_dev_name '%.64s': myvmm has no tap networking; use "
+		api_fault(resp, 400, "host_dev_name '%.64s': myvmm has no tap networking; use "
 				 "\"user\" (or leave it out) for user-mode networking", dev);
 		goto out;
 	}
-	if (json_object_get(j, "rx_rate_limiter") || json_object_get(j, "tx_rate_limiter")) {
-		fault(resp, 400, "rate limiters are not supported by myvmm");
+	if (present(j, "rx_rate_limiter") || present(j, "tx_rate_limiter")) {
+		api_fault(resp, 400, "rate limiters are not supported by myvmm");
 		goto out;
 	}
 	if (mac && strlen(mac) != 17) {
-		fault(resp, 400, "guest_mac must look like 06:00:AC:10:00:02");
+		api_fault(resp, 400, "guest_mac must look like 06:00:AC:10:00:02");
 		goto out;
 	}
 	snprintf(spec, sizeof(spec), "user%s%s", mac ? ",mac=" : "", mac ? mac : "");
-	if (set_opt(a, "net", spec, resp))
-		respond_json(resp, 204, NULL);
+	if (api_set_opt(a, "net", spec, resp))
+		api_respond_json(resp, 204, NULL);
 out:
 	json_decref(j);
 }
@@ -359,24 +362,24 @@ static void put_vsock(struct api *a, const struct http_request *req, const char 
 	char spec[CONFIG_ERR_LEN];
 	json_t *j;
 
-	if (!pre_boot(a, resp))
+	if (!api_pre_boot(a, resp))
 		return;
-	if (!(j = body_object(req, keys, resp)))
+	if (!(j = api_body_object(req, keys, resp)))
 		return;
-	if (get_string(j, "vsock_id", &id, resp) < 0 ||
-	    get_uint(j, "guest_cid", 3, 0xffffffffu, &cid, resp) < 0 ||
-	    get_string(j, "uds_path", &path, resp) < 0)
+	if (api_get_string(j, "vsock_id", &id, resp) < 0 ||
+	    api_get_uint(j, "guest_cid", 3, 0xffffffffu, &cid, resp) < 0 ||
+	    api_get_string(j, "uds_path", &path, resp) < 0)
 		goto out;
 	if (!cid || !path || !*path) {
-		fault(resp, 400, "guest_cid and uds_path are required");
+		api_fault(resp, 400, "guest_cid and uds_path are required");
 		goto out;
 	}
 	if ((size_t)snprintf(spec, sizeof(spec), "%" PRIu64 ",%s", cid, path) >= sizeof(spec)) {
-		fault(resp, 400, "uds_path is too long");
+		api_fault(resp, 400, "uds_path is too long");
 		goto out;
 	}
-	if (set_opt(a, "vsock", spec, resp))
-		respond_json(resp, 204, NULL);
+	if (api_set_opt(a, "vsock", spec, resp))
+		api_respond_json(resp, 204, NULL);
 out:
 	json_decref(j);
 }
@@ -388,39 +391,39 @@ static void put_actions(struct api *a, const struct http_request *req, const cha
 	char err[API_ERR_LEN] = "";
 	const char *act = NULL;
 	int r = 0;
-	json_t *j = body_object(req, keys, resp);
+	json_t *j = api_body_object(req, keys, resp);
 
 	if (!j)
 		return;
-	if (get_string(j, "action_type", &act, resp) < 0)
+	if (api_get_string(j, "action_type", &act, resp) < 0)
 		goto out;
 	if (!act) {
-		fault(resp, 400, "action_type is required");
+		api_fault(resp, 400, "action_type is required");
 		goto out;
 	}
 	if (!strcmp(act, "InstanceStart")) {
-		if (!pre_boot(a, resp))
+		if (!api_pre_boot(a, resp))
 			goto out;
 		r = a->ops->start(a->opaque, a->cfg, err, sizeof(err));
 		if (!r)
 			a->state = API_RUNNING;
 	} else if (!strcmp(act, "SendCtrlAltDel")) {
 		if (a->state == API_NOT_STARTED) {
-			fault(resp, 400, "SendCtrlAltDel needs a started instance");
+			api_fault(resp, 400, "SendCtrlAltDel needs a started instance");
 			goto out;
 		}
 		r = a->ops->ctrl_alt_del(a->opaque, err, sizeof(err));
 	} else if (!strcmp(act, "FlushMetrics")) {
-		fault(resp, 400, "myvmm has no metrics; use GET /myvmm/status");
+		api_fault(resp, 400, "myvmm has no metrics; use GET /myvmm/status");
 		goto out;
 	} else {
-		fault(resp, 400, "unknown action_type '%.64s'; use InstanceStart or SendCtrlAltDel", act);
+		api_fault(resp, 400, "unknown action_type '%.64s'; use InstanceStart or SendCtrlAltDel", act);
 		goto out;
 	}
 	if (r)
-		fault(resp, 400, "%s", err[0] ? err : strerror(-r));
+		api_fault(resp, 400, "%s", err[0] ? err : strerror(-r));
 	else
-		respond_json(resp, 204, NULL);
+		api_respond_json(resp, 204, NULL);
 out:
 	json_decref(j);
 }
@@ -433,27 +436,27 @@ static void patch_vm(struct api *a, const struct http_request *req, const char *
 	const char *st = NULL;
 	bool pause;
 	int r;
-	json_t *j = body_object(req, keys, resp);
+	json_t *j = api_body_object(req, keys, resp);
 
 	if (!j)
 		return;
-	if (get_string(j, "state", &st, resp) < 0)
+	if (api_get_string(j, "state", &st, resp) < 0)
 		goto out;
 	if (!st || (strcmp(st, "Paused") && strcmp(st, "Resumed"))) {
-		fault(resp, 400, "state must be \"Paused\" or \"Resumed\"");
+		api_fault(resp, 400, "state must be \"Paused\" or \"Resumed\"");
 		goto out;
 	}
 	if (a->state == API_NOT_STARTED) {
-		fault(resp, 400, "the instance is not started");
+		api_fault(resp, 400, "the instance is not started");
 		goto out;
 	}
 	pause = !strcmp(st, "Paused");
 	if ((r = a->ops->pause(a->opaque, pause, err, sizeof(err)))) {
-		fault(resp, 400, "%s", err[0] ? err : strerror(-r));
+		api_fault(resp, 400, "%s", err[0] ? err : strerror(-r));
 		goto out;
 	}
 	a->state = pause ? API_PAUSED : API_RUNNING;
-	respond_json(resp, 204, NULL);
+	api_respond_json(resp, 204, NULL);
 out:
 	json_decref(j);
 }
@@ -486,7 +489,7 @@ static void get_vm_config(struct api *a, const struct http_request *req, const c
 	if (j && c->vsock_cid)
 		json_object_set_new(j, "vsock", json_pack("{s:I, s:s}", "guest_cid",
 				    (json_int_t)c->vsock_cid, "uds_path", c->vsock_path));
-	respond_json(resp, 200, j);
+	api_respond_json(resp, 200, j);
 }
 
 static void get_status(struct api *a, const struct http_request *req, const char *arg,
@@ -494,11 +497,11 @@ static void get_status(struct api *a, const struct http_request *req, const char
 {
 	json_t *j = a->state == API_NOT_STARTED ? json_object() : a->ops->status(a->opaque);
 	if (!j) {
-		fault(resp, 500, "status unavailable");
+		api_fault(resp, 500, "status unavailable");
 		return;
 	}
 	json_object_set_new(j, "state", json_string(state_names[a->state]));
-	respond_json(resp, 200, j);
+	api_respond_json(resp, 200, j);
 }
 
 static void put_power_button(struct api *a, const struct http_request *req, const char *arg,
@@ -507,46 +510,13 @@ static void put_power_button(struct api *a, const struct http_request *req, cons
 	char err[API_ERR_LEN] = "";
 	int r;
 	if (a->state == API_NOT_STARTED) {
-		fault(resp, 400, "the instance is not started");
+		api_fault(resp, 400, "the instance is not started");
 		return;
 	}
 	if ((r = a->ops->power_button(a->opaque, err, sizeof(err))))
-		fault(resp, 400, "%s", err[0] ? err : strerror(-r));
+		api_fault(resp, 400, "%s", err[0] ? err : strerror(-r));
 	else
-		respond_json(resp, 204, NULL);
-}
-
-static void not_yet(struct api *a, const struct http_request *req, const char *arg,
-		    struct api_response *resp)
-{
-	fault(resp, 400, "%s is not supported by this myvmm build", req->path);
-}
-
-/* For the handlers in other files (api_int.h). */
-void api_fault(struct api_response *resp, const char *msg)
-{
-	fault(resp, 400, "%s", msg);
-}
-
-void api_no_content(struct api_response *resp)
-{
-	respond_json(resp, 204, NULL);
-}
-
-void *api_body_object(const struct http_request *req, const char *const *allowed,
-		      struct api_response *resp)
-{
-	return body_object(req, allowed, resp);
-}
-
-int api_get_string(void *o, const char *key, const char **out, struct api_response *resp)
-{
-	return get_string(o, key, out, resp);
-}
-
-int api_get_bool(void *o, const char *key, bool *out, struct api_response *resp)
-{
-	return get_bool(o, key, out, resp);
+		api_respond_json(resp, 204, NULL);
 }
 
 typedef void (*api_handler)(struct api *, const struct http_request *, const char *,
@@ -573,9 +543,12 @@ static const struct route routes[] = {
 	{ HTTP_PUT, "/snapshot/create", api_put_snapshot_create },
 	{ HTTP_PUT, "/snapshot/load", api_put_snapshot_load },
 	{ HTTP_PUT, "/vsock", put_vsock },
-	{ HTTP_PATCH, "/drives/", not_yet },
+	{ HTTP_PATCH, "/drives/", api_patch_drive },
+	{ HTTP_PUT, "/logger", api_put_logger },
 	{ HTTP_GET, "/myvmm/status", get_status },
 	{ HTTP_PUT, "/myvmm/power-button", put_power_button },
+	{ HTTP_PUT, "/myvmm/screenshot", api_put_screenshot },
+	{ HTTP_GET, "/myvmm/console", api_get_console },
 };
 
 void api_handle(struct api *a, const struct http_request *req, struct api_response *resp)
@@ -598,14 +571,14 @@ void api_handle(struct api *a, const struct http_request *req, struct api_respon
 		if (rt->method != req->method)
 			continue;
 		if (arg && !valid_id(arg)) {
-			fault(resp, 400, "invalid id '%.64s' in the path: use 1-64 of A-Z a-z 0-9 _", arg);
+			api_fault(resp, 400, "invalid id '%.64s' in the path: use 1-64 of A-Z a-z 0-9 _", arg);
 			return;
 		}
 		rt->fn(a, req, arg, resp);
 		return;
 	}
 	if (path_known)
-		fault(resp, 400, "invalid request method for %s", req->path);
+		api_fault(resp, 400, "invalid request method for %s", req->path);
 	else
-		fault(resp, 400, "invalid request path %s", req->path);
+		api_fault(resp, 400, "invalid request path %s", req->path);
 }

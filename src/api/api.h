@@ -16,6 +16,14 @@
 
 enum api_state { API_NOT_STARTED, API_RUNNING, API_PAUSED };
 
+/* PUT /logger (Firecracker's Logger): level is a log_level (host/log.h), or
+ * -1 for "Off" (nothing goes to the file). */
+struct api_logger {
+	const char *path;
+	int level;
+	bool show_level, show_origin;
+};
+
 /* What the API asks of the VMM; each returns 0 or -errno with one line in err. */
 struct api_backend_ops {
 	/* InstanceStart: cfg (the configuration built so far) is complete. */
@@ -35,6 +43,15 @@ struct api_backend_ops {
 			       char *err, size_t errlen);
 	int (*snapshot_load)(void *opaque, const char *state_path, const char *mem_path,
 			     bool resume, char *err, size_t errlen);
+	/* PATCH /drives/{id}: disk number disk (cfg->disks[]) now reads path. */
+	int (*drive_swap)(void *opaque, unsigned disk, const char *path, char *err, size_t errlen);
+	/* PUT /logger: route the log file there (also before InstanceStart). */
+	int (*logger)(void *opaque, const struct api_logger *l, char *err, size_t errlen);
+	/* PUT /myvmm/screenshot: the framebuffer as PNG; -ENODEV: no display. */
+	int (*screenshot)(void *opaque, const char *path, char *err, size_t errlen);
+	/* GET /myvmm/console: {"type", "path"} of the attachable console (a
+	 * jansson json_t *), NULL when the console cannot be attached to. */
+	void *(*console)(void *opaque);
 };
 
 struct api {
@@ -53,4 +70,17 @@ struct api_response {
 
 /* Serves one parsed request. Always fills resp (free resp->body). */
 void api_handle(struct api *a, const struct http_request *req, struct api_response *resp);
+
+/* True when text (a config file's contents) is JSON rather than INI: it
+ * starts with '{' (or is a JSON array: '[' then '{', '[', '"' or ']'),
+ * blanks aside. Pure. */
+bool api_config_is_json(const char *text);
+/* --config-file in Firecracker's JSON format: every section (boot-source,
+ * drives, machine-config, network-interfaces, vsock, logger) goes through
+ * the same handler as its API call, so both accept exactly the same bodies.
+ * The logger section only records log_path/level in c (main opens it). Pure
+ * apart from allocation. Returns 0 or -EINVAL with one line in err naming
+ * the file, the section and the field. */
+int api_config_load_json(struct vm_config *c, const char *text, const char *fname,
+			 char err[CONFIG_ERR_LEN]);
 #endif

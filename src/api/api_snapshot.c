@@ -8,7 +8,7 @@
 
 #include "api/api_int.h"
 
-#define ERR_LEN 512
+#define ERR_LEN API_ERR_LEN
 
 void api_put_snapshot_create(struct api *a, const struct http_request *req, const char *arg,
 			     struct api_response *resp)
@@ -28,31 +28,31 @@ void api_put_snapshot_create(struct api *a, const struct http_request *req, cons
 	    api_get_string(j, "version", &ver, resp) < 0)
 		goto out;
 	if (!state || !*state || !mem || !*mem) {
-		api_fault(resp, "snapshot_path and mem_file_path are required");
+		api_fault(resp, 400, "snapshot_path and mem_file_path are required");
 		goto out;
 	}
 	if (type && strcmp(type, "Full")) {
 		snprintf(err, sizeof(err), "snapshot_type '%.32s' is not supported: myvmm takes "
 			 "Full snapshots only", type);
-		api_fault(resp, err);
+		api_fault(resp, 400, "%s", err);
 		goto out;
 	}
 	if (a->state != API_PAUSED) {
 		snprintf(err, sizeof(err), "Create snapshot is not allowed in state %s: pause the "
 			 "VM first (PATCH /vm {\"state\": \"Paused\"})",
 			 a->state == API_RUNNING ? "Running" : "Not started");
-		api_fault(resp, err);
+		api_fault(resp, 400, "%s", err);
 		goto out;
 	}
 	if (!a->ops->snapshot_create) {
-		api_fault(resp, "snapshots are not supported by this VMM");
+		api_fault(resp, 400, "snapshots are not supported by this VMM");
 		goto out;
 	}
 	if ((r = a->ops->snapshot_create(a->opaque, state, mem, err, sizeof(err)))) {
-		api_fault(resp, err[0] ? err : strerror(-r));
+		api_fault(resp, 400, "%s", err[0] ? err : strerror(-r));
 		goto out;
 	}
-	api_no_content(resp);
+	api_respond_json(resp, 204, NULL);
 out:
 	json_decref(j);
 }
@@ -66,7 +66,7 @@ static const char *mem_backend_path(json_t *mb, struct api_response *resp)
 	json_t *v;
 
 	if (!json_is_object(mb)) {
-		api_fault(resp, "mem_backend must be an object {\"backend_type\": \"File\", "
+		api_fault(resp, 400, "mem_backend must be an object {\"backend_type\": \"File\", "
 			  "\"backend_path\": ...}");
 		return NULL;
 	}
@@ -74,16 +74,16 @@ static const char *mem_backend_path(json_t *mb, struct api_response *resp)
 		if (strcmp(key, "backend_type") && strcmp(key, "backend_path")) {
 			char err[ERR_LEN];
 			snprintf(err, sizeof(err), "unknown field 'mem_backend.%.100s'", key);
-			api_fault(resp, err);
+			api_fault(resp, 400, "%s", err);
 			return NULL;
 		}
 	}
 	if (!json_is_string(t) || !json_is_string(p) || !*json_string_value(p)) {
-		api_fault(resp, "mem_backend needs backend_type and backend_path strings");
+		api_fault(resp, 400, "mem_backend needs backend_type and backend_path strings");
 		return NULL;
 	}
 	if (strcmp(json_string_value(t), "File")) {
-		api_fault(resp, "mem_backend backend_type must be \"File\": myvmm maps the memory "
+		api_fault(resp, 400, "mem_backend backend_type must be \"File\": myvmm maps the memory "
 			  "file copy-on-write and has no Uffd page-fault handler");
 		return NULL;
 	}
@@ -112,36 +112,36 @@ void api_put_snapshot_load(struct api *a, const struct http_request *req, const 
 		goto out;
 	if ((mb = json_object_get(j, "mem_backend"))) {
 		if (mem) {
-			api_fault(resp, "give either mem_file_path or mem_backend, not both");
+			api_fault(resp, 400, "give either mem_file_path or mem_backend, not both");
 			goto out;
 		}
 		if (!(mem = mem_backend_path(mb, resp)))
 			goto out;
 	}
 	if (!state || !*state || !mem || !*mem) {
-		api_fault(resp, "snapshot_path and mem_backend (or mem_file_path) are required");
+		api_fault(resp, 400, "snapshot_path and mem_backend (or mem_file_path) are required");
 		goto out;
 	}
 	if (diff || dirty) {
-		api_fault(resp, "diff snapshots and dirty page tracking are not supported: myvmm "
+		api_fault(resp, 400, "diff snapshots and dirty page tracking are not supported: myvmm "
 			  "takes Full snapshots only");
 		goto out;
 	}
 	if (a->state != API_NOT_STARTED) {
-		api_fault(resp, "Loading a snapshot is only allowed before the instance is started; "
+		api_fault(resp, 400, "Loading a snapshot is only allowed before the instance is started; "
 			  "start a new myvmm --api-sock PATH (without --kernel) for it");
 		goto out;
 	}
 	if (!a->ops->snapshot_load) {
-		api_fault(resp, "snapshots are not supported by this VMM");
+		api_fault(resp, 400, "snapshots are not supported by this VMM");
 		goto out;
 	}
 	if ((r = a->ops->snapshot_load(a->opaque, state, mem, resume, err, sizeof(err)))) {
-		api_fault(resp, err[0] ? err : strerror(-r));
+		api_fault(resp, 400, "%s", err[0] ? err : strerror(-r));
 		goto out;
 	}
 	a->state = resume ? API_RUNNING : API_PAUSED;
-	api_no_content(resp);
+	api_respond_json(resp, 204, NULL);
 out:
 	json_decref(j);
 }

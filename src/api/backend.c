@@ -2,13 +2,17 @@
 #include "api/backend.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cli/config.h"
+#include "host/log.h"
 #include "machine/machine.h"
+#include "ui/screenshot.h"
 #include "vcpu/pause.h"
 
 /* Left Ctrl (0x14), left Alt (0x11), Delete (E0 71), released in reverse. */
@@ -132,6 +136,97 @@ static int b_snapshot_load(void *opaque, const char *state, const char *mem, boo
 	return v->restore(v->boot_opaque, state, mem, resume, err, errlen);
 }
 
+static int b_drive_swap(void *opaque, unsigned disk, const char *path, char *err, size_t errlen)
+{
+	struct vm *vm = running(opaque, err, errlen);
+	if (!vm)
+		return -EAGAIN;
+	return vm_disk_swap(vm, disk, path, err, errlen);
+}
+
+static int b_logger(void *opaque, const struct api_logger *l, char *err, size_t errlen)
+{
+	int r = log_open_existing(l->path);
+
+	if (r == -ENOENT)
+		snprintf(err, errlen, "log_path %.300s does not exist; create it first (touch or "
+			 "mkfifo): like Firecracker, myvmm does not create it", l->path);
+	else if (r == -EINVAL)
+		snprintf(err, errlen, "log_path %.300s is not a regular file or a FIFO", l->path);
+	else if (r)
+		snprintf(err, errlen, "log_path %.300s: %s", l->path, strerror(-r));
+	if (r)
+		return r;
+	log_configure_file(l->level, l->show_level, l->show_origin);
+	pr_info("logging to %s (PUT /logger)", l->path);
+	return 0;
+}
+
+struct shot {
+	uint8_t *png;
+	size_t len;
+	int r;
+};
+
+/* Under the display's lock: encode only; the file is written after. */
+static void shot_draw(const struct display_frame *f, void *arg)
+{
+	struct shot *s = arg;
+	s->r = screenshot_png(f, &s->png, &s->len);
+}
+
+static int b_screenshot(void *opaque, const char *path, char *err, size_t errlen)
+{
+	struct vm *vm = running(opaque, err, errlen);
+	struct shot s = { NULL, 0, 0 };
+	char tmp[4200];
+	int r, fd;
+
+	if (!vm)
+		return -EAGAIN;
+	if ((r = vm_display_frame(vm, shot_draw, &s)))
+		return r; /* -ENODEV: no display device */
+	if (s.r) {
+		snprintf(err, errlen, "%s", s.r == -EINVAL ? "the guest has set no display mode yet"
+				: strerror(-s.r));
+		return s.r;
+	}
+	/* Through PATH.tmp and rename: a reader never sees half a PNG. */
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp)) {
+		free(s.png);
+		snprintf(err, errlen, "path is too long");
+		return -ENAMETOOLONG;
+	}
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	r = fd < 0 ? -errno : 0;
+	for (size_t off = 0; !r && off < s.len;) {
+		ssize_t n = write(fd, s.png + off, s.len - off);
+		if (n < 0)
+			r = -errno;
+		else
+			off += (size_t)n;
+	}
+	if (fd >= 0 && close(fd) && !r)
+		r = -errno;
+	if (!r && rename(tmp, path))
+		r = -errno;
+	if (r) {
+		if (fd >= 0)
+			unlink(tmp);
+		snprintf(err, errlen, "path %.300s: %s", path, strerror(-r));
+	}
+	free(s.png);
+	return r;
+}
+
+static void *b_console(void *opaque)
+{
+	struct api_vmm *v = opaque;
+	if (!v->console_type || !v->console_path)
+		return NULL;
+	return json_pack("{s:s, s:s}", "type", v->console_type, "path", v->console_path);
+}
+
 const struct api_backend_ops api_vmm_ops = {
 	.snapshot_create = b_snapshot_create,
 	.snapshot_load = b_snapshot_load,
@@ -140,4 +235,8 @@ const struct api_backend_ops api_vmm_ops = {
 	.power_button = b_power_button,
 	.pause = b_pause,
 	.status = b_status,
+	.drive_swap = b_drive_swap,
+	.logger = b_logger,
+	.screenshot = b_screenshot,
+	.console = b_console,
 };

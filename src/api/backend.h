@@ -23,6 +23,9 @@ struct api_vmm {
 	const int64_t *marker_ms;       /* boot marker time, -1 until seen */
 	const unsigned *resets;         /* guest resets so far */
 	const struct vm_config *cfg;    /* the configuration the VM runs */
+	/* GET /myvmm/console: "unix" or "pty" and the path to attach to; NULL
+	 * when the console is stdio, a file or none. */
+	const char *console_type, *console_path;
 	/* InstanceStart with a validated, finished configuration: builds the
 	 * VM (0) or reports why not (-errno, one line in err). */
 	int (*boot)(void *opaque, char *err, size_t errlen);

@@ -1,6 +1,7 @@
 /* Command-line options: one table drives the argv parser (config_args.c),
  * config_set() (config files), --help, the man page and the completion. */
 #include "cli/config.h"
+#include "api/api.h"
 #include "cli/config_file.h"
 #include "cli/options.h"
 #include "host/sandbox.h"
@@ -264,7 +265,8 @@ static int h_boot(struct vm_config *c, const char *v, char *err)
 }
 
 static const struct opt_desc opts[] = {
-	{ "config", OPT_VALUE, "FILE", "load options from an INI file; later options override it", h_config, .path = true },
+	{ "config", OPT_VALUE, "FILE", "load options from an INI file (or Firecracker's JSON, told apart by content); later options override it", h_config, .path = true },
+	{ "config-file", OPT_VALUE, "FILE", "Firecracker's JSON VM configuration (boot-source, drives, machine-config, network-interfaces, vsock, logger; see README), or an INI file as for --config", h_config, .path = true },
 	{ "kernel", OPT_VALUE, "PATH", "kernel to boot: bzImage, ELF with a PVH note, or multiboot (also the one positional argument: myvmm bzImage)", h_kernel, .path = true },
 	{ "initrd", OPT_VALUE, "PATH", "initial ramdisk", h_initrd, .path = true },
 	{ "cmdline", OPT_VALUE, "STR", "kernel command line; console=ttyS0 (hvc0 with --console virtio) is added when it names no console= (default: \"console=ttyS0\")", h_cmdline, .values = NULL },
@@ -364,15 +366,22 @@ static int ini_set(void *opaque, const char *key, const char *value, char *err)
 	return config_set(opaque, key, value, err);
 }
 
+static int json_load(void *opaque, const char *text, const char *fname, char *err)
+{
+	return api_config_load_json(opaque, text, fname, err);
+}
+
 int config_load_text(struct vm_config *c, const char *text, const char *fname,
 		     const char *base_dir, char err[CONFIG_ERR_LEN])
 {
+	if (api_config_is_json(text))
+		return api_config_load_json(c, text, fname, err);
 	return ini_load_text(text, fname, base_dir, ini_set, c, err);
 }
 
 int config_load_file(struct vm_config *c, const char *path, char err[CONFIG_ERR_LEN])
 {
-	return ini_load_file(path, &c->config_depth, ini_set, c, err);
+	return ini_load_file(path, &c->config_depth, ini_set, json_load, c, err);
 }
 
 int config_validate(const struct vm_config *c, char err[CONFIG_ERR_LEN])

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/api.h"
 #include "cli/config_file.h"
 #include "host/file.h"
 
@@ -17,7 +18,7 @@
 /* Keys whose values are file paths, resolved against the file's directory. */
 static bool is_path_key(const char *k)
 {
-	static const char *const keys[] = { "kernel", "initrd", "log", "status-file", "config", "disk",
+	static const char *const keys[] = { "kernel", "initrd", "log", "status-file", "config", "config-file", "disk",
 					     "bios", "screenshot", NULL };
 	for (int i = 0; keys[i]; i++)
 		if (!strcmp(k, keys[i]))
@@ -112,7 +113,7 @@ int ini_load_text(const char *text, const char *fname, const char *base_dir, ini
 	return ret;
 }
 
-int ini_load_file(const char *path, int *depth, ini_set_fn set, void *opaque,
+int ini_load_file(const char *path, int *depth, ini_set_fn set, ini_json_fn json, void *opaque,
 		  char err[INI_ERR_LEN])
 {
 	struct err e = { "" };
@@ -138,14 +139,18 @@ int ini_load_file(const char *path, int *depth, ini_set_fn set, void *opaque,
 	}
 	text[n] = 0;
 	if (memchr(text, 0, n)) {
-		snprintf(err, INI_ERR_LEN, "--config %s: binary data; expected an INI text file", path);
+		snprintf(err, INI_ERR_LEN, "--config %s: binary data; expected an INI or JSON text "
+			 "file", path);
 		free(text);
 		return -EINVAL;
 	}
 	char *pcopy = strdup(path);
 	char *dir = pcopy ? dirname(pcopy) : NULL;
 	(*depth)++;
-	ret = ini_load_text(text, path, dir, set, opaque, err);
+	if (json && api_config_is_json(text))
+		ret = json(opaque, text, path, err);
+	else
+		ret = ini_load_text(text, path, dir, set, opaque, err);
 	(*depth)--;
 	free(pcopy);
 	free(text);

@@ -13,8 +13,13 @@ typedef int (*ini_set_fn)(void *opaque, const char *key, const char *value,
 
 int ini_load_text(const char *text, const char *fname, const char *base_dir, ini_set_fn set,
 		  void *opaque, char err[INI_ERR_LEN]);
+/* Loads a whole file's text in another format (Firecracker's JSON). */
+typedef int (*ini_json_fn)(void *opaque, const char *text, const char *fname,
+			   char err[INI_ERR_LEN]);
+
 /* Reads path (a regular file of at most 1 MiB; nesting counted in *depth,
- * at most 4) and loads it. */
-int ini_load_file(const char *path, int *depth, ini_set_fn set, void *opaque,
+ * at most 4) and loads it: with json when it is JSON (api_config_is_json;
+ * json non-NULL), else as INI through set. */
+int ini_load_file(const char *path, int *depth, ini_set_fn set, ini_json_fn json, void *opaque,
 		  char err[INI_ERR_LEN]);
 #endif

@@ -134,6 +134,16 @@ bool msix_enabled(struct msix *m)
 	return ctrl(m) & MSIX_CTRL_ENABLE;
 }
 
+bool msix_vector_deliverable(struct msix *m, unsigned vec)
+{
+	bool ok;
+
+	pthread_mutex_lock(&m->lock);
+	ok = (ctrl(m) & MSIX_CTRL_ENABLE) && vec < m->nvec && !vec_masked(m, vec) && m->routed[vec];
+	pthread_mutex_unlock(&m->lock);
+	return ok;
+}
+
 bool msix_notify(struct msix *m, unsigned vec)
 {
 	bool ok = false;

@@ -66,6 +66,10 @@ bool msix_notify(struct msix *m, unsigned vec);
  * and re-routes the live vectors. */
 void msix_save(struct msix *m, struct sbuf *out);
 void msix_load(struct msix *m, struct srd *in);
+/* True when vec would be delivered now (MSI-X enabled, neither the function
+ * nor the vector masked, its message routed): a device may then raise it
+ * without msix_notify (a KVM irqfd on its GSI). */
+bool msix_vector_deliverable(struct msix *m, unsigned vec);
 /* Table size in bytes for nvec vectors, and PBA size. */
 static inline uint32_t msix_table_size(unsigned nvec) { return nvec * MSIX_ENTRY_SIZE; }
 static inline uint32_t msix_pba_size(unsigned nvec) { return ((nvec + 63) / 64) * 8; }

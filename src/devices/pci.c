@@ -74,10 +74,15 @@ void pci_bus_cfg_write(struct pci_bus *b, uint8_t devfn, uint32_t off, uint32_t 
 		for (uint32_t i = 0; i < len; i++) {
 			uint8_t nb = (uint8_t)(v >> (8 * i));
 			uint8_t wm = d->wmask[off + i], w1c = d->w1cmask[off + i];
-			uint8_t cur = __atomic_load_n(&d->cfg[off + i], __ATOMIC_RELAXED);
-			cur = (uint8_t)((cur & ~wm) | (nb & wm));
-			cur &= (uint8_t)~(nb & w1c);
-			__atomic_store_n(&d->cfg[off + i], cur, __ATOMIC_RELAXED);
+			/* Compare-and-swap: the I/O thread sets and clears the
+			 * INTx status bit of this byte without the bus lock, and a
+			 * plain load/store here could undo its update. */
+			uint8_t cur = __atomic_load_n(&d->cfg[off + i], __ATOMIC_RELAXED), nv;
+			do {
+				nv = (uint8_t)((cur & ~wm) | (nb & wm));
+				nv &= (uint8_t)~(nb & w1c);
+			} while (!__atomic_compare_exchange_n(&d->cfg[off + i], &cur, nv, true,
+							      __ATOMIC_RELAXED, __ATOMIC_RELAXED));
 		}
 		/* Command register or a BAR touched: decoding or addresses may
 		 * have changed (PCI 3.0 6.2.2, 6.2.5). */

@@ -135,6 +135,7 @@ void blk_backend_close(struct blk_backend *b)
 uint64_t blk_backend_size(const struct blk_backend *b) { return b->size; }
 uint32_t blk_backend_dio_align(const struct blk_backend *b) { return b->direct ? b->align : 0; }
 int blk_backend_event_fd(const struct blk_backend *b) { return b->efd; }
+int blk_backend_fd(const struct blk_backend *b) { return b->fd; }
 unsigned blk_backend_inflight(const struct blk_backend *b)
 {
 	return __atomic_load_n(&b->inflight, __ATOMIC_ACQUIRE);

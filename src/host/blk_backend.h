@@ -42,6 +42,7 @@ void blk_backend_close(struct blk_backend *b);
 uint64_t blk_backend_size(const struct blk_backend *b);      /* bytes */
 uint32_t blk_backend_dio_align(const struct blk_backend *b); /* 0 unless O_DIRECT */
 int blk_backend_event_fd(const struct blk_backend *b);
+int blk_backend_fd(const struct blk_backend *b);             /* the image (fstat, fdatasync) */
 unsigned blk_backend_inflight(const struct blk_backend *b);
 uint64_t blk_backend_bounce_bytes(struct blk_backend *b);   /* tests */
 

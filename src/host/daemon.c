@@ -120,54 +120,40 @@ static void first_log_line(const struct daemon *d, char *out, size_t len)
 	fclose(f);
 }
 
-int daemon_start_qsd(struct daemon *d, const struct qsd_params *p, char *err, size_t errlen)
+int daemon_prepare(struct daemon *d, const char *tag, char *err, size_t errlen)
 {
-	char (*buf)[DAEMON_ARG_LEN] = calloc(DAEMON_ARGV_MAX, DAEMON_ARG_LEN);
-	char *argv[DAEMON_ARGV_MAX + 1];
-	struct qsd_params q = *p;
-	const char *tmp = getenv("TMPDIR");
-	uint64_t deadline;
-	pid_t ppid = getpid();
-	int r, st;
+	const char *tmp = daemon_tmpdir();
+	int r;
 
 	memset(d, 0, sizeof(*d));
-	if (!buf) {
-		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
+	if (!*tag || strlen(tag) > 12 || strspn(tag, "abcdefghijklmnopqrstuvwxyz0123456789") !=
+	    strlen(tag)) {
+		snprintf(err, errlen, "bad daemon tag '%.20s'", tag);
+		return -EINVAL;
 	}
-	if (!daemon_available(DAEMON_QSD)) {
-		snprintf(err, errlen, "%s is not installed", DAEMON_QSD);
-		free(buf);
-		return -ENOENT;
-	}
-	if (!tmp || !*tmp || strlen(tmp) > 32)
-		tmp = "/tmp";
-	snprintf(d->dir, sizeof(d->dir), "%s/myvmm-qsd-XXXXXX", tmp);
+	snprintf(d->dir, sizeof(d->dir), "%s/myvmm-%s-%d-XXXXXX", tmp, tag, (int)getpid());
 	if (!mkdtemp(d->dir)) {
 		r = -errno;
-		snprintf(err, errlen, "cannot create a directory for %s in %s: %s", DAEMON_QSD, tmp,
+		snprintf(err, errlen, "cannot create a private directory in %s: %s", tmp,
 			 strerror(-r));
 		d->dir[0] = 0;
-		free(buf);
 		return r;
 	}
 	snprintf(d->sock, sizeof(d->sock), "%s/vhost.sock", d->dir);
 	snprintf(d->log, sizeof(d->log), "%s/stderr", d->dir);
-	q.sock = d->sock;
-	if ((r = qsd_build_argv(&q, buf, argv)) < 0) {
-		snprintf(err, errlen, "the image path is too long for %s", DAEMON_QSD);
-		goto fail;
-	}
+	return 0;
+}
+
+/* No spawner: fork here (works only without the sandbox). */
+static int fork_direct(struct daemon *d, char *const argv[])
+{
+	pid_t ppid = getpid();
+
 	d->pid = fork();
 	if (d->pid < 0) {
-		r = -errno;
+		int r = -errno;
 		d->pid = 0;
-		if (r == -EPERM)
-			snprintf(err, errlen, "cannot start %s under the seccomp sandbox (it forbids "
-				 "fork); use --sandbox off for now", DAEMON_QSD);
-		else
-			snprintf(err, errlen, "cannot start %s: %s", DAEMON_QSD, strerror(-r));
-		goto fail;
+		return r;
 	}
 	if (d->pid == 0) {
 		int fd = open(d->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -186,23 +172,57 @@ int daemon_start_qsd(struct daemon *d, const struct qsd_params *p, char *err, si
 		execvp(argv[0], argv);
 		_exit(127);
 	}
+	return 0;
+}
+
+static bool exited(struct daemon *d)
+{
+	if (d->spawned)
+		return spawner_poll(d->pid) != 0;   /* 1, or the spawner is gone */
+	if (waitpid(d->pid, NULL, WNOHANG) != d->pid)
+		return false;
+	d->pid = 0;
+	return true;
+}
+
+int daemon_run(struct daemon *d, char *const argv[], char *err, size_t errlen)
+{
+	uint64_t deadline;
+	int r;
+
+	snprintf(d->prog, sizeof(d->prog), "%s", argv[0]);
+	if (daemon_spawner_running()) {
+		d->spawned = true;
+		r = spawner_spawn(argv, d->dir, d->log, &d->pid);
+		if (r) {
+			d->pid = 0;
+			d->spawned = false;
+		}
+	} else {
+		r = fork_direct(d, argv);
+	}
+	if (r) {
+		if (r == -EPERM)
+			snprintf(err, errlen, "cannot start %s: the seccomp sandbox forbids fork and "
+				 "myvmm started no daemon spawner (a myvmm bug)", d->prog);
+		else
+			snprintf(err, errlen, "cannot start %s: %s", d->prog, strerror(-r));
+		goto fail;
+	}
 	deadline = now_ms() + DAEMON_SOCKET_WAIT_MS;
 	for (;;) {
-		if (sock_listens(d->sock)) {
-			free(buf);
+		if (sock_listens(d->sock))
 			return 0;
-		}
-		if (waitpid(d->pid, &st, WNOHANG) == d->pid) {
+		if (exited(d)) {
 			char line[400];
-			d->pid = 0;
 			first_log_line(d, line, sizeof(line));
-			snprintf(err, errlen, "%s refused the image: %s", DAEMON_QSD,
-				 line[0] ? line : "it exited at start");
+			snprintf(err, errlen, "%s exited at start: %s", d->prog,
+				 line[0] ? line : "no message (status 127: not runnable)");
 			r = -EIO;
 			goto fail;
 		}
 		if (now_ms() > deadline) {
-			snprintf(err, errlen, "%s did not listen on its socket within %u ms", DAEMON_QSD,
+			snprintf(err, errlen, "%s did not listen on its socket within %u ms", d->prog,
 				 DAEMON_SOCKET_WAIT_MS);
 			r = -ETIMEDOUT;
 			goto fail;
@@ -210,16 +230,51 @@ int daemon_start_qsd(struct daemon *d, const struct qsd_params *p, char *err, si
 		usleep(5000);
 	}
 fail:
-	free(buf);
 	daemon_stop(d);
+	return r;
+}
+
+int daemon_start_qsd(struct daemon *d, const struct qsd_params *p, char *err, size_t errlen)
+{
+	char (*buf)[DAEMON_ARG_LEN] = calloc(DAEMON_ARGV_MAX, DAEMON_ARG_LEN);
+	char *argv[DAEMON_ARGV_MAX + 1];
+	struct qsd_params q = *p;
+	int r;
+
+	memset(d, 0, sizeof(*d));
+	if (!buf) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	if (!daemon_available(DAEMON_QSD)) {
+		snprintf(err, errlen, "%s is not installed", DAEMON_QSD);
+		free(buf);
+		return -ENOENT;
+	}
+	if ((r = daemon_prepare(d, "qsd", err, errlen)))
+		goto out;
+	q.sock = d->sock;
+	if ((r = qsd_build_argv(&q, buf, argv)) < 0) {
+		snprintf(err, errlen, "the image path is too long for %s", DAEMON_QSD);
+		daemon_stop(d);
+		goto out;
+	}
+	r = daemon_run(d, argv, err, errlen);
+out:
+	free(buf);
 	return r;
 }
 
 void daemon_stop(struct daemon *d)
 {
+	if (d->pid > 0 && d->spawned) {
+		/* The spawner SIGTERMs (qemu-storage-daemon then flushes its
+		 * metadata caches), SIGKILLs after 3 s, reaps, removes the dir. */
+		if (spawner_stop(d->pid) == 0)
+			d->dir[0] = 0;
+		d->pid = 0;
+	}
 	if (d->pid > 0) {
-		/* SIGTERM first: qemu-storage-daemon then flushes its metadata
-		 * caches, so the image stays clean (bounded: SIGKILL after). */
 		uint64_t deadline = now_ms() + 3000;
 		kill(d->pid, SIGTERM);
 		while (now_ms() < deadline) {
@@ -237,9 +292,7 @@ void daemon_stop(struct daemon *d)
 		d->pid = 0;
 	}
 	if (d->dir[0]) {
-		unlink(d->sock);
-		unlink(d->log);
-		rmdir(d->dir);
+		daemon_rmdir(d->dir);
 		d->dir[0] = 0;
 	}
 }

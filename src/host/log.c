@@ -3,11 +3,14 @@
 #include "host/log.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 static uint64_t mono_ms(void)
 {
@@ -21,6 +24,8 @@ static uint64_t mono_ms(void)
 static struct {
 	enum log_level level;
 	FILE *file;
+	int file_level;          /* -1: nothing to the file */
+	bool file_show_level, file_show_origin;
 	pthread_mutex_t lock;
 	struct timespec start;
 	uint64_t (*now)(void);
@@ -28,7 +33,7 @@ static struct {
 	unsigned window_count;   /* guest lines printed in it */
 	uint64_t printed, suppressed, unreported;
 	bool total_reached;
-} g_log = { .level = LOG_WARN, .lock = PTHREAD_MUTEX_INITIALIZER, .now = mono_ms };
+} g_log = { .level = LOG_WARN, .file_level = LOG_INFO, .file_show_level = true, .lock = PTHREAD_MUTEX_INITIALIZER, .now = mono_ms };
 
 static uint64_t now_ms(void)
 {
@@ -38,11 +43,8 @@ static uint64_t now_ms(void)
 void log_set_level(enum log_level lvl) { g_log.level = lvl; }
 enum log_level log_get_level(void) { return g_log.level; }
 
-int log_open_file(const char *path)
+static int install_file(FILE *f)
 {
-	FILE *f = fopen(path, "a");
-	if (!f)
-		return -errno;
 	setvbuf(f, NULL, _IOLBF, 0);
 	pthread_mutex_lock(&g_log.lock);
 	if (g_log.file)
@@ -53,16 +55,67 @@ int log_open_file(const char *path)
 	return 0;
 }
 
+int log_open_file(const char *path)
+{
+	FILE *f = fopen(path, "a");
+	if (!f)
+		return -errno;
+	return install_file(f);
+}
+
+int log_open_existing(const char *path)
+{
+	struct stat st;
+	FILE *f;
+	/* O_RDWR|O_NONBLOCK: a FIFO opens at once, reader or not. */
+	int fd = open(path, O_RDWR | O_APPEND | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) || !(S_ISREG(st.st_mode) || S_ISFIFO(st.st_mode))) {
+		close(fd);
+		return -EINVAL;
+	}
+	/* A regular file is written like --log; only a FIFO stays non-blocking. */
+	if (S_ISREG(st.st_mode))
+		fcntl(fd, F_SETFL, O_APPEND);
+	if (!(f = fdopen(fd, "a"))) {
+		int e = -errno;
+		close(fd);
+		return e;
+	}
+	return install_file(f);
+}
+
+void log_configure_file(int level, bool show_level, bool show_origin)
+{
+	pthread_mutex_lock(&g_log.lock);
+	g_log.file_level = level < -1 ? -1 : level > LOG_DEBUG ? LOG_DEBUG : level;
+	g_log.file_show_level = show_level;
+	g_log.file_show_origin = show_origin;
+	pthread_mutex_unlock(&g_log.lock);
+}
+
 static const char *const level_names[] = { "error", "warning", "info", "debug" };
 
 static bool wanted(enum log_level lvl)
 {
 	/* stderr gets what the level allows; the log file also gets info. */
-	return lvl <= g_log.level || (g_log.file && lvl <= LOG_INFO);
+	return lvl <= g_log.level || (g_log.file && (int)lvl <= g_log.file_level);
 }
 
-/* Lock held. */
-static void emit_locked(enum log_level lvl, const char *prefix, const char *msg)
+/* "src/x/y.c" of a __FILE__ path. */
+static const char *short_origin(const char *file)
+{
+	const char *p = file, *s;
+	while ((s = strstr(p, "src/")) && s[4])
+		p = s + 4, file = s;
+	return file;
+}
+
+/* Lock held. file: the origin (NULL: unknown). */
+static void emit_locked(enum log_level lvl, const char *prefix, const char *msg,
+			const char *file, int line)
 {
 	/* The terminal keeps OPOST in raw mode, so \n is enough. */
 	if (lvl <= g_log.level)
@@ -73,7 +126,13 @@ static void emit_locked(enum log_level lvl, const char *prefix, const char *msg)
 		clock_gettime(CLOCK_MONOTONIC, &ts);
 		double t = (double)(ts.tv_sec - g_log.start.tv_sec) +
 			   (double)(ts.tv_nsec - g_log.start.tv_nsec) / 1e9;
-		fprintf(g_log.file, "[%10.6f] %s: %s%s\n", t, level_names[lvl], prefix, msg);
+		char origin[160] = "";
+		if (g_log.file_show_origin && file)
+			snprintf(origin, sizeof(origin), "%s:%d: ", short_origin(file), line);
+		if ((int)lvl <= g_log.file_level)
+			fprintf(g_log.file, "[%10.6f] %s%s%s%s%s\n", t,
+				g_log.file_show_level ? level_names[lvl] : "",
+				g_log.file_show_level ? ": " : "", origin, prefix, msg);
 	}
 }
 
@@ -86,7 +145,7 @@ static void report_suppressed_locked(void)
 	snprintf(msg, sizeof(msg), "%llu guest-triggered message%s suppressed (rate limit)",
 		 (unsigned long long)g_log.unreported, g_log.unreported == 1 ? "" : "s");
 	g_log.unreported = 0;
-	emit_locked(LOG_WARN, "", msg);
+	emit_locked(LOG_WARN, "", msg, NULL, 0);
 }
 
 void log_close_file(void)
@@ -99,19 +158,32 @@ void log_close_file(void)
 	pthread_mutex_unlock(&g_log.lock);
 }
 
-void log_msg(enum log_level lvl, const char *fmt, ...)
+static void vlog(const char *file, int line, enum log_level lvl, const char *fmt, va_list ap)
 {
 	char buf[1024];
-	va_list ap;
 
 	if (!wanted(lvl))
 		return;
-	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
 	pthread_mutex_lock(&g_log.lock);
-	emit_locked(lvl, "", buf);
+	emit_locked(lvl, "", buf, file, line);
 	pthread_mutex_unlock(&g_log.lock);
+}
+
+void log_msg(enum log_level lvl, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vlog(NULL, 0, lvl, fmt, ap);
+	va_end(ap);
+}
+
+void log_msg_at(const char *file, int line, enum log_level lvl, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vlog(file, line, lvl, fmt, ap);
+	va_end(ap);
 }
 
 void log_limited(struct ratelimit *rl, enum log_level lvl, const char *prefix, const char *fmt,
@@ -144,7 +216,7 @@ void log_limited(struct ratelimit *rl, enum log_level lvl, const char *prefix, c
 		g_log.unreported++;
 		snprintf(buf, sizeof(buf), "%u guest-triggered messages logged: further ones are "
 			 "dropped (counted at exit)", LOG_GUEST_TOTAL);
-		emit_locked(LOG_WARN, "", buf);
+		emit_locked(LOG_WARN, "", buf, NULL, 0);
 		goto out;
 	}
 	g_log.window_count++;
@@ -152,7 +224,7 @@ void log_limited(struct ratelimit *rl, enum log_level lvl, const char *prefix, c
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	emit_locked(lvl, prefix, buf);
+	emit_locked(lvl, prefix, buf, rl->file, rl->line);
 out:
 	pthread_mutex_unlock(&g_log.lock);
 }

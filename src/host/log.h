@@ -22,10 +22,21 @@ enum log_level { LOG_ERR, LOG_WARN, LOG_INFO, LOG_DEBUG };
 void log_set_level(enum log_level lvl);
 enum log_level log_get_level(void);
 int log_open_file(const char *path); /* -errno */
+/* PUT /logger (Firecracker's semantics): path must already exist, a regular
+ * file (appended to) or a FIFO (opened without waiting for a reader; lines
+ * are dropped while it is full). Replaces the current log file. -errno. */
+int log_open_existing(const char *path);
+/* What the log file gets: messages up to level (-1: none; default
+ * LOG_INFO), with the level name (default on) and the origin file:line
+ * (default off). */
+void log_configure_file(int level, bool show_level, bool show_origin);
 /* Reports what the guest limits suppressed since the last report, then
  * closes the --log file (if any). */
 void log_close_file(void);
 void log_msg(enum log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* log_msg from file:line (the pr_* macros; shown with show_origin). */
+void log_msg_at(const char *file, int line, enum log_level lvl, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
 /* Rate limit: at most `burst` messages per `interval_ms`; returns true when
  * this message may be printed. One per call site, lock-free (atomics). */
@@ -34,8 +45,10 @@ struct ratelimit {
 	unsigned count;
 	unsigned burst;
 	unsigned interval_ms;
+	const char *file;   /* the call site (LOG_LIMITED_), NULL if unknown */
+	int line;
 };
-#define RATELIMIT_INIT(burst_, ms_) { 0, 0, (burst_), (ms_) }
+#define RATELIMIT_INIT(burst_, ms_) { 0, 0, (burst_), (ms_), NULL, 0 }
 bool ratelimit_ok(struct ratelimit *rl);
 
 #define LOG_SITE_BURST  10
@@ -59,12 +72,12 @@ void log_guest_stats(struct log_guest_stats *s);
  * resets the global guest budget. */
 void log_test_reset(uint64_t (*now_ms)(void));
 
-#define pr_err(...)   log_msg(LOG_ERR, __VA_ARGS__)
-#define pr_warn(...)  log_msg(LOG_WARN, __VA_ARGS__)
-#define pr_info(...)  log_msg(LOG_INFO, __VA_ARGS__)
-#define pr_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
+#define pr_err(...)   log_msg_at(__FILE__, __LINE__, LOG_ERR, __VA_ARGS__)
+#define pr_warn(...)  log_msg_at(__FILE__, __LINE__, LOG_WARN, __VA_ARGS__)
+#define pr_info(...)  log_msg_at(__FILE__, __LINE__, LOG_INFO, __VA_ARGS__)
+#define pr_debug(...) log_msg_at(__FILE__, __LINE__, LOG_DEBUG, __VA_ARGS__)
 #define LOG_LIMITED_(lvl_, prefix_, ...) do { \
-	static struct ratelimit rl_ = RATELIMIT_INIT(LOG_SITE_BURST, LOG_SITE_MS); \
+	static struct ratelimit rl_ = { 0, 0, LOG_SITE_BURST, LOG_SITE_MS, __FILE__, __LINE__ }; \
 	log_limited(&rl_, (lvl_), (prefix_), __VA_ARGS__); } while (0)
 /* Guest misbehaviour: a rate-limited "guest: ..." warning. */
 #define pr_guest(...)   LOG_LIMITED_(LOG_WARN, "guest: ", __VA_ARGS__)

@@ -180,7 +180,7 @@ static int vcpus_create(struct vm *vm, struct err *err)
 	vm->vcpu_env = (struct vcpu_env){
 		.vm_fd = vm->fd, .kvm = vm->host->kvm, .pio = &vm->pio, .mmio = &vm->mmio,
 		.mem = &vm->mem, .ncpus = vm->ncpus, .entry = &vm->entry,
-		.stopping = &vm->stopping, .gate = &vm->gate, .ctl = vm->ctl,
+		.coalesced = &vm->coalesced, .stopping = &vm->stopping, .gate = &vm->gate, .ctl = vm->ctl,
 		.debug = vm->cfg->debug,
 	};
 	vm->vcpus = calloc(vm->ncpus, sizeof(*vm->vcpus));
@@ -195,6 +195,14 @@ static int vcpus_create(struct vm *vm, struct err *err)
 			return r;
 		}
 	}
+	/* Every PCI config access writes CONFIG_ADDRESS, then reads or writes
+	 * CONFIG_DATA: let KVM queue the first (replayed before the second
+	 * exit is handled), as QEMU does. Without the capability, every write
+	 * exits as before. */
+	if (!coalesced_init(&vm->coalesced, vm->fd, vm->vcpus[0]->fd, &vm->pio, &vm->mmio) &&
+	    vm->pci && coalesced_add(&vm->coalesced, PORT_PCI_CONFIG, 4, true))
+		pr_warn("coalesced port I/O for 0x%x not available; PCI config accesses exit twice",
+			PORT_PCI_CONFIG);
 	return 0;
 }
 
@@ -206,6 +214,7 @@ static void vcpus_destroy(struct vm *vm)
 			vcpu_destroy(vm->vcpus[i]);
 	free(vm->vcpus);
 	vm->vcpus = NULL;
+	coalesced_destroy(&vm->coalesced);
 }
 
 static void nothing(struct vm *vm) { }

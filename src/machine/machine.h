@@ -44,6 +44,9 @@ int vm_start(struct vm *vm);
 void vm_stop_vcpus(struct vm *vm);
 /* Saves CMOS NVRAM into the host context, then frees everything. */
 void vm_destroy(struct vm *vm);
+/* True when cfg has a disk that a daemon serves (qemu-storage-daemon for a
+ * non-raw image): main() then starts the daemon spawner before the sandbox. */
+bool vm_config_needs_daemons(const struct vm_config *cfg);
 /* Frees what the host context keeps across resets (vm_files). */
 void vm_host_ctx_release(struct vm_host_ctx *host);
 
@@ -101,6 +104,13 @@ void vm_restore_close(struct vm_restore *rs);
  * closed afterwards. */
 int vm_create_restored(const struct vm_config *cfg, struct vm_host_ctx *host,
 		       struct vm_restore *rs, struct vm **out, struct err *err);
+/* PATCH /drives (I/O thread): disk number i (cfg->disks[i]) reads path from
+ * now on (virtio_blk_swap). -ENODEV when that disk is not an in-process
+ * virtio-blk (IDE, qemu-storage-daemon, vhost-user); one line in err. */
+int vm_disk_swap(struct vm *vm, unsigned i, const char *path, char *err, size_t errlen);
+/* After a restore (I/O thread): VIRTIO_VSOCK_EVENT_TRANSPORT_RESET to the
+ * guest's vsock driver, all connections dropped. -ENODEV without vsock. */
+int vm_vsock_transport_reset(struct vm *vm);
 
 /* UI side: the current frame (see display.h); -ENODEV without a display. */
 int vm_display_frame(struct vm *vm, display_draw_fn draw, void *arg);

@@ -12,11 +12,13 @@
 #include "devices/bus.h"
 #include "devices/irq.h"
 #include "devices/vmctl.h"
+#include "kvm/coalesced.h"
 #include "loader/loader.h"
 #include "machine/machine.h"
 #include "machine/pc_map.h"
 #include "mem/guest_mem.h"
 #include "vcpu/pause.h"
+#include "kvm/coalesced.h"
 #include "vcpu/vcpu.h"
 
 struct serial;
@@ -49,6 +51,7 @@ struct vm {
 
 	unsigned ncpus;
 	struct vcpu_env vcpu_env;     /* what the vCPUs see of this VM */
+	struct coalesced coalesced;   /* CONFIG_ADDRESS writes queued by KVM */
 	struct vcpu **vcpus;
 	struct vcpu_gate gate;        /* pause/resume of the vCPU threads (gdb) */
 

@@ -30,6 +30,8 @@
 struct vm_virtio {
 	struct pvpanic *pvpanic;
 	struct net_slirp *net;        /* user network, NULL unless --net user */
+	struct virtio_dev *blk[CONFIG_MAX_DISKS]; /* disk i's in-process virtio-blk, or NULL */
+	struct virtio_dev *vsock;     /* NULL unless --vsock */
 	unsigned n;
 	struct {
 		struct virtio_dev *dev;
@@ -108,6 +110,16 @@ bool pci_devs_need_shared_mem(const struct vm_config *c)
 	return false;
 }
 
+bool vm_config_needs_daemons(const struct vm_config *c)
+{
+	enum disk_format f;
+
+	for (unsigned i = 0; i < c->ndisks; i++)
+		if (c->disks[i].iface == DISK_IF_VIRTIO && disk_route(&c->disks[i], &f) == DISK_QSD)
+			return true;
+	return false;
+}
+
 static int mk_vhost_disk(struct vm *vm, const struct disk_config *dc, enum disk_route route,
 			 enum disk_format f, struct virtio_dev **out, struct err *err)
 {
@@ -163,6 +175,26 @@ static int mk_disk(struct vm *vm, unsigned i, struct virtio_dev **out, struct er
 	int r = virtio_blk_create(&bp, vm->host->loop, out, berr);
 	if (r)
 		ERRF("--disk %s: %s", dc->path, berr[0] ? berr : strerror(-r));
+	else
+		vm->virtio->blk[i] = *out;
+	return r;
+}
+
+int vm_disk_swap(struct vm *vm, unsigned i, const char *path, char *err, size_t errlen)
+{
+	const struct disk_config *dc = &vm->cfg->disks[i];
+	char berr[256] = "";
+	int r;
+
+	if (i >= vm->cfg->ndisks || !vm->virtio || !vm->virtio->blk[i]) {
+		snprintf(err, errlen, "this drive is not an in-process virtio-blk disk (IDE, "
+			 "qemu-storage-daemon or vhost-user): its backing file cannot be swapped");
+		return -ENODEV;
+	}
+	struct blk_params bp = { .path = path, .ro = dc->ro, .direct = dc->cache == DISK_CACHE_NONE,
+				 .format = dc->format, .serial = dc->serial };
+	if ((r = virtio_blk_swap(vm->virtio->blk[i], &bp, berr)))
+		snprintf(err, errlen, "%s", berr[0] ? berr : strerror(-r));
 	return r;
 }
 
@@ -197,7 +229,16 @@ static int mk_vsock(struct vm *vm, unsigned i, struct virtio_dev **out, struct e
 				    verr, sizeof(verr));
 	if (r)
 		ERRF("--vsock: %s", verr[0] ? verr : strerror(-r));
+	else
+		vm->virtio->vsock = *out;
 	return r;
+}
+
+int vm_vsock_transport_reset(struct vm *vm)
+{
+	if (!vm->virtio || !vm->virtio->vsock)
+		return -ENODEV;
+	return virtio_vsock_transport_reset(vm->virtio->vsock);
 }
 
 static const struct virtio_row virtio_rows[] = {

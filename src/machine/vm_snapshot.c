@@ -447,6 +447,11 @@ int vm_restore_state(struct vm *vm, struct err *err)
 		     r == -EINVAL ? "saved with another layout" : strerror(-r));
 		return r;
 	}
+	/* The host ends of vsock connections are gone: the guest driver drops
+	 * its sockets on TRANSPORT_RESET (virtio 1.2 5.10.6.6), as after a
+	 * Firecracker restore. The network is just reset (slirp keeps no state). */
+	if (vm->cfg->vsock_cid && (r = vm_vsock_transport_reset(vm)))
+		pr_warn("restore: vsock transport reset event: %s", strerror(-r));
 	pr_info("restored %s: %u vCPUs, %llu MiB RAM mapped copy-on-write, state loaded in %llu ms",
 		rs->state_path, vm->ncpus, (unsigned long long)(vm->cfg->mem >> 20),
 		(unsigned long long)(ms_now() - t0));

@@ -14,6 +14,7 @@
 #include "host/log.h"
 #include "vcpu/exit.h"
 #include "devices/bus.h"
+#include "kvm/coalesced.h"
 #include "kvm/kvm_host.h"
 #include "vcpu/pause.h"
 
@@ -183,6 +184,8 @@ static void *vcpu_thread(void *arg)
 		if (__atomic_load_n(env->stopping, __ATOMIC_ACQUIRE))
 			break;
 		int r = ioctl(v->fd, KVM_RUN, 0);
+		/* Writes KVM queued instead of exiting come first, in order. */
+		coalesced_flush(env->coalesced);
 		if (r < 0) {
 			if (errno == EINTR || errno == EAGAIN) {
 				/* atomic: vcpu_kick() stores it from another thread */

@@ -12,6 +12,7 @@
 #include "loader/loader.h"
 
 struct bus;
+struct coalesced;
 struct guest_mem;
 struct kvm_host;
 struct vcpu_gate;
@@ -22,6 +23,7 @@ struct vcpu_env {
 	int vm_fd;
 	const struct kvm_host *kvm;      /* supported CPUID, kvm_run size, backend */
 	struct bus *pio, *mmio;          /* where exits go */
+	struct coalesced *coalesced;     /* queued writes, replayed before each exit */
 	const struct guest_mem *mem;     /* for the crash dump's code bytes */
 	unsigned ncpus;
 	const struct boot_entry *entry;  /* boot registers of vCPU 0 */

@@ -204,7 +204,8 @@ def preboot_calls(ctx):
                                             "is_root_device": False}, 400)
         expect(s, "PUT", "/drives/x", {"drive_id": "x", "path_on_host": 7, "is_root_device": False}, 400)
         expect(s, "PUT", "/drives/bad%20id", {"drive_id": "bad id"}, 400, "id")
-        expect(s, "PATCH", "/drives/rootfs", {"drive_id": "rootfs", "path_on_host": disk}, 400)
+        expect(s, "PATCH", "/drives/rootfs", {"drive_id": "rootfs", "path_on_host": disk}, 400,
+               "after InstanceStart")
         expect(s, "PUT", "/network-interfaces/eth0", {"iface_id": "eth0", "host_dev_name": "tap0",
                                                       "guest_mac": "zz"}, 400)
         # what is not there, and actions that need a running VM
@@ -421,6 +422,319 @@ def vsock_echo(ctx):
     finally:
         v.kill()
         l.close()
+
+
+def byte_sum(data):
+    return sum(data) & 0xffffffff
+
+
+def run_myvmm(ctx, args, timeout=60):
+    return subprocess.run([ctx.myvmm] + args, stdin=subprocess.DEVNULL, capture_output=True,
+                          text=True, errors="replace", timeout=timeout)
+
+
+@api_test
+def config_file(ctx):
+    """--config-file in Firecracker's JSON format boots the test kernel with
+    the file's drive, vCPUs and logger; bad files are one line + exit 2."""
+    disk = os.path.join(ctx.tmp, "root.img")
+    data = bytes((i * 7) & 0xff for i in range(1 << 20))
+    with open(disk, "wb") as f:
+        f.write(data)
+    log = os.path.join(ctx.tmp, "fc.log")
+    open(log, "w").close()
+    cfg = {
+        "boot-source": {"kernel_image_path": ctx.elf, "boot_args": "tk=blk-read tk.count=16",
+                        "initrd_path": None},
+        "drives": [{"drive_id": "rootfs", "path_on_host": disk, "is_root_device": True,
+                    "is_read_only": False, "partuuid": None, "cache_type": "Unsafe",
+                    "io_engine": "Sync", "rate_limiter": None}],
+        "machine-config": {"vcpu_count": 2, "mem_size_mib": 128, "smt": False,
+                           "track_dirty_pages": False},
+        "network-interfaces": [],
+        "logger": {"log_path": log, "level": "Debug", "show_level": True,
+                   "show_log_origin": True},
+    }
+    path = os.path.join(ctx.tmp, "vm.json")
+    with open(path, "w") as f:
+        json.dump(cfg, f, indent=2)
+    p = run_myvmm(ctx, ["--config-file", path, "--timeout", "30"])
+    out = p.stdout.splitlines()
+    check(p.returncode == 1, "exit %d, want 1 (PASS)\n%s\n%s" % (p.returncode, p.stdout, p.stderr))
+    check("TK: blk0 capacity 2048 ro 0 serial rootfs" in out, "drive not seen: %r" % out)
+    check("TK: blk read 0 16 sum %08x" % byte_sum(data[:16 * 512]) in out, "data: %r" % out)
+    check("TK: PASS blk-read" in out, "no PASS: %r" % out)
+    with open(log) as f:
+        text = f.read()
+    check(re.search(r"^\[ *[0-9.]+\] info: src/main\.c:\d+: VM stopped", text, re.M),
+          "logger level/show_level/show_log_origin not applied: %r" % text)
+    # the same file through --config (content decides) with --api-sock: GET /vm/config
+    v = VMM(ctx, ["--config", path, "--cmdline", "tk=ticks tk.ticks=400 tk.period=20"])
+    try:
+        v.wait_sock()
+        j = expect(v.sock, "GET", "/vm/config", None, 200)
+        check(j["machine-config"]["vcpu_count"] == 2 and j["machine-config"]["mem_size_mib"] == 128
+              and j["drives"][0]["drive_id"] == "rootfs" and j["drives"][0]["path_on_host"] == disk,
+              "GET /vm/config %r" % j)
+        v.p.send_signal(signal.SIGTERM)
+        v.finish(128 + signal.SIGTERM)
+    finally:
+        v.kill()
+    bad = [
+        ('{"boot-source": {"kernel_image_path": "%s", "bogus": 1}}' % ctx.elf, r"boot-source: unknown field 'bogus'"),
+        ('{"boot-source": {"kernel_image_path": 5}}', r"boot-source: field 'kernel_image_path' must be a string"),
+        ('{"drives": [{"drive_id": "d", "is_root_device": false}]}', r"drives\[0\]: path_on_host is required"),
+        ('{"drives": {"drive_id": "d"}}', r"\"drives\" must be an array"),
+        ('{"drives": [{"path_on_host": "x"}]}', r"drives\[0\]: .*'drive_id'"),
+        ('{"machine-config": {"vcpu_count": 0, "mem_size_mib": 64}}', r"machine-config: field 'vcpu_count'"),
+        ('{"machine-config": {"vcpu_count": 1}}', r"machine-config: vcpu_count and mem_size_mib are required"),
+        ('{"network-interfaces": [{"iface_id": "eth0", "host_dev_name": "tap0"}]}', r"network-interfaces\[0\]: host_dev_name 'tap0'"),
+        ('{"vsock": {"guest_cid": 2, "uds_path": "/tmp/x"}}', r"vsock: field 'guest_cid'"),
+        ('{"boot-source": {"kernel_image_path": "%s"}, "logger": {"log_path": "%s/missing.log"}}'
+         % (ctx.elf, ctx.tmp), r"logger.log_path .*missing.log: No such file"),
+        ('{"logger": {"log_path": "%s", "level": "Loud"}}' % log, r"logger: level 'Loud'"),
+        ('{"metrics": {"metrics_path": "/tmp/m"}}', r'unknown section "metrics"'),
+        ('{"boot-source": {"kernel_image_path": "a"}, "boot-source": {}}', r"invalid JSON.*duplicate"),
+        ('{"boot-source": ', r"invalid JSON at line 1"),
+        ('[{"boot-source": {}}]', r"top level must be a JSON object"),
+    ]
+    for text, want in bad:
+        with open(path, "w") as f:
+            f.write(text)
+        p = run_myvmm(ctx, ["--config-file", path, "--timeout", "10"], timeout=30)
+        lines = [l for l in p.stderr.splitlines() if l.strip()]
+        check(p.returncode == 2 and len(lines) == 1 and re.search(want, lines[0]),
+              "config %s: exit %d, stderr %r; want exit 2 and one line matching %r" %
+              (text, p.returncode, p.stderr, want))
+
+
+def lock_free(path):
+    """True when no other process holds a lock on path (POSIX and OFD locks conflict)."""
+    import fcntl
+    with open(path, "r+b") as f:
+        try:
+            fcntl.lockf(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return False
+        fcntl.lockf(f, fcntl.LOCK_UN)
+        return True
+
+
+@api_test
+def drive_swap(ctx):
+    """PATCH /drives/{id} on a running VM: bad requests leave the disk alone;
+    a good one swaps the backing file (the old file's lock released, the new
+    one locked), and the guest sees the config change, the new capacity and
+    the new file's bytes."""
+    a, b = os.path.join(ctx.tmp, "a.img"), os.path.join(ctx.tmp, "b.img")
+    da = bytes((i * 3) & 0xff for i in range(1 << 20))
+    db = bytes((i * 5 + 1) & 0xff for i in range(2 << 20))
+    for path, data in ((a, da), (b, db)):
+        with open(path, "wb") as f:
+            f.write(data)
+    qcow = os.path.join(ctx.tmp, "q.img")
+    with open(qcow, "wb") as f:
+        f.write(b"QFI\xfb\x00\x00\x00\x03" + bytes(1 << 20))
+    held = os.path.join(ctx.tmp, "held.img")
+    with open(held, "wb") as f:
+        f.write(bytes(1 << 20))
+    odd = os.path.join(ctx.tmp, "odd.img")
+    with open(odd, "wb") as f:
+        f.write(bytes(1000))
+    v = VMM(ctx, ["--kernel", ctx.elf, "--cmdline", "tk=blk-swap tk.count=16 tk.hold=2000",
+                  "--disk", a + ",serial=rootfs"])
+    import fcntl
+    hf = open(held, "r+b")
+    fcntl.lockf(hf, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    try:
+        v.wait_sock()
+        v.wait_line(r"^TK: blk-swap waiting$")
+        check("TK: blk-swap before capacity 2048 sum %08x" % byte_sum(da[:8192]) in v.lines,
+              "before: %s" % v.describe())
+        check(not lock_free(a), "the running disk %s is not locked" % a)
+        s = v.sock
+        expect(s, "PATCH", "/drives/rootfs", {"drive_id": "other", "path_on_host": b}, 400, "same")
+        expect(s, "PATCH", "/drives/nodisk", {"drive_id": "nodisk", "path_on_host": b}, 400, "no drive")
+        expect(s, "PATCH", "/drives/rootfs", {"drive_id": "rootfs"}, 400, "path_on_host")
+        expect(s, "PATCH", "/drives/rootfs", {"drive_id": "rootfs", "path_on_host": b, "x": 1}, 400, "'x'")
+        expect(s, "PATCH", "/drives/rootfs", {"drive_id": "rootfs", "path_on_host": b,
+                                               "rate_limiter": {"bandwidth": {}}}, 400, "rate_limiter")
+        expect(s, "PATCH", "/drives/rootfs", {"drive_id": "rootfs", "path_on_host": b + ".none"}, 400,
+               "No such file|not exist|cannot")
+        expect(s, "PATCH", "/drives/rootfs", {"drive_id": "rootfs", "path_on_host": qcow}, 400, "qcow2")
+        expect(s, "PATCH", "/drives/rootfs", {"drive_id": "rootfs", "path_on_host": held}, 400, "lock|in use")
+        expect(s, "PATCH", "/drives/rootfs", {"drive_id": "rootfs", "path_on_host": odd}, 400, "512")
+        time.sleep(0.3)
+        check(v.count(r"^TK: blk-swap after") == 0, "a refused PATCH changed the disk" + v.describe())
+        check(not lock_free(a), "a refused PATCH released the lock on %s" % a)
+        _, _, ms = call(s, "PATCH", "/drives/rootfs", {"drive_id": "rootfs", "path_on_host": b})
+        v.wait_line(r"^TK: blk-swap after ")
+        want = "TK: blk-swap after capacity 4096 sum %08x" % byte_sum(db[:8192])
+        check(want in v.lines, "want %r%s" % (want, v.describe()))
+        check(lock_free(a), "the old image %s is still locked after the swap" % a)
+        check(not lock_free(b), "the new image %s is not locked" % b)
+        j = expect(s, "GET", "/vm/config", None, 200)
+        check(j["drives"][0]["path_on_host"] == b, "GET /vm/config after the swap %r" % j)
+        v.wait_line(r"^TK: PASS blk-swap")
+        v.finish(1)
+        print("PATCH /drives swap: %.1f ms" % ms)
+    finally:
+        hf.close()
+        v.kill()
+
+
+@api_test
+def logger(ctx):
+    """PUT /logger: the path must exist (file or FIFO, never created); the
+    level and show_level/show_log_origin shape the lines; bad bodies 400."""
+    v = VMM(ctx, ["--kernel", ctx.elf, "--cmdline", "tk=ticks tk.ticks=1000 tk.period=20"])
+    try:
+        v.wait_sock()
+        v.wait_line(r"^TK: tick 1$")
+        s = v.sock
+        f = os.path.join(ctx.tmp, "vmm.log")
+        missing = os.path.join(ctx.tmp, "missing.log")
+        expect(s, "PUT", "/logger", {"log_path": missing}, 400, "does not exist")
+        check(not os.path.exists(missing), "PUT /logger created %s" % missing)
+        expect(s, "PUT", "/logger", {"log_path": ctx.tmp}, 400, "Is a directory")
+        expect(s, "PUT", "/logger", {"log_path": "/dev/null"}, 400, "not a regular file or a FIFO")
+        open(f, "w").close()
+        expect(s, "PUT", "/logger", {}, 400, "log_path")
+        expect(s, "PUT", "/logger", {"log_path": f, "level": "Loud"}, 400, "level")
+        expect(s, "PUT", "/logger", {"log_path": f, "level": 3}, 400, "level")
+        expect(s, "PUT", "/logger", {"log_path": f, "show_level": "yes"}, 400, "show_level")
+        expect(s, "PUT", "/logger", {"log_path": f, "module": "api"}, 400, "module")
+        expect(s, "PUT", "/logger", {"log_path": f, "colour": True}, 400, "colour")
+        expect(s, "PUT", "/logger", {"log_path": f, "level": "info", "show_level": True,
+                                     "show_log_origin": True}, 204)
+        fifo = os.path.join(ctx.tmp, "log.fifo")
+        os.mkfifo(fifo)
+        rfd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+        expect(s, "PUT", "/logger", {"log_path": fifo, "level": "Debug"}, 204)
+        v.p.send_signal(signal.SIGTERM)
+        v.finish(128 + signal.SIGTERM)
+        with open(f) as fh:
+            text = fh.read()
+        check(re.search(r"^\[ *[0-9.]+\] info: src/api/backend\.c:\d+: logging to %s" % re.escape(f),
+                        text, re.M), "file log (level, origin): %r" % text)
+        fifo_text = os.read(rfd, 65536).decode()
+        os.close(rfd)
+        check(re.search(r"^\[ *[0-9.]+\] logging to %s \(PUT /logger\)$" % re.escape(fifo), fifo_text, re.M)
+              and "info:" not in fifo_text and re.search(r"VM stopped", fifo_text),
+              "FIFO log (no level, no origin by default): %r" % fifo_text)
+    finally:
+        v.kill()
+
+
+def png_rgb(path):
+    """(width, height, rows of RGB bytes) of myvmm's PNGs (8-bit RGB, filter 0)."""
+    import struct, zlib
+    with open(path, "rb") as f:
+        data = f.read()
+    check(data[:8] == b"\x89PNG\r\n\x1a\n", "%s is not a PNG" % path)
+    pos, idat, w = 8, b"", 0
+    while pos < len(data):
+        n, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        body = data[pos + 8:pos + 8 + n]
+        if kind == b"IHDR":
+            w, h, depth, ctype = struct.unpack(">IIBB", body[:10])
+            check(depth == 8 and ctype == 2, "PNG depth %d colour type %d" % (depth, ctype))
+        elif kind == b"IDAT":
+            idat += body
+        pos += 12 + n
+    raw = zlib.decompress(idat)
+    rows = []
+    for y in range(h):
+        row = raw[y * (3 * w + 1):(y + 1) * (3 * w + 1)]
+        check(row[0] == 0, "row %d filter %d" % (y, row[0]))
+        rows.append(row[1:])
+    return w, h, rows
+
+
+@api_test
+def screenshot(ctx):
+    """PUT /myvmm/screenshot: a PNG of the framebuffer (the fb scenario's bars);
+    400 without a display device, before start, or for a bad path."""
+    v = VMM(ctx, ["--kernel", ctx.elf, "--cmdline", "tk=ticks tk.ticks=1000 tk.period=20"])
+    try:
+        v.wait_sock()
+        v.wait_line(r"^TK: tick 1$")
+        expect(v.sock, "PUT", "/myvmm/screenshot", {"path": os.path.join(ctx.tmp, "n.png")}, 400,
+               "no display device")
+        v.p.send_signal(signal.SIGTERM)
+        v.finish(128 + signal.SIGTERM)
+    finally:
+        v.kill()
+    v = VMM(ctx)
+    try:
+        v.wait_sock()
+        expect(v.sock, "PUT", "/myvmm/screenshot", {"path": "x.png"}, 400, "after InstanceStart")
+        v.p.send_signal(signal.SIGTERM)
+        v.finish(128 + signal.SIGTERM)
+    finally:
+        v.kill()
+    v = VMM(ctx, ["--kernel", ctx.elf, "--cmdline", "tk=fb tk.hold=30",
+                  "--screenshot", os.path.join(ctx.tmp, "exit.png")])
+    try:
+        v.wait_sock()
+        s = v.sock
+        v.wait_line(r"^TK: fb 1024x768 drawn$")
+        shot = os.path.join(ctx.tmp, "shot.png")
+        expect(s, "PUT", "/myvmm/screenshot", {}, 400, "path")
+        expect(s, "PUT", "/myvmm/screenshot", {"path": 1}, 400, "path")
+        expect(s, "PUT", "/myvmm/screenshot", {"path": os.path.join(ctx.tmp, "no/dir/x.png")}, 400,
+               "No such file")
+        _, _, ms = call(s, "PUT", "/myvmm/screenshot", {"path": shot})
+        w, h, rows = png_rgb(shot)
+        check((w, h) == (1024, 768), "screenshot %dx%d" % (w, h))
+        bars = [0xffffff, 0xffff00, 0x00ffff, 0x00ff00, 0xff00ff, 0xff0000, 0x0000ff, 0x000000]
+        for b, rgb in enumerate(bars):
+            x = b * 128 + 64
+            got = tuple(rows[100][3 * x:3 * x + 3])
+            check(got == ((rgb >> 16) & 255, (rgb >> 8) & 255, rgb & 255),
+                  "bar %d pixel %r, want %06x" % (b, got, rgb))
+        check(tuple(rows[700][0:3]) == (0x40, 0x40, 0x40), "grey half %r" % (rows[700][0:3],))
+        check(not os.path.exists(shot + ".tmp"), "temporary file left behind")
+        v.p.send_signal(signal.SIGTERM)
+        v.finish(128 + signal.SIGTERM)
+        print("PUT /myvmm/screenshot (1024x768): %.1f ms" % ms)
+    finally:
+        v.kill()
+
+
+@api_test
+def console(ctx):
+    """GET /myvmm/console names the unix socket of --console unix:PATH; a
+    client attached there reads the guest's console. 400 with stdio."""
+    v = VMM(ctx, ["--kernel", ctx.elf, "--cmdline", "tk=ticks tk.ticks=40 tk.period=20"])
+    try:
+        v.wait_sock()
+        expect(v.sock, "GET", "/myvmm/console", None, 400, "--console unix")
+        v.p.send_signal(signal.SIGTERM)
+        v.finish(128 + signal.SIGTERM)
+    finally:
+        v.kill()
+    con = os.path.join(ctx.tmp, "con.sock")
+    v = VMM(ctx, ["--kernel", ctx.elf, "--cmdline", "tk=ticks tk.ticks=1000 tk.period=20",
+                  "--console", "unix:" + con])
+    try:
+        v.wait_sock()
+        j = expect(v.sock, "GET", "/myvmm/console", None, 200)
+        check(j == {"type": "unix", "path": con}, "GET /myvmm/console %r" % j)
+        expect(v.sock, "PUT", "/myvmm/console", {}, 400, "method")
+        c = socket.socket(socket.AF_UNIX)
+        c.settimeout(20)
+        c.connect(j["path"])
+        buf = b""
+        while not re.search(rb"TK: tick \d+\r?\n", buf):
+            chunk = c.recv(4096)
+            check(chunk, "console socket closed: %r" % buf)
+            buf += chunk
+        c.close()
+        v.p.send_signal(signal.SIGTERM)
+        v.finish(128 + signal.SIGTERM)
+    finally:
+        v.kill()
 
 
 def main():

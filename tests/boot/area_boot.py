@@ -108,3 +108,26 @@ def test_multiboot(ctx):
     check(m and int(m[0].group(2)) == len(data) and int(m[0].group(3), 16) == sum32(data),
           "initrd line wrong: want size %d sum %08x" % (len(data), sum32(data)), r)
     check(r.grep(r"TK: rsdp 0x[0-9a-f]+ rev \d+ ok$"), "RSDP not found by scanning", r)
+
+
+@boot_test(90)
+def test_pci_scan(ctx):
+    """Linux's AGP-probe pattern: every function of 256 buses through
+    CONFIG_ADDRESS (a write KVM queues in the coalesced ring) and CONFIG_DATA.
+    Each queued address must take effect before its data access: a lost or
+    reordered write reads the wrong function, and the count of functions
+    found is then off."""
+    r = ctx.boot("pvh", "pci-scan", ["--mem", "64M"])
+    check_pass(r, "pci-scan")
+    base = [l for l in r.tk if l.startswith("TK: pciscan reads 65536 found ")]
+    check(len(base) == 1, "no pciscan line for 256 buses", r)
+    n = int(base[0].split()[5])
+    imgs = [ctx.path("pciscan-%d.img" % i) for i in (0, 1)]
+    for img in imgs:
+        with open(img, "wb") as f:
+            f.truncate(1 * MiB)
+    r = ctx.boot("pvh", "pci-scan", ["--mem", "64M", "--cpus", "2", "--disk", imgs[0],
+                                     "--disk", imgs[1] + ",ro"])
+    check_pass(r, "pci-scan")
+    check(r.grep(r"TK: pciscan reads 65536 found %d " % (n + 2)),
+          "two disks: want %d functions found" % (n + 2), r)

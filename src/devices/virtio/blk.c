@@ -14,7 +14,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/fs.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "host/blk_backend.h"
 #include "host/evloop.h"
@@ -163,6 +168,7 @@ struct blk_dev {
 	uint8_t config[BLK_CONFIG_SIZE];
 	char serial[VIRTIO_BLK_ID_BYTES];
 	uint32_t generation;     /* bumped on reset: stale completions dropped (atomic) */
+	unsigned reset_draining; /* resets draining d->be without vd.lock (atomic) */
 	bool pushed;
 	bool stalled;            /* d->req waits for the backend (start()) */
 	uint16_t stalled_head;
@@ -353,16 +359,21 @@ static void blk_reset(struct virtio_dev *vd)
 {
 	struct blk_dev *d = to_blk(vd);
 
+	struct blk_backend *be;
+
 	virtio_dev_lock(vd);
 	__atomic_add_fetch(&d->generation, 1, __ATOMIC_ACQ_REL);
 	d->pushed = false;
 	d->stalled = false;
+	be = d->be;  /* kept open until we are done: virtio_blk_swap waits */
+	__atomic_add_fetch(&d->reset_draining, 1, __ATOMIC_ACQ_REL);
 	virtio_dev_unlock(vd);
 	/* No DMA into guest RAM after the reset completes (2.4.1): wait for
 	 * the old requests, without vd.lock (the I/O thread keeps running). */
-	if (blk_backend_drain(d->be, BLK_RESET_DRAIN_MS))
+	if (blk_backend_drain(be, BLK_RESET_DRAIN_MS))
 		pr_warn_rl("virtio-blk: in-flight I/O did not finish within %u ms of reset",
 			   BLK_RESET_DRAIN_MS);
+	__atomic_sub_fetch(&d->reset_draining, 1, __ATOMIC_ACQ_REL);
 }
 
 /* Snapshot: every request in flight completes (its used entry lands in
@@ -454,6 +465,100 @@ fail:
 	virtio_dev_cleanup(&d->vd);
 	free(d);
 	return r;
+}
+
+static bool same_file(int fd, const char *path)
+{
+	struct stat a, b;
+	return fstat(fd, &a) == 0 && stat(path, &b) == 0 && a.st_dev == b.st_dev &&
+	       a.st_ino == b.st_ino;
+}
+
+/* The image's current size in bytes (a file that grew, a resized device). */
+static int image_bytes(int fd, uint64_t *out, char err[256])
+{
+	struct stat st;
+	uint64_t size;
+
+	if (fstat(fd, &st))
+		return snprintf(err, 256, "stat: %s", strerror(errno)), -errno;
+	if (S_ISBLK(st.st_mode)) {
+		if (ioctl(fd, BLKGETSIZE64, &size) < 0)
+			return snprintf(err, 256, "device size: %s", strerror(errno)), -errno;
+	} else {
+		size = (uint64_t)st.st_size;
+	}
+	if (size == 0 || size % BLK_SECTOR) {
+		snprintf(err, 256, "size %llu is not a non-zero multiple of 512 bytes",
+			 (unsigned long long)size);
+		return -EINVAL;
+	}
+	*out = size;
+	return 0;
+}
+
+int virtio_blk_swap(struct virtio_dev *vd, const struct blk_params *cfg, char err[256])
+{
+	struct blk_dev *d = to_blk(vd);
+	struct blk_backend *old = d->be, *nb = NULL;
+	bool same = same_file(blk_backend_fd(old), cfg->path);
+	uint64_t bytes = 0;
+	int r;
+
+	/* A different image is opened (checked, probed, locked) before the old
+	 * one is touched; the same image (already locked by us) is re-sized. */
+	if (same)
+		r = image_bytes(blk_backend_fd(old), &bytes, err);
+	else if (!(r = blk_backend_open(cfg, BLK_QUEUE_SIZE, backend_done, d, &nb, err)))
+		bytes = blk_backend_size(nb);
+	if (r)
+		return r;
+	virtio_dev_lock(vd);
+	/* Completions run here, under vd.lock, like virtio_blk_poll's. */
+	if (blk_backend_drain(old, BLK_RESET_DRAIN_MS)) {
+		virtio_dev_unlock(vd);
+		blk_backend_close(nb);
+		snprintf(err, 256, "disk I/O in flight did not finish within %u ms; retry",
+			 BLK_RESET_DRAIN_MS);
+		return -ETIMEDOUT;
+	}
+	if (!d->lim.ro && fdatasync(blk_backend_fd(old))) {
+		r = -errno;
+		virtio_dev_unlock(vd);
+		blk_backend_close(nb);
+		snprintf(err, 256, "flushing the current image: %s", strerror(-r));
+		return r;
+	}
+	if (nb) {
+		d->be = nb;
+		d->lim.dio_align = blk_backend_dio_align(nb);
+	}
+	d->lim.capacity = bytes / BLK_SECTOR;
+	build_config(d);
+	/* A request waiting for the backend was checked against the old size. */
+	if (d->stalled && blk_check_request(&d->req, &d->lim) != VIRTIO_BLK_S_OK) {
+		d->stalled = false;
+		finish(d, d->stalled_head, d->req.status, 1, VIRTIO_BLK_S_IOERR);
+		flush_notify(d);
+	}
+	bool active = vd->active;
+	virtio_dev_unlock(vd);
+	if (nb) {
+		if (d->loop) {
+			evloop_del_fd(d->loop, blk_backend_event_fd(old));
+			if (evloop_add_fd(d->loop, blk_backend_event_fd(nb), EPOLLIN, blk_event,
+					  &d->vd))
+				pr_err("virtio-blk %s: cannot watch AIO completions", cfg->path);
+		}
+		/* A reset on a vCPU may still be draining it (nothing in flight). */
+		while (__atomic_load_n(&d->reset_draining, __ATOMIC_ACQUIRE))
+			nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
+		blk_backend_close(old);  /* releases its lock */
+	}
+	if (active && vd->tops && vd->tops->config_changed)
+		vd->tops->config_changed(vd);
+	virtio_blk_poll(vd);
+	return 0;
 }
 
 int virtio_blk_poll_fd(struct virtio_dev *vd)

@@ -101,6 +101,14 @@ int blk_check_request(const struct blk_req *r, const struct blk_limits *lim);
  * I/O, closes the image and frees the device. */
 int virtio_blk_create(const struct blk_params *cfg, struct evloop *io_loop,
 		      struct virtio_dev **out, char err[256]);
+/* PATCH /drives (I/O thread): serves cfg->path from now on (cfg->ro and
+ * serial as at create; the format probed like at create, so a non-raw
+ * image is refused). The new image is opened and locked first (an error
+ * leaves the old one serving); then in-flight I/O on the old image is
+ * drained and flushed, the capacity updated, the old image closed (its
+ * lock released) and a config-change interrupt sent. The same file again
+ * re-reads its size. Returns 0 or -errno with one line in err. */
+int virtio_blk_swap(struct virtio_dev *vd, const struct blk_params *cfg, char err[256]);
 /* The completion eventfd (for tests / loops other than io_loop). */
 int virtio_blk_poll_fd(struct virtio_dev *vd);
 /* Reaps completions (what the evloop callback does). */

@@ -21,7 +21,7 @@ struct vud;
 struct vud_q {
 	struct vud *u;
 	unsigned index;
-	int call_fd;             /* the back-end signals it; relayed to the interrupt */
+	int call_fd;             /* the back-end signals it: tops->set_call_fd delivers it */
 	bool started;            /* rings handed over */
 };
 
@@ -62,17 +62,6 @@ static void on_hangup(void *opaque, int fd, uint32_t events)
 	virtio_dev_unlock(&u->vd);
 }
 
-static void on_call(void *opaque, int fd, uint32_t events)
-{
-	struct vud_q *q = opaque;
-	uint64_t v;
-
-	if (read(fd, &v, sizeof(v)) != sizeof(v))
-		return;
-	if (q->u->vd.tops && q->u->vd.tops->signal)
-		q->u->vd.tops->signal(&q->u->vd, q->index);
-}
-
 static void vud_config_read(struct virtio_dev *vd, uint32_t off, void *data, uint32_t len)
 {
 	struct vud *u = vd->priv;
@@ -106,6 +95,9 @@ static int start_queue(struct vud *u, unsigned i)
 
 	if (!desc || !avail || !used)
 		return -EFAULT;   /* vq_init checked these; never hand out a wild address */
+	if (!vd->tops || !vd->tops->set_call_fd || u->q[i].call_fd < 0 ||
+	    (r = vd->tops->set_call_fd(vd, i, u->q[i].call_fd)))
+		return -ENOTSUP;  /* the transport cannot take the back-end's interrupts */
 	a.desc = (uint64_t)(uintptr_t)desc;
 	a.avail = (uint64_t)(uintptr_t)avail;
 	a.used = (uint64_t)(uintptr_t)used;
@@ -177,13 +169,10 @@ static void vud_destroy(struct virtio_dev *vd)
 {
 	struct vud *u = vd->priv;
 
-	for (unsigned i = 0; i < VUD_QUEUES; i++) {
-		if (u->q[i].call_fd < 0)
-			continue;
-		if (u->loop)
-			evloop_del_fd(u->loop, u->q[i].call_fd);
-		close(u->q[i].call_fd);
-	}
+	/* The transport, destroyed first, dropped the call fds (irqfd, relay). */
+	for (unsigned i = 0; i < VUD_QUEUES; i++)
+		if (u->q[i].call_fd >= 0)
+			close(u->q[i].call_fd);
 	if (u->watch_fd >= 0) {
 		if (u->loop && !__atomic_load_n(&u->dead, __ATOMIC_ACQUIRE))
 			evloop_del_fd(u->loop, u->watch_fd);
@@ -278,12 +267,8 @@ int vhost_user_dev_create(const struct vhost_user_dev_params *p, struct evloop *
 	if (loop) {
 		for (unsigned i = 0; i < VUD_QUEUES; i++) {
 			u->q[i].call_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-			if (u->q[i].call_fd < 0 ||
-			    (r = evloop_add_fd(loop, u->q[i].call_fd, EPOLLIN, on_call, &u->q[i]))) {
-				r = u->q[i].call_fd < 0 ? -errno : r;
-				if (u->q[i].call_fd >= 0)
-					close(u->q[i].call_fd);
-				u->q[i].call_fd = -1;
+			if (u->q[i].call_fd < 0) {
+				r = -errno;
 				snprintf(err, errlen, "call eventfd: %s", strerror(-r));
 				goto fail;
 			}

@@ -2,8 +2,10 @@
  * qemu-storage-daemon today). Config space and features come from the
  * back-end; on DRIVER_OK the memory table and rings are handed over. Kicks
  * go from the queue's KVM ioeventfd straight to the back-end (the transport
- * hands the device the fd, ops->own_kicks); the back-end's call eventfd is
- * relayed by the event loop into the queue's interrupt. A back-end that dies
+ * hands the device the fd, ops->own_kicks); the back-end's call eventfd goes
+ * to the transport (tops->set_call_fd), which makes it a KVM irqfd on the
+ * queue's MSI-X vector while that vector can deliver (no myvmm thread on
+ * completions either) and relays it otherwise. A back-end that dies
  * or misbehaves sets NEEDS_RESET with one line to the user. */
 #ifndef MYVMM_VHOST_USER_DEV_H
 #define MYVMM_VHOST_USER_DEV_H

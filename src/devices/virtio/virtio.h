@@ -49,6 +49,13 @@ struct virtio_transport_ops {
 	 * whatever the ring says (the back-end already decided). */
 	int (*kick_fd)(struct virtio_dev *vd, unsigned q);
 	void (*signal)(struct virtio_dev *vd, unsigned q);
+	/* For such a device: efd (owned by the device, open until it is
+	 * destroyed; -1 to drop) is written by the back-end to raise queue q's
+	 * interrupt. The transport delivers it: straight from KVM (an irqfd on
+	 * the queue's MSI-X vector) while that vector can deliver, else
+	 * relayed on the event loop (masked vector: pending bit; INTx). 0 or
+	 * -errno. */
+	int (*set_call_fd)(struct virtio_dev *vd, unsigned q, int efd);
 };
 
 /* A device model. The transport owns the lifecycle: it sets vd->active on

@@ -116,6 +116,7 @@ static void vp_signal(struct virtio_dev *vd, unsigned q)
 const struct virtio_transport_ops vp_tops = {
 	.kick_fd = vp_kick_fd,
 	.signal = vp_signal,
+	.set_call_fd = vp_set_call_fd,
 	.notify_used = vp_notify_used,
 	.config_changed = vp_config_changed,
 	.needs_reset = vp_needs_reset,
@@ -161,6 +162,7 @@ static void device_reset(struct virtio_pci *vp)
 	vp->status = 0;
 	vp->msix_config = VIRTIO_MSI_NO_VECTOR;
 	vp_queue_defaults(vp);
+	vp_sync_calls(vp);   /* vectors are NO_VECTOR again: relay */
 	__atomic_store_n(&vp->isr, 0, __ATOMIC_RELEASE);
 	pci_dev_intx(&vp->pci, 0);
 }
@@ -290,9 +292,11 @@ static void common_write(struct virtio_pci *vp, uint32_t off, uint64_t v)
 	case 0x16: vp->qsel = (uint16_t)v; return;
 	case 0x1a:
 		/* Linux sets vectors before enabling; allow later changes too. */
-		if (q)
+		if (q) {
 			__atomic_store_n(&q->msix_vector, (uint16_t)v < vp->msix.nvec ?
 					 (uint16_t)v : VIRTIO_MSI_NO_VECTOR, __ATOMIC_RELAXED);
+			vp_sync_calls(vp);   /* a back-end's irqfd follows the vector */
+		}
 		return;
 	}
 	/* Queue registers: ignored for a nonexistent or already enabled queue

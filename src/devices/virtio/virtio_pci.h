@@ -63,6 +63,9 @@ struct vp_queue {
 	uint64_t desc, driver, device;
 	int efd;                       /* notify eventfd, -1 without an evloop */
 	uint64_t ioeventfd_addr;       /* 0: none registered */
+	int call_fd;                   /* tops->set_call_fd's efd, -1 */
+	bool call_bound;               /* a KVM irqfd on call_gsi (else relayed) */
+	uint32_t call_gsi;
 };
 
 struct virtio_pci {
@@ -83,6 +86,12 @@ struct virtio_pci {
 	uint64_t bar0_addr;            /* where BAR0 decodes, when bar0_mapped */
 	bool bar0_mapped;
 	struct vp_queue q[VIRTIO_MAX_QUEUES];
+	/* Back-end call fds (virtio_pci_call.c): call_lock guards the q[].call_*
+	 * fields; call_ep holds the relayed ones, polled by the event loop. */
+	pthread_mutex_t call_lock;
+	int call_ep;
+	bool call_irqfd_failed;        /* KVM refused an irqfd: relay only */
+	unsigned call_logs;            /* --debug lines so far (bounded) */
 };
 
 /* Features every device offers through this transport. */

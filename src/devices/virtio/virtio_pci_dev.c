@@ -35,8 +35,14 @@ static void msix_bar_read(void *opaque, uint64_t off, void *data, uint32_t len)
 static void msix_bar_write(void *opaque, uint64_t off, const void *data, uint32_t len)
 {
 	struct virtio_pci *vp = opaque;
-	if (off < VP_MSIX_PBA_OFF)
-		msix_table_write(&vp->msix, off, data, len);
+	if (off >= VP_MSIX_PBA_OFF)
+		return;
+	/* A write to a vector control word may mask it: KVM must stop
+	 * raising it from a back-end's call fd first (virtio_pci_call.c). */
+	if ((off % MSIX_ENTRY_SIZE) + len > 12)
+		vp_calls_unbind(vp);
+	msix_table_write(&vp->msix, off, data, len);
+	vp_sync_calls(vp);
 }
 
 const struct bus_ops virtio_pci_msix_ops = { .read = msix_bar_read, .write = msix_bar_write };
@@ -47,6 +53,7 @@ static void vp_cfg_written(struct pci_dev *d, uint32_t off, uint32_t len)
 {
 	struct virtio_pci *vp = d->opaque;
 	msix_cfg_written(&vp->msix, off, len);
+	vp_sync_calls(vp);   /* MSI-X enable / function mask */
 }
 
 /* Registers the queues' notify ioeventfds while the driver runs the device
@@ -155,6 +162,11 @@ int virtio_pci_create(struct virtio_dev *vd, const struct virtio_pci_params *p,
 	for (unsigned i = 0; i < VIRTIO_MAX_QUEUES; i++)
 		vp->q[i].efd = -1;
 	vp_queue_defaults(vp);
+	if ((r = vp_calls_init(vp))) {
+		vp->bus = NULL;
+		virtio_pci_destroy(vp);
+		return r;
+	}
 
 	/* 4.1.2: modern device id 0x1040 + virtio id, revision 1. */
 	pci_dev_init(&vp->pci, VIRTIO_PCI_VENDOR, (uint16_t)(VIRTIO_PCI_DEVICE_BASE + ops->device_id),
@@ -223,6 +235,7 @@ void virtio_pci_destroy(struct virtio_pci *vp)
 			evloop_del_fd(vp->loop, vp->q[i].efd);
 		close(vp->q[i].efd);
 	}
+	vp_calls_destroy(vp);
 	if (vp->kvm_vecs.rt)
 		kvm_msi_vecs_destroy(&vp->kvm_vecs);
 	msix_destroy(&vp->msix);

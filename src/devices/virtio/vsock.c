@@ -75,6 +75,7 @@ struct vsock {
 	struct conn conns[VSOCK_MAX_CONNS];
 	struct rst_req rst[RST_RING];
 	unsigned nrst;
+	bool reset_event;            /* TRANSPORT_RESET waits for an event buffer */
 	struct vq_chain chain;
 	uint8_t bounce[VSOCK_MAX_PKT];
 };
@@ -492,6 +493,34 @@ static int drain_tx(struct vsock *v)
 	return flush_rx(v); /* responses, credit updates */
 }
 
+/* Lock held: a pending TRANSPORT_RESET into the guest's next event buffer
+ * (5.10.6.6: struct virtio_vsock_event, le32 id 0). */
+static int send_event(struct vsock *v)
+{
+	static const uint8_t ev[4] = { 0 }; /* VIRTIO_VSOCK_EVENT_TRANSPORT_RESET */
+	struct virtqueue *q = &v->vd.vq[EVQ];
+	int got;
+
+	if (!v->reset_event || !v->vd.active)
+		return 0;
+	got = vq_pop(q, &v->chain);
+	if (got <= 0) {
+		if (got < 0)
+			pr_guest("virtio-vsock: bad event queue: %s", strerror(-got));
+		return got; /* 0: no buffer yet, sent when the guest adds one */
+	}
+	if (v->chain.in_bytes < sizeof(ev)) {
+		pr_guest("virtio-vsock: event buffer of %u bytes (needs 4)", v->chain.in_bytes);
+		vq_push(q, v->chain.head, 0);
+	} else {
+		vq_chain_write(&v->chain, 0, ev, sizeof(ev));
+		vq_push(q, v->chain.head, sizeof(ev));
+		v->reset_event = false;
+	}
+	virtio_notify_used(&v->vd, EVQ);
+	return 0;
+}
+
 static int vs_notify(struct virtio_dev *vd, unsigned q)
 {
 	struct vsock *v = vd->priv;
@@ -499,7 +528,26 @@ static int vs_notify(struct virtio_dev *vd, unsigned q)
 		return drain_tx(v);
 	if (q == RXQ)
 		return flush_rx(v);
-	return 0; /* event queue: buffers for events we never send */
+	return send_event(v);
+}
+
+int virtio_vsock_transport_reset(struct virtio_dev *vd)
+{
+	struct vsock *v = vd->priv;
+	int r;
+
+	virtio_dev_lock(vd);
+	for (unsigned i = 0; i < VSOCK_MAX_CONNS; i++)
+		if (v->conns[i].st != C_FREE)
+			v->conns[i].st = C_DEAD;
+	v->nrst = 0;
+	v->reset_event = true;
+	want_sync(v);
+	r = send_event(v);
+	if (r < 0)
+		virtio_fail(vd);
+	virtio_dev_unlock(vd);
+	return r < 0 ? r : 0;
 }
 
 /* ---- loop thread ---- */
@@ -652,6 +700,7 @@ static void vs_reset(struct virtio_dev *vd)
 		if (v->conns[i].st != C_FREE)
 			v->conns[i].st = C_DEAD;
 	v->nrst = 0;
+	v->reset_event = false;
 	want_sync(v);
 	virtio_dev_unlock(vd);
 }

@@ -53,4 +53,9 @@ struct evloop;
 /* Listens on path (created; an existing file is an error). cid >= 3. */
 int virtio_vsock_create(uint64_t cid, const char *path, struct evloop *loop,
 			struct virtio_dev **out, char *err, size_t errlen);
+/* After a snapshot restore (any thread but under no device lock): every
+ * connection is dropped (host sockets closed) and the guest gets
+ * VIRTIO_VSOCK_EVENT_TRANSPORT_RESET on the event queue, now or as soon as
+ * it posts an event buffer (5.10.6.6). 0 or the queue error. */
+int virtio_vsock_transport_reset(struct virtio_dev *vd);
 #endif

@@ -141,6 +141,7 @@ struct pci_dev *pci_find(uint16_t vendor, uint16_t device, int nth);
 /* virtio.c and blk.c scenarios */
 int scen_blk_read(const struct bootinfo *bi, const struct acpi_info *ai);
 int scen_blk_write(const struct bootinfo *bi, const struct acpi_info *ai);
+int scen_blk_reboot(const struct bootinfo *bi, const struct acpi_info *ai);
 int scen_blk_ro(const struct bootinfo *bi, const struct acpi_info *ai);
 int scen_blk_two(const struct bootinfo *bi, const struct acpi_info *ai);
 int scen_blk_indirect(const struct bootinfo *bi, const struct acpi_info *ai);

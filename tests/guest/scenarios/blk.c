@@ -1,4 +1,4 @@
-/* The blk-read, blk-write, blk-ro, blk-two and blk-indirect scenarios
+/* The blk-read, blk-write, blk-reboot, blk-ro, blk-two and blk-indirect scenarios
  * (driver: drivers/blk.c). */
 #include "virtio.h"
 
@@ -55,6 +55,45 @@ int scen_blk_write(const struct bootinfo *bi, const struct acpi_info *ai)
 	if (cmdline_has(bi->cmdline, "tk.nopoweroff"))
 		return 0;
 	return scen_poweroff(bi, ai);
+}
+
+/* Writes the pattern, flushes, resets through 0xCF9 (CMOS byte 0x40
+ * remembers it); after the reboot, reads it back (a disk whose back-end is
+ * restarted or reconnected on reset keeps the data) and powers off. */
+int scen_blk_reboot(const struct bootinfo *bi, const struct acpi_info *ai)
+{
+	static struct blk b;
+	uint32_t s = opt_u32(bi, "tk.sector", 0), cnt = clamp_count(opt_u32(bi, "tk.count", 8));
+	uint32_t seed = opt_u32(bi, "tk.seed", 0), len = cnt * 512;
+	bool again = cmos_read(0x40) == 0xa5;
+	int st;
+
+	if (blk_open(&b, 0, 0))
+		tk_fail(NULL, "no virtio-blk");
+	if (again) {
+		cmos_write(0x40, 0);
+		memset(tk_databuf, 0, len);
+		if ((st = blk_rw(&b, VIRTIO_BLK_T_IN, s, (uintptr_t)tk_databuf, len)))
+			tk_fail(NULL, "read after reboot status %d", st);
+		for (uint32_t i = 0; i < len; i++)
+			if (tk_databuf[i] != pattern(seed, i))
+				tk_fail(NULL, "after reboot: mismatch at byte %u", i);
+		kprintf("TK: blk after reboot verify ok\n");
+		return scen_poweroff(bi, ai);
+	}
+	for (uint32_t i = 0; i < len; i++)
+		tk_databuf[i] = pattern(seed, i);
+	st = blk_rw(&b, VIRTIO_BLK_T_OUT, s, (uintptr_t)tk_databuf, len);
+	kprintf("TK: blk write %u %u status %d\n", s, cnt, st);
+	if (st || blk_rw(&b, VIRTIO_BLK_T_FLUSH, 0, 0, 0))
+		tk_fail(NULL, "write/flush failed");
+	cmos_write(0x40, 0xa5);
+	kprintf("TK: blk rebooting\n");
+	outb(0xcf9, 0x02);
+	outb(0xcf9, 0x06);
+	delay_ms(100);
+	cmos_write(0x40, 0);
+	tk_fail(NULL, "still running after the reset");
 }
 
 int scen_blk_ro(const struct bootinfo *bi, const struct acpi_info *ai)

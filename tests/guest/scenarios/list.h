@@ -17,10 +17,12 @@ SCENARIO("int3", scen_int3, false)                                 /* basic.c */
 SCENARIO("marker", scen_marker, false)
 SCENARIO("blk-read", scen_blk_read, true)                          /* blk.c */
 SCENARIO("blk-write", scen_blk_write, true)
+SCENARIO("blk-reboot", scen_blk_reboot, true)
 SCENARIO("blk-ro", scen_blk_ro, true)
 SCENARIO("blk-two", scen_blk_two, true)
 SCENARIO("blk-indirect", scen_blk_indirect, true)
 SCENARIO("blk-bench", scen_blk_bench, true)                        /* blkx.c */
+SCENARIO("blk-swap", scen_blk_swap, true)                          /* blkswap.c */
 SCENARIO("hostile", scen_blk_hostile, true)
 SCENARIO("rng", scen_rng, true)                                    /* vmisc.c */
 SCENARIO("vcons", scen_vcons, true)
@@ -35,6 +37,7 @@ SCENARIO("net-echo", scen_net_echo, true)
 SCENARIO("net-probe", scen_net_probe, true)
 SCENARIO("pwrbtn", scen_pwrbtn, true)                              /* pwrbtn.c */
 SCENARIO("ticks", scen_ticks, true)                                /* ticks.c */
+SCENARIO("pci-scan", scen_pci_scan, true)                          /* pciscan.c */
 SCENARIO("vsock-echo", scen_vsock_echo, true)                      /* vsock.c */
 SCENARIO("snap-count", scen_snap_count, true)                      /* snap.c */
 SCENARIO("hostile-flood", scen_hostile_flood, true)                /* hostile.c */
