@@ -183,6 +183,31 @@ static int h_disk(struct vm_config *c, const char *v, char *err)
 	return 0;
 }
 
+static int add_share(struct vm_config *c, const char *v, bool external, char *err)
+{
+	const char *opt = external ? "--vhost-user-fs" : "--share";
+	struct share_config *s = &c->shares[c->nshares];
+	int r;
+
+	if (c->nshares >= CONFIG_MAX_SHARES)
+		return ERR("%s %s: at most %d shared folders (--share and --vhost-user-fs)", opt, v,
+			   CONFIG_MAX_SHARES);
+	if ((r = parse_share(v, external, s, err)))
+		return r;
+	for (unsigned i = 0; i < c->nshares; i++)
+		if (!strcmp(c->shares[i].tag, s->tag)) {
+			free(s->dir);
+			free(s->socket);
+			memset(s, 0, sizeof(*s));
+			return ERR("%s %s: tag '%s' is already used by another share; give each "
+				   "share its own ,tag=NAME", opt, v, c->shares[i].tag);
+		}
+	c->nshares++;
+	return 0;
+}
+static int h_share(struct vm_config *c, const char *v, char *err) { return add_share(c, v, false, err); }
+static int h_vhost_user_fs(struct vm_config *c, const char *v, char *err) { return add_share(c, v, true, err); }
+
 static int h_net(struct vm_config *c, const char *v, char *err) { return parse_net(v, &c->net, err); }
 
 static int h_console(struct vm_config *c, const char *v, char *err)
@@ -279,6 +304,8 @@ static const struct opt_desc opts[] = {
 	{ "timeout", OPT_VALUE, "SECONDS", "stop the VM and exit 124 after this long (default: none)", h_timeout, .values = NULL },
 	{ "console", OPT_VALUE, "KIND", "stdio | virtio (hvc0) | file:PATH | pty (prints the pty's path) | unix:PATH (a socket; output is kept while no client is attached) | none (default stdio)", h_console, .values = "stdio virtio file: pty unix: none" },
 	{ "disk", OPT_VALUE, "SPEC", "PATH[,ro][,cache=none|writeback][,serial=ID][,if=virtio|ide]: a disk (repeatable: vda, vdb, ...; IDE: hda..hdd)", h_disk, .path = true },
+	{ "share", OPT_VALUE, "HOSTDIR[,tag=TAG][,ro]", "share a host directory with the guest through virtio-fs (myvmm runs virtiofsd for it; the guest mounts it with mount -t virtiofs TAG /mnt; default tag share; ro: read-only; repeatable, tags unique, up to 4)", h_share, .path = true },
+	{ "vhost-user-fs", OPT_VALUE, "SOCKET[,tag=TAG]", "a virtio-fs device served by a virtiofsd you started (--socket-path=SOCKET; default tag share)", h_vhost_user_fs, .path = true },
 	{ "net", OPT_VALUE, "SPEC", "user[,hostfwd=tcp|udp:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT]...[,mac=MAC]: virtio-net on a user-mode (libslirp) network 10.0.2.0/24, forwards bind 127.0.0.1 unless HOSTADDR is given; host-loopback=on lets the guest reach the host's 127.0.0.1 via 10.0.2.2 (default off) | none (default none)", h_net, .values = "user none" },
 	{ "vsock", OPT_VALUE, "CID,PATH", "virtio-vsock with guest CID, hybrid unix-socket backend: the host connects to PATH and writes \"CONNECT <port>\\n\" (answer \"OK <n>\\n\"); guest connections to port P go to PATH_P", h_vsock, .path = true },
 	{ "display", OPT_VALUE, "KIND", "sdl[,width=W,height=H] (a window, bochs-display) | none (default: sdl if $DISPLAY is set)", h_display, .values = "sdl none" },
@@ -323,6 +350,10 @@ void config_free(struct vm_config *c)
 	free(c->api_sock); free(c->vsock_path); free(c->restore); free(c->restore_mem);
 	for (unsigned i = 0; i < c->ndisks; i++)
 		free(c->disks[i].path);
+	for (unsigned i = 0; i < c->nshares; i++) {
+		free(c->shares[i].dir);
+		free(c->shares[i].socket);
+	}
 	config_init(c);
 }
 

@@ -34,6 +34,19 @@ struct disk_config {
 	int format;              /* enum disk_format: 0 = probe by magic (host/disk_format.h) */
 };
 
+/* --share HOSTDIR[,tag=TAG][,ro] (virtiofsd started by myvmm) or
+ * --vhost-user-fs SOCKET[,tag=TAG] (a virtiofsd the user started): one
+ * virtio-fs device each, tags unique. */
+#define CONFIG_MAX_SHARES 4
+#define CONFIG_SHARE_TAG_MAX 36   /* virtio-fs config tag[36] */
+#define CONFIG_SHARE_DEFAULT_TAG "share"
+struct share_config {
+	char *dir;               /* --share; NULL for --vhost-user-fs */
+	char *socket;            /* --vhost-user-fs; NULL for --share */
+	char tag[CONFIG_SHARE_TAG_MAX + 1];
+	bool ro;
+};
+
 /* --net user: the libslirp network (addresses in host byte order). */
 #define CONFIG_MAX_HOSTFWD 16
 #define CONFIG_DEFAULT_MAC { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 }
@@ -80,6 +93,8 @@ struct vm_config {
 	char *screenshot;   /* --screenshot: PNG of the display at exit */
 	struct disk_config disks[CONFIG_MAX_DISKS];
 	unsigned ndisks;
+	struct share_config shares[CONFIG_MAX_SHARES];
+	unsigned nshares;
 	bool virtio_console;     /* --console virtio: hvc0 on the terminal */
 	struct net_config net;   /* --net */
 	uint64_t vsock_cid;      /* --vsock CID,PATH; 0 = no vsock device */
@@ -135,6 +150,12 @@ int config_load_text(struct vm_config *c, const char *text, const char *fname,
 
 /* Parses "PATH[,ro][,cache=none|writeback][,serial=ID][,if=virtio|ide]". Pure. */
 int parse_disk(const char *spec, struct disk_config *d, char err[CONFIG_ERR_LEN]);
+
+/* Parses "HOSTDIR[,tag=TAG][,ro]" (external false: --share) or
+ * "SOCKET[,tag=TAG]" (external: --vhost-user-fs) into s (tag default
+ * "share"; ",," is a comma in the path). Pure. */
+int parse_share(const char *spec, bool external, struct share_config *s,
+		char err[CONFIG_ERR_LEN]);
 
 /* Parses "none" or "user[,hostfwd=tcp|udp:[HADDR]:HPORT-[GADDR]:GPORT]...[,mac=XX:..]
  * [,host-loopback=on|off]"

@@ -19,7 +19,7 @@
 static bool is_path_key(const char *k)
 {
 	static const char *const keys[] = { "kernel", "initrd", "log", "status-file", "config", "config-file", "disk",
-					     "bios", "screenshot", NULL };
+					     "bios", "screenshot", "share", "vhost-user-fs", NULL };
 	for (int i = 0; keys[i]; i++)
 		if (!strcmp(k, keys[i]))
 			return true;

@@ -287,3 +287,55 @@ int parse_net(const char *spec, struct net_config *n, char err[CONFIG_ERR_LEN])
 	*n = t;
 	return 0;
 }
+
+int parse_share(const char *spec, bool external, struct share_config *s, char err[CONFIG_ERR_LEN])
+{
+	const char *opt = external ? "--vhost-user-fs" : "--share";
+	const char *use = external ? "SOCKET[,tag=TAG]" : "HOSTDIR[,tag=TAG][,ro]";
+	char tok[4096];
+	const char *p = spec;
+	int f, ret = 0;
+
+	memset(s, 0, sizeof(*s));
+	strcpy(s->tag, CONFIG_SHARE_DEFAULT_TAG);
+	f = next_field(&p, tok, sizeof(tok));
+	if (f < 0)
+		return ERR("%s: the path is longer than %zu bytes", opt, sizeof(tok) - 1);
+	if (f > 0 || !*tok)
+		return ERR("%s %.200s: no path; use %s %s", opt, spec, opt, use);
+	if (external && strlen(tok) >= 108) /* sizeof(sun_path) */
+		return ERR("%s %.200s: the socket path is longer than 107 bytes", opt, spec);
+	if (!(external ? (s->socket = strdup(tok)) : (s->dir = strdup(tok))))
+		return -ENOMEM;
+	while ((f = next_field(&p, tok, sizeof(tok))) == 0) {
+		if (!external && !strcmp(tok, "ro")) {
+			s->ro = true;
+		} else if (!external && !strcmp(tok, "rw")) {
+			s->ro = false;
+		} else if (!strncmp(tok, "tag=", 4)) {
+			size_t n = strlen(tok + 4);
+			if (n == 0 || n > CONFIG_SHARE_TAG_MAX) {
+				ret = ERR("%s %.200s: tag '%.100s' must be 1 to %d bytes (the guest "
+					  "mounts it: mount -t virtiofs TAG /mnt)", opt, spec, tok + 4,
+					  CONFIG_SHARE_TAG_MAX);
+				goto out;
+			}
+			memcpy(s->tag, tok + 4, n + 1);
+		} else {
+			ret = ERR("%s %.200s: unknown option '%.100s'; use %s (write ,, for a comma "
+				  "in the path)%s", opt, spec, tok, use,
+				  external && !strcmp(tok, "ro") ? "; a read-only share is the "
+				  "daemon's choice: start it with a read-only directory" : "");
+			goto out;
+		}
+	}
+	if (f < 0)
+		ret = ERR("%s %.200s: an option is too long", opt, spec);
+out:
+	if (ret) {
+		free(s->dir);
+		free(s->socket);
+		s->dir = s->socket = NULL;
+	}
+	return ret;
+}

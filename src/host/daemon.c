@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -76,7 +78,7 @@ bool daemon_available(const char *prog)
 	return false;
 }
 
-static uint64_t now_ms(void)
+uint64_t daemon_now_ms(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -101,8 +103,7 @@ static bool sock_listens(const char *path)
 	return ok;
 }
 
-/* The first non-empty line of the child's stderr, for the user. */
-static void first_log_line(const struct daemon *d, char *out, size_t len)
+void daemon_log_line(const struct daemon *d, const char *skip, char *out, size_t len)
 {
 	FILE *f = fopen(d->log, "r");
 	char line[512];
@@ -110,14 +111,46 @@ static void first_log_line(const struct daemon *d, char *out, size_t len)
 	out[0] = 0;
 	if (!f)
 		return;
-	while (fgets(line, sizeof(line), f)) {
+	for (unsigned n = 0; n < 1000 && fgets(line, sizeof(line), f); n++) {
 		line[strcspn(line, "\n")] = 0;
-		if (line[0]) {
+		if (line[0] && (!skip || !strstr(line, skip))) {
 			snprintf(out, len, "%.300s", line);
 			break;
 		}
 	}
 	fclose(f);
+}
+
+static bool log_has(const struct daemon *d, const char *what)
+{
+	FILE *f = fopen(d->log, "r");
+	char line[512];
+	bool found = false;
+
+	if (!f)
+		return false;
+	for (unsigned n = 0; n < 64 && !found && fgets(line, sizeof(line), f); n++)
+		found = strstr(line, what) != NULL;
+	fclose(f);
+	return found;
+}
+
+int daemon_child_ro_dir(const char *dir)
+{
+	struct mount_attr a = { .attr_set = MOUNT_ATTR_RDONLY };
+
+	/* Private namespace, no propagation back to the host; the directory
+	 * bound onto itself, then read-only with everything mounted below it
+	 * (mount_setattr, Linux 5.12); older kernels: the top mount only. */
+	if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) ||
+	    mount(dir, dir, NULL, MS_BIND | MS_REC, NULL))
+		return -errno;
+	if (mount_setattr(AT_FDCWD, dir, AT_RECURSIVE, &a, sizeof(a)) == 0)
+		return 0;
+	if (errno != ENOSYS || umount2(dir, MNT_DETACH) || mount(dir, dir, NULL, MS_BIND, NULL) ||
+	    mount(NULL, dir, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL))
+		return -errno;
+	return 0;
 }
 
 int daemon_prepare(struct daemon *d, const char *tag, char *err, size_t errlen)
@@ -145,7 +178,7 @@ int daemon_prepare(struct daemon *d, const char *tag, char *err, size_t errlen)
 }
 
 /* No spawner: fork here (works only without the sandbox). */
-static int fork_direct(struct daemon *d, char *const argv[])
+static int fork_direct(struct daemon *d, char *const argv[], const char *ro_dir)
 {
 	pid_t ppid = getpid();
 
@@ -169,13 +202,18 @@ static int fork_direct(struct daemon *d, char *const argv[])
 		if (fd >= 0)
 			dup2(fd, 2);
 		setpgid(0, 0); /* a terminal's Ctrl-C goes to myvmm, which tears down */
+		if (ro_dir && (errno = -daemon_child_ro_dir(ro_dir))) {
+			dprintf(2, "cannot make %s read-only for %s: %s\n", ro_dir, argv[0],
+				strerror(errno));
+			_exit(126);
+		}
 		execvp(argv[0], argv);
 		_exit(127);
 	}
 	return 0;
 }
 
-static bool exited(struct daemon *d)
+bool daemon_exited(struct daemon *d)
 {
 	if (d->spawned)
 		return spawner_poll(d->pid) != 0;   /* 1, or the spawner is gone */
@@ -185,21 +223,49 @@ static bool exited(struct daemon *d)
 	return true;
 }
 
+/* Ready to be connected to: listening (a probe connect), or for
+ * c->ready_line the socket file plus that line (or 300 ms of the file). */
+static bool ready(struct daemon *d, const struct daemon_child *c, uint64_t *seen)
+{
+	struct stat st;
+
+	if (!c || !c->ready_line)
+		return sock_listens(d->sock);
+	if (stat(d->sock, &st) || !S_ISSOCK(st.st_mode))
+		return false;
+	if (!*seen)
+		*seen = daemon_now_ms();
+	return log_has(d, c->ready_line) || daemon_now_ms() - *seen >= 300;
+}
+
 int daemon_run(struct daemon *d, char *const argv[], char *err, size_t errlen)
 {
-	uint64_t deadline;
+	return daemon_run_child(d, argv, NULL, err, errlen);
+}
+
+int daemon_run_child(struct daemon *d, char *const argv[], const struct daemon_child *c,
+		     char *err, size_t errlen)
+{
+	const char *ro_dir = c ? c->ro_dir : NULL;
+	uint64_t deadline, seen = 0;
 	int r;
+
+	if (ro_dir && strlen(ro_dir) >= DAEMON_RO_DIR_LEN) {
+		snprintf(err, errlen, "the directory path is too long");
+		daemon_stop(d);
+		return -ENAMETOOLONG;
+	}
 
 	snprintf(d->prog, sizeof(d->prog), "%s", argv[0]);
 	if (daemon_spawner_running()) {
 		d->spawned = true;
-		r = spawner_spawn(argv, d->dir, d->log, &d->pid);
+		r = spawner_spawn(argv, d->dir, d->log, ro_dir, &d->pid);
 		if (r) {
 			d->pid = 0;
 			d->spawned = false;
 		}
 	} else {
-		r = fork_direct(d, argv);
+		r = fork_direct(d, argv, ro_dir);
 	}
 	if (r) {
 		if (r == -EPERM)
@@ -209,19 +275,19 @@ int daemon_run(struct daemon *d, char *const argv[], char *err, size_t errlen)
 			snprintf(err, errlen, "cannot start %s: %s", d->prog, strerror(-r));
 		goto fail;
 	}
-	deadline = now_ms() + DAEMON_SOCKET_WAIT_MS;
+	deadline = daemon_now_ms() + DAEMON_SOCKET_WAIT_MS;
 	for (;;) {
-		if (sock_listens(d->sock))
+		if (ready(d, c, &seen))
 			return 0;
-		if (exited(d)) {
+		if (daemon_exited(d)) {
 			char line[400];
-			first_log_line(d, line, sizeof(line));
+			daemon_log_line(d, c ? c->ready_line : NULL, line, sizeof(line));
 			snprintf(err, errlen, "%s exited at start: %s", d->prog,
 				 line[0] ? line : "no message (status 127: not runnable)");
 			r = -EIO;
 			goto fail;
 		}
-		if (now_ms() > deadline) {
+		if (daemon_now_ms() > deadline) {
 			snprintf(err, errlen, "%s did not listen on its socket within %u ms", d->prog,
 				 DAEMON_SOCKET_WAIT_MS);
 			r = -ETIMEDOUT;
@@ -275,9 +341,9 @@ void daemon_stop(struct daemon *d)
 		d->pid = 0;
 	}
 	if (d->pid > 0) {
-		uint64_t deadline = now_ms() + 3000;
+		uint64_t deadline = daemon_now_ms() + 3000;
 		kill(d->pid, SIGTERM);
-		while (now_ms() < deadline) {
+		while (daemon_now_ms() < deadline) {
 			if (waitpid(d->pid, NULL, WNOHANG) == d->pid) {
 				d->pid = 0;
 				break;

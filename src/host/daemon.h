@@ -19,6 +19,7 @@
 #define MYVMM_DAEMON_H
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #define DAEMON_QSD "qemu-storage-daemon"
@@ -72,6 +73,28 @@ int daemon_prepare(struct daemon *d, const char *tag, char *err, size_t errlen);
  * exited); d is stopped on failure. */
 int daemon_run(struct daemon *d, char *const argv[], char *err, size_t errlen);
 
+/* What a daemon needs beyond daemon_run's defaults (virtiofsd). */
+struct daemon_child {
+	/* Non-NULL: the daemon runs in a private mount namespace in which this
+	 * directory is a read-only bind mount of itself (virtiofsd has no
+	 * read-only option). */
+	const char *ro_dir;
+	/* Non-NULL: ready when d->sock exists and the daemon's stderr has a
+	 * line containing this (or the socket has existed for 300 ms), not by
+	 * connecting: virtiofsd serves only its first connection. */
+	const char *ready_line;
+};
+#define DAEMON_RO_DIR_LEN 4096
+int daemon_run_child(struct daemon *d, char *const argv[], const struct daemon_child *c,
+		     char *err, size_t errlen);
+/* In a daemon's child before exec: the ro_dir set-up. 0 or -errno. */
+int daemon_child_ro_dir(const char *dir);
+/* Has the daemon exited (reaped)? */
+bool daemon_exited(struct daemon *d);
+/* The daemon's first non-empty stderr line not containing skip (NULL: any). */
+void daemon_log_line(const struct daemon *d, const char *skip, char *out, size_t len);
+uint64_t daemon_now_ms(void);   /* CLOCK_MONOTONIC */
+
 /* The $TMPDIR daemons' directories go in; removes a daemon's directory
  * (its entries, not recursive, then the directory). */
 const char *daemon_tmpdir(void);
@@ -80,7 +103,8 @@ void daemon_rmdir(const char *dir);
 /* The spawner's requests (daemon.c uses them): start argv (dir removed
  * when it is stopped), has it exited (1/0), stop it. -ENOTCONN without a
  * spawner. */
-int spawner_spawn(char *const argv[], const char *dir, const char *log, pid_t *pid);
+int spawner_spawn(char *const argv[], const char *dir, const char *log, const char *ro_dir,
+		  pid_t *pid);
 int spawner_poll(pid_t pid);
 int spawner_stop(pid_t pid);
 

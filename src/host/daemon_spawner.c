@@ -34,6 +34,7 @@ struct sp_req {
 	int32_t pid;
 	char dir[DAEMON_DIR_LEN];
 	char log[DAEMON_PATH_LEN];
+	char ro_dir[DAEMON_RO_DIR_LEN];   /* "": none (struct daemon_child) */
 	uint32_t argc;
 	uint32_t len;                 /* bytes of args: argc NUL-terminated strings */
 	char args[SP_ARGS_MAX];
@@ -140,6 +141,11 @@ static void child_exec(const struct sp_req *q, char *const argv[], pid_t spawner
 	signal(SIGHUP, SIG_DFL);
 	signal(SIGQUIT, SIG_DFL);
 	signal(SIGPIPE, SIG_DFL);
+	if (q->ro_dir[0] && (errno = -daemon_child_ro_dir(q->ro_dir))) {
+		dprintf(2, "cannot make %s read-only for %s: %s\n", q->ro_dir, argv[0],
+			strerror(errno));
+		_exit(126);
+	}
 	execvp(argv[0], argv);
 	_exit(127);
 }
@@ -169,6 +175,7 @@ static int sp_spawn(struct sp_req *q, struct sp_child *kids, pid_t *out)
 	}
 	argv[q->argc] = NULL;
 	q->dir[sizeof(q->dir) - 1] = q->log[sizeof(q->log) - 1] = 0;
+	q->ro_dir[sizeof(q->ro_dir) - 1] = 0;
 	pid = fork();
 	if (pid < 0)
 		return -errno;
@@ -363,7 +370,8 @@ static struct sp_req *req_new(uint32_t op, pid_t pid)
 	return q;
 }
 
-int spawner_spawn(char *const argv[], const char *dir, const char *log, pid_t *pid)
+int spawner_spawn(char *const argv[], const char *dir, const char *log, const char *ro_dir,
+		  pid_t *pid)
 {
 	struct sp_req *q = req_new(SP_SPAWN, 0);
 	size_t off = 0;
@@ -373,6 +381,10 @@ int spawner_spawn(char *const argv[], const char *dir, const char *log, pid_t *p
 		return -ENOMEM;
 	snprintf(q->dir, sizeof(q->dir), "%s", dir);
 	snprintf(q->log, sizeof(q->log), "%s", log);
+	if (ro_dir && snprintf(q->ro_dir, sizeof(q->ro_dir), "%s", ro_dir) >= (int)sizeof(q->ro_dir)) {
+		free(q);
+		return -ENAMETOOLONG;
+	}
 	for (; argv[q->argc]; q->argc++) {
 		size_t l = strlen(argv[q->argc]) + 1;
 		if (q->argc >= DAEMON_ARGV_MAX || off + l > sizeof(q->args)) {

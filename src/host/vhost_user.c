@@ -140,6 +140,10 @@ static int recv_exact(struct vhu *v, void *buf, size_t len, int64_t deadline)
 			if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
 				size_t nfd = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
 				int fds[VHU_MAX_REGIONS];
+				/* The kernel truncates to our buffer (MSG_CTRUNC);
+				 * never trust a length from a peer's message. */
+				if (nfd > VHU_MAX_REGIONS)
+					nfd = VHU_MAX_REGIONS;
 				memcpy(fds, CMSG_DATA(c), nfd * sizeof(int));
 				for (size_t i = 0; i < nfd; i++)
 					close(fds[i]);

@@ -96,6 +96,7 @@
 #define SLOT_NET               20 /* --net user                                */
 #define SLOT_VSOCK             21 /* --vsock                                   */
 #define SLOT_DISPLAY           24 /* bochs-display                             */
+#define SLOT_FS0               25 /* --share/--vhost-user-fs i at 25 + i (4)   */
 #define SLOT_RNG_FW            30 /* firmware boot: slot 1 is the PIIX         */
 
 /* KVM memory slot ids. */

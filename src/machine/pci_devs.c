@@ -16,6 +16,7 @@
 #include "devices/virtio/net.h"
 #include "devices/virtio/rng.h"
 #include "devices/virtio/vhost_user_dev.h"
+#include "devices/virtio/vhost_user_fs.h"
 #include "devices/virtio/vsock.h"
 #include "devices/virtio/virtio_pci.h"
 #include "host/daemon.h"
@@ -25,7 +26,7 @@
 #include "kvm/irq_routing.h"
 #include "machine/machine_priv.h"
 
-#define VM_MAX_VIRTIO (4 + CONFIG_MAX_DISKS)
+#define VM_MAX_VIRTIO (4 + CONFIG_MAX_DISKS + CONFIG_MAX_SHARES)
 
 struct vm_virtio {
 	struct pvpanic *pvpanic;
@@ -104,6 +105,8 @@ bool pci_devs_need_shared_mem(const struct vm_config *c)
 {
 	enum disk_format f;
 
+	if (c->nshares)
+		return true;   /* virtiofsd maps guest RAM */
 	for (unsigned i = 0; i < c->ndisks; i++)
 		if (c->disks[i].iface == DISK_IF_VIRTIO && disk_route(&c->disks[i], &f) != DISK_INPROC)
 			return true;
@@ -113,6 +116,10 @@ bool pci_devs_need_shared_mem(const struct vm_config *c)
 bool vm_config_needs_daemons(const struct vm_config *c)
 {
 	enum disk_format f;
+
+	for (unsigned i = 0; i < c->nshares; i++)
+		if (c->shares[i].dir)
+			return true;   /* virtiofsd */
 
 	for (unsigned i = 0; i < c->ndisks; i++)
 		if (c->disks[i].iface == DISK_IF_VIRTIO && disk_route(&c->disks[i], &f) == DISK_QSD)
@@ -198,6 +205,22 @@ int vm_disk_swap(struct vm *vm, unsigned i, const char *path, char *err, size_t 
 	return r;
 }
 
+static unsigned nshares(const struct vm_config *c) { return c->nshares; }
+/* virtio-fs: virtiofsd started for --share HOSTDIR, or the user's (--vhost-user-fs). */
+static int mk_fs(struct vm *vm, unsigned i, struct virtio_dev **out, struct err *err)
+{
+	const struct share_config *s = &vm->cfg->shares[i];
+	struct vhost_user_fs_params fp = { .dir = s->dir, .socket = s->socket, .tag = s->tag,
+					   .ro = s->ro };
+	char msg[512] = "";
+	int r = vhost_user_fs_create(&fp, vm->host->loop, out, msg, sizeof(msg));
+
+	if (r)
+		ERRF("%s %s: %s", s->dir ? "--share" : "--vhost-user-fs", s->dir ? s->dir : s->socket,
+		     msg[0] ? msg : strerror(-r));
+	return r;
+}
+
 static bool want_net(const struct vm_config *c, unsigned i) { return c->net.kind == NET_USER; }
 static void net_rx(void *opaque, const uint8_t *frame, size_t len)
 {
@@ -247,6 +270,7 @@ static const struct virtio_row virtio_rows[] = {
 	{ "virtio-blk",     SLOT_DISK0,   SLOT_DISK0,   ndisks, want_disk,    mk_disk },
 	{ "virtio-net",     SLOT_NET,     SLOT_NET,     one,    want_net,     mk_net },
 	{ "virtio-vsock",   SLOT_VSOCK,   SLOT_VSOCK,   one,    want_vsock,   mk_vsock },
+	{ "virtio-fs",      SLOT_FS0,     SLOT_FS0,     nshares, always,      mk_fs },
 };
 
 static int add_virtio(struct vm *vm, const struct virtio_row *row, unsigned i, struct err *err)

@@ -2,6 +2,7 @@
  * backend), requests pipelined as a client would send them. Invariants: no
  * crash or leak, the parser never claims more bytes than it was given, and
  * every answer is a known status with a JSON body on errors. */
+#include <errno.h>
 #include <jansson.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -13,9 +14,14 @@ static int f_start(void *o, struct vm_config *c, char *e, size_t n) { return 0; 
 static int f_ok(void *o, char *e, size_t n) { return 0; }
 static int f_pause(void *o, bool p, char *e, size_t n) { return 0; }
 static void *f_status(void *o) { return json_object(); }
+static int f_swap(void *o, unsigned d, const char *p, char *e, size_t n) { return d ? -ENODEV : 0; }
+static int f_logger(void *o, const struct api_logger *l, char *e, size_t n) { return 0; }
+static int f_shot(void *o, const char *p, char *e, size_t n) { return -ENODEV; }
+static void *f_console(void *o) { return json_pack("{s:s, s:s}", "type", "unix", "path", "/x"); }
 static const struct api_backend_ops ops = {
 	.start = f_start, .ctrl_alt_del = f_ok, .power_button = f_ok, .pause = f_pause,
-	.status = f_status,
+	.status = f_status, .drive_swap = f_swap, .logger = f_logger, .screenshot = f_shot,
+	.console = f_console,
 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

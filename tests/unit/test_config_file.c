@@ -28,6 +28,46 @@ START_TEST(good_file)
 }
 END_TEST
 
+/* Firecracker's JSON through the API handlers (api_config.c). */
+START_TEST(json_file)
+{
+	struct vm_config c;
+	char err[CONFIG_ERR_LEN] = "";
+	config_init(&c);
+	const char *t = "  {\"boot-source\": {\"kernel_image_path\": \"vmlinux\", \"boot_args\": "
+			"\"console=ttyS0\", \"initrd_path\": null},\n"
+			" \"machine-config\": {\"vcpu_count\": 3, \"mem_size_mib\": 256, \"smt\": false},\n"
+			" \"drives\": [{\"drive_id\": \"rootfs\", \"path_on_host\": \"a,b.img\", "
+			"\"is_root_device\": true, \"is_read_only\": true},\n"
+			"  {\"drive_id\": \"data\", \"path_on_host\": \"/d.img\", \"is_root_device\": false}],\n"
+			" \"vsock\": {\"guest_cid\": 5, \"uds_path\": \"/tmp/v.sock\"},\n"
+			" \"logger\": {\"log_path\": \"/tmp/l.log\", \"level\": \"warn\"},\n"
+			" \"network-interfaces\": []}";
+	ck_assert_msg(config_load_text(&c, t, "vm.json", "/etc/vm", err) == 0, "%s", err);
+	ck_assert_str_eq(c.kernel, "vmlinux"); /* Firecracker: relative to the cwd */
+	ck_assert_str_eq(c.cmdline, "console=ttyS0");
+	ck_assert_ptr_null(c.initrd);
+	ck_assert_uint_eq(c.cpus, 3);
+	ck_assert_uint_eq(c.mem, 256ULL << 20);
+	ck_assert_uint_eq(c.ndisks, 2);
+	ck_assert_str_eq(c.disks[0].path, "a,b.img");  /* the comma stays literal */
+	ck_assert(c.disks[0].ro);
+	ck_assert_str_eq(c.disks[0].serial, "rootfs");
+	ck_assert_str_eq(c.disks[1].serial, "data");
+	ck_assert_uint_eq(c.vsock_cid, 5);
+	ck_assert(c.logger_set);
+	ck_assert_str_eq(c.log_path, "/tmp/l.log");
+	ck_assert_int_eq(c.logger_level, 1 /* LOG_WARN */);
+	config_free(&c);
+	/* One line naming the file, the section and the field. */
+	config_init(&c);
+	ck_assert_int_ne(config_load_text(&c, "{\"drives\": [{\"drive_id\": \"x\", \"path_on_host\": "
+					 "\"p\", \"readonly\": true}]}", "vm.json", NULL, err), 0);
+	ck_assert_str_eq(err, "vm.json: drives[0]: unknown field 'readonly'");
+	config_free(&c);
+}
+END_TEST
+
 struct bad { const char *text, *needle; };
 
 START_TEST(bad_files)
@@ -86,4 +126,4 @@ START_TEST(cmdline_overrides_file)
 }
 END_TEST
 
-CHECK_MAIN("config_file", good_file, bad_files, cmdline_overrides_file)
+CHECK_MAIN("config_file", good_file, bad_files, cmdline_overrides_file, json_file)

@@ -260,6 +260,53 @@ START_TEST(short_header_breaks_ring)
 }
 END_TEST
 
+/* After a restore: VIRTIO_VSOCK_EVENT_TRANSPORT_RESET (id 0) on the event
+ * queue, now or once the guest posts an event buffer; connections dropped. */
+START_TEST(transport_reset)
+{
+	struct vsock_hdr h;
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	uint32_t id, len;
+	char c;
+	setup();
+	post_rx(16);
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s", base);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	ck_assert_int_eq(write(fd, "CONNECT 52\n", 11), 11);
+	pump(50);
+	ck_assert(guest_recv(&h, NULL));
+	ck_assert_int_eq(guest_send(52, h.src_port, VSOCK_OP_RESPONSE, 0, 65536, 0, NULL, 0), 0);
+	ck_assert_int_gt(read_some(fd, &c, 1), 0); /* "OK ..." */
+	/* No event buffer yet: the event waits. */
+	ck_assert_int_eq(virtio_vsock_transport_reset(vd), 0);
+	ck_assert(!vqd_get_used(&evq, &id, &len));
+	memset(ram + 0x90000, 0xee, 8);
+	vqd_add1(&evq, 0x90000, 8, true);
+	ck_assert_int_eq(vqd_dev_kick(vd, 2), 0);
+	ck_assert(vqd_get_used(&evq, &id, &len));
+	ck_assert_uint_eq(len, 4);
+	ck_assert_uint_eq(ram[0x90000] | ram[0x90001] | ram[0x90002] | ram[0x90003], 0);
+	ck_assert_uint_eq(ram[0x90004], 0xee);
+	/* Only once. */
+	vqd_add1(&evq, 0x90000, 8, true);
+	ck_assert_int_eq(vqd_dev_kick(vd, 2), 0);
+	ck_assert(!vqd_get_used(&evq, &id, &len));
+	/* The host client was dropped. */
+	pump(50);
+	ssize_t n;
+	while ((n = read_some(fd, &c, 1)) > 0)
+		;
+	ck_assert(n == 0 || errno == ECONNRESET);
+	close(fd);
+	/* With a buffer already posted the event goes at once. */
+	ck_assert_int_eq(virtio_vsock_transport_reset(vd), 0);
+	ck_assert(vqd_get_used(&evq, &id, &len));
+	ck_assert_uint_eq(len, 4);
+	teardown();
+}
+END_TEST
+
 START_TEST(bad_create)
 {
 	char err[256];
@@ -287,6 +334,7 @@ int main(void)
 	tcase_add_test(tc, hostile_packets);
 	tcase_add_test(tc, short_header_breaks_ring);
 	tcase_add_test(tc, bad_create);
+	tcase_add_test(tc, transport_reset);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }

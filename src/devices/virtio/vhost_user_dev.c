@@ -15,8 +15,6 @@
 #include "host/vhost_user.h"
 #include "mem/guest_mem.h"
 
-#define VUD_QUEUES 1
-
 struct vud;
 struct vud_q {
 	struct vud *u;
@@ -31,13 +29,15 @@ struct vud {
 	struct vhu vhu;
 	struct evloop *loop;
 	struct daemon *daemon;
-	char what[300], sock[128];
+	char what[300], sock[128], daemon_name[32];
+	unsigned nq;
+	bool own_config;             /* config from the front end, read-only */
 	uint64_t backend_features;
 	uint8_t config[VHU_MAX_CONFIG];
 	int watch_fd;                /* dup of the socket, polled for hang-up; -1 */
 	bool dead;                   /* atomic: the back-end hung up */
 	bool reported;               /* atomic: the one line to the user was printed */
-	struct vud_q q[VUD_QUEUES];
+	struct vud_q q[VIRTIO_MAX_QUEUES];
 };
 
 /* One line to the user per device, then NEEDS_RESET for the guest. */
@@ -45,7 +45,7 @@ static void backend_failed(struct vud *u, const char *why)
 {
 	if (!__atomic_exchange_n(&u->reported, true, __ATOMIC_ACQ_REL))
 		pr_err("%s: the vhost-user back-end (%s) %s; the guest's device needs a reset",
-		       u->what, u->daemon ? DAEMON_QSD : u->sock, why);
+		       u->what, u->daemon ? u->daemon_name : u->sock, why);
 }
 
 static void on_hangup(void *opaque, int fd, uint32_t events)
@@ -73,7 +73,7 @@ static void vud_config_write(struct virtio_dev *vd, uint32_t off, const void *da
 	struct vud *u = vd->priv;
 	int r;
 
-	if (__atomic_load_n(&u->dead, __ATOMIC_ACQUIRE) || u->vhu.fd < 0)
+	if (u->own_config || __atomic_load_n(&u->dead, __ATOMIC_ACQUIRE) || u->vhu.fd < 0)
 		return;
 	if ((r = vhu_set_config(&u->vhu, off, data, len)) == 0)
 		memcpy(u->config + off, data, len);
@@ -137,7 +137,7 @@ static int vud_activate(struct virtio_dev *vd)
 	if ((r = vhu_set_u64(&u->vhu, VHU_SET_FEATURES, f)) ||
 	    (r = vhu_set_mem_table(&u->vhu, reg, (unsigned)m->nr)))
 		goto fail;
-	for (unsigned i = 0; i < VUD_QUEUES; i++)
+	for (unsigned i = 0; i < u->nq; i++)
 		if (vd->vq[i].ready && (r = start_queue(u, i)))
 			goto fail;
 	return 0;
@@ -152,7 +152,7 @@ static void vud_reset(struct virtio_dev *vd)
 	struct vud *u = vd->priv;
 	bool any = false;
 
-	for (unsigned i = 0; i < VUD_QUEUES; i++) {
+	for (unsigned i = 0; i < u->nq; i++) {
 		uint32_t base;
 		if (!u->q[i].started)
 			continue;
@@ -170,7 +170,7 @@ static void vud_destroy(struct virtio_dev *vd)
 	struct vud *u = vd->priv;
 
 	/* The transport, destroyed first, dropped the call fds (irqfd, relay). */
-	for (unsigned i = 0; i < VUD_QUEUES; i++)
+	for (unsigned i = 0; i < u->nq; i++)
 		if (u->q[i].call_fd >= 0)
 			close(u->q[i].call_fd);
 	if (u->watch_fd >= 0) {
@@ -216,8 +216,13 @@ static int negotiate(struct vud *u, const struct vhost_user_dev_params *p, char 
 			 "rings (features 0x%llx)", p->socket, (unsigned long long)u->backend_features);
 		return -ENOTSUP;
 	}
-	if (!(u->backend_features & (1ull << VHU_F_PROTOCOL_FEATURES)) ||
-	    (r = vhu_negotiate_protocol(&u->vhu, VHU_PROTO_SUPPORTED)))
+	if (u->backend_features & (1ull << VHU_F_PROTOCOL_FEATURES))
+		r = vhu_negotiate_protocol(&u->vhu, VHU_PROTO_SUPPORTED);
+	if (u->own_config && r)
+		goto proto;
+	if (u->own_config)  /* nothing more to fetch */
+		return 0;
+	if (r || !(u->backend_features & (1ull << VHU_F_PROTOCOL_FEATURES)))
 		goto noconfig;
 	if (!(u->vhu.proto & (1ull << VHU_PROTO_F_CONFIG)))
 		goto noconfig;
@@ -240,7 +245,9 @@ int vhost_user_dev_create(const struct vhost_user_dev_params *p, struct evloop *
 	struct vud *u;
 	int r;
 
-	if (p->config_size > VHU_MAX_CONFIG)
+	unsigned nq = p->num_queues ? p->num_queues : 1;
+
+	if (p->config_size > VHU_MAX_CONFIG || nq > VIRTIO_MAX_QUEUES)
 		return -EINVAL;
 	u = calloc(1, sizeof(*u));
 	if (!u) {
@@ -252,27 +259,34 @@ int vhost_user_dev_create(const struct vhost_user_dev_params *p, struct evloop *
 	u->loop = loop;
 	snprintf(u->what, sizeof(u->what), "%s", p->what);
 	snprintf(u->sock, sizeof(u->sock), "%s", p->socket);
-	for (unsigned i = 0; i < VUD_QUEUES; i++)
+	snprintf(u->daemon_name, sizeof(u->daemon_name), "%s",
+		 p->daemon_name ? p->daemon_name : DAEMON_QSD);
+	u->nq = nq;
+	if (p->config) {
+		u->own_config = true;
+		memcpy(u->config, p->config, p->config_size);
+	}
+	for (unsigned i = 0; i < u->nq; i++)
 		u->q[i] = (struct vud_q){ .u = u, .index = i, .call_fd = -1 };
 	u->ops = vud_template;
 	u->ops.name = p->name;
 	u->ops.device_id = p->device_id;
-	u->ops.num_queues = VUD_QUEUES;
+	u->ops.num_queues = nq;
 	u->ops.queue_max = p->queue_max;
 	u->ops.config_size = p->config_size;
 	virtio_dev_init(&u->vd, &u->ops, u);
 	if ((r = negotiate(u, p, err, errlen)))
 		goto fail;
 	u->ops.features = u->backend_features & p->feature_mask;
-	if (loop) {
-		for (unsigned i = 0; i < VUD_QUEUES; i++) {
-			u->q[i].call_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-			if (u->q[i].call_fd < 0) {
-				r = -errno;
-				snprintf(err, errlen, "call eventfd: %s", strerror(-r));
-				goto fail;
-			}
+	for (unsigned i = 0; i < u->nq; i++) {
+		u->q[i].call_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (u->q[i].call_fd < 0) {
+			r = -errno;
+			snprintf(err, errlen, "call eventfd: %s", strerror(-r));
+			goto fail;
 		}
+	}
+	if (loop) {
 		u->watch_fd = dup(u->vhu.fd);
 		if (u->watch_fd < 0 || (r = evloop_add_fd(loop, u->watch_fd, EPOLLRDHUP, on_hangup, u))) {
 			r = u->watch_fd < 0 ? -errno : r;

@@ -24,7 +24,13 @@ struct vhost_user_dev_params {
 	uint64_t feature_mask;    /* device feature bits we may pass through */
 	uint32_t config_size;     /* bytes of config space fetched (GET_CONFIG) */
 	uint16_t queue_max;
+	unsigned num_queues;      /* 0: 1; at most VIRTIO_MAX_QUEUES */
+	/* Non-NULL: the config space is the front end's (config_size bytes,
+	 * read-only to the guest; virtio-fs's tag), not fetched with
+	 * GET_CONFIG, so the back-end need not offer protocol feature CONFIG. */
+	const void *config;
 	struct daemon *daemon;    /* owned (stopped at destroy) or NULL */
+	const char *daemon_name;  /* for messages when daemon is set: "virtiofsd" */
 };
 
 #define VIRTIO_BLK_VHOST_FEATURES ((1ull << 1) | (1ull << 2) | (1ull << 4) | (1ull << 5) | \

@@ -39,9 +39,11 @@ SCENARIO("pwrbtn", scen_pwrbtn, true)                              /* pwrbtn.c *
 SCENARIO("ticks", scen_ticks, true)                                /* ticks.c */
 SCENARIO("pci-scan", scen_pci_scan, true)                          /* pciscan.c */
 SCENARIO("vsock-echo", scen_vsock_echo, true)                      /* vsock.c */
+SCENARIO("vsock-listen", scen_vsock_listen, true)
 SCENARIO("snap-count", scen_snap_count, true)                      /* snap.c */
 SCENARIO("hostile-flood", scen_hostile_flood, true)                /* hostile.c */
 SCENARIO("hostile-reset", scen_hostile_reset, true)
 SCENARIO("hostile-bounce", scen_hostile_bounce, true)
 SCENARIO("hostile-pvpanic", scen_hostile_pvpanic, true)
 SCENARIO("hostile-qsize", scen_hostile_qsize, true)
+SCENARIO("fs", scen_fs, true)                                      /* fs.c */
