@@ -2,7 +2,7 @@
 # Installs what myvmm needs to build and test, from Debian's packages.
 # Only missing packages are installed; safe to run again.
 set -euo pipefail
-PKGS=(build-essential cmake pkg-config check libsubunit-dev libfdt-dev libaio-dev
+PKGS=(build-essential cmake pkg-config check libsubunit-dev libfdt-dev libaio-dev liburing-dev
       libsdl2-dev python3 xz-utils cpio qemu-system-x86 binutils
       clang libclang-rt-14-dev time xvfb xdotool x11-apps imagemagick libsdl2-2.0-0
       seabios grub-pc-bin grub-common libslirp-dev libslirp0 qemu-utils libjansson-dev gdb curl

@@ -263,7 +263,7 @@ static const struct opt_desc opts[] = {
 	{ "no-pit", OPT_FLAG, NULL, "no i8254 PIT, for guests timed by kvmclock/LAPIC/ACPI PM timer: starts and exits ~15 ms faster", h_no_pit, .values = NULL },
 	{ "timeout", OPT_VALUE, "SECONDS", "stop the VM and exit 124 after this long (default: none)", h_timeout, .values = NULL },
 	{ "console", OPT_VALUE, "KIND", "stdio | virtio (hvc0) | file:PATH | pty (prints the pty's path) | unix:PATH (a socket; output is kept while no client is attached) | none (default stdio)", h_console, .values = "stdio virtio file: pty unix: none" },
-	{ "disk", OPT_VALUE, "SPEC", "PATH[,ro][,cache=none|writeback][,serial=ID][,if=virtio|ide]: a disk (repeatable: vda, vdb, ...; IDE: hda..hdd)", h_disk, .path = true },
+	{ "disk", OPT_VALUE, "SPEC", "PATH[,ro][,cache=none|writeback][,aio=io_uring|native|threads][,serial=ID][,if=virtio|ide]: a disk (repeatable: vda, vdb, ...; IDE: hda..hdd)", h_disk, .path = true },
 	{ "share", OPT_VALUE, "HOSTDIR[,tag=TAG][,ro]", "share a host directory with the guest through virtio-fs (myvmm runs virtiofsd for it; the guest mounts it with mount -t virtiofs TAG /mnt; default tag share; ro: read-only; repeatable, tags unique, up to 4)", h_share, .path = true },
 	{ "vhost-user-fs", OPT_VALUE, "SOCKET[,tag=TAG]", "a virtio-fs device served by a virtiofsd you started (--socket-path=SOCKET; default tag share)", h_vhost_user_fs, .path = true },
 	{ "net", OPT_VALUE, "SPEC", "user[,hostfwd=tcp|udp:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT]...[,mac=MAC]: virtio-net on a user-mode (libslirp) network 10.0.2.0/24, forwards bind 127.0.0.1 unless HOSTADDR is given; host-loopback=on lets the guest reach the host's 127.0.0.1 via 10.0.2.2 (default off) | none (default none)", h_net, .values = "user none" },

@@ -32,6 +32,7 @@ struct disk_config {
 	enum disk_if iface;
 	char serial[21];         /* VIRTIO_BLK_ID_BYTES (20) + NUL */
 	int format;              /* enum disk_format: 0 = probe by magic (host/disk_format.h) */
+	int aio;                 /* enum blk_aio (devices/virtio/blk.h): 0 = auto */
 };
 
 /* --share HOSTDIR[,tag=TAG][,ro] (virtiofsd started by myvmm) or
@@ -145,7 +146,8 @@ int config_load_file(struct vm_config *c, const char *path, char err[CONFIG_ERR_
 int config_load_text(struct vm_config *c, const char *text, const char *fname,
 		     const char *base_dir, char err[CONFIG_ERR_LEN]);
 
-/* Parses "PATH[,ro][,cache=none|writeback][,serial=ID][,if=virtio|ide]". Pure. */
+/* Parses "PATH[,ro][,cache=none|writeback][,aio=io_uring|native|threads][,serial=ID]
+ * [,if=virtio|ide]". Pure. */
 int parse_disk(const char *spec, struct disk_config *d, char err[CONFIG_ERR_LEN]);
 
 /* Parses "HOSTDIR[,tag=TAG][,ro]" (external false: --share) or

@@ -1,6 +1,7 @@
 /* Value parsers for option arguments: sizes, durations, --disk and --net
  * specs. Pure: no files are opened. */
 #include "cli/config.h"
+#include "devices/virtio/blk.h"
 #include "host/disk_format.h"
 
 #include <arpa/inet.h>
@@ -117,6 +118,12 @@ int parse_disk(const char *spec, struct disk_config *d, char err[CONFIG_ERR_LEN]
 			d->cache = DISK_CACHE_NONE;
 		else if (!strcmp(tok, "cache=writeback"))
 			d->cache = DISK_CACHE_WRITEBACK;
+		else if (!strcmp(tok, "aio=io_uring"))
+			d->aio = BLK_AIO_IO_URING;
+		else if (!strcmp(tok, "aio=native"))
+			d->aio = BLK_AIO_NATIVE;
+		else if (!strcmp(tok, "aio=threads"))
+			d->aio = BLK_AIO_THREADS;
 		else if (!strcmp(tok, "if=virtio"))
 			d->iface = DISK_IF_VIRTIO;
 		else if (!strcmp(tok, "if=ide"))
@@ -137,7 +144,7 @@ int parse_disk(const char *spec, struct disk_config *d, char err[CONFIG_ERR_LEN]
 			strcpy(d->serial, tok + 7);
 		} else {
 			ret = ERR("--disk %.200s: unknown option '%.100s'; use ro, cache=none|writeback, "
-				  "serial=ID, format=raw or if=virtio|ide (write ,, for a comma in the path)", spec, tok);
+				  "aio=io_uring|native|threads, serial=ID, format=raw or if=virtio|ide (write ,, for a comma in the path)", spec, tok);
 			goto out;
 		}
 	}

@@ -3,6 +3,7 @@
  * together once the whole command line is read, as QEMU creates drives
  * before the devices that name them. */
 #include "cli/qemu_args_int.h"
+#include "devices/virtio/blk.h"
 #include "host/disk_format.h"
 
 #include <stdlib.h>
@@ -59,9 +60,14 @@ int qemu_drive(struct qstate *q, const char *o, const char *v, char *err)
 			dr->d.cache = DISK_CACHE_NONE;
 		} else if (!strcmp(key, "cache") && !strcmp(val, "writeback")) {
 			dr->d.cache = DISK_CACHE_WRITEBACK;
+		} else if (!strcmp(key, "aio") && (!strcmp(val, "io_uring") || !strcmp(val, "native") ||
+						   !strcmp(val, "threads"))) {
+			dr->d.aio = val[0] == 'i' ? BLK_AIO_IO_URING : val[0] == 'n' ? BLK_AIO_NATIVE
+										: BLK_AIO_THREADS;
 		} else {
 			return ERR("-drive %.200s: '%.100s' is not supported; use file=, format=raw, "
-				   "if=virtio|ide|none, id=, media=disk, readonly=, cache=none|writeback",
+				   "if=virtio|ide|none, id=, media=disk, readonly=, cache=none|writeback, "
+				   "aio=io_uring|native|threads",
 				   v, *key ? key : val);
 		}
 	}

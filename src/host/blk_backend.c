@@ -10,7 +10,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <libaio.h>
 #include <linux/fs.h>
 #include <linux/stat.h>
 #include <stdio.h>
@@ -48,6 +47,26 @@ static void probe_dio_align(struct blk_backend *b, const char *path)
 	free(buf);
 }
 
+static const char *const aio_names[] = { "auto", "io_uring", "native", "threads" };
+
+/* The engine cfg->aio asks for; AUTO probes io_uring and falls back to
+ * libaio. A forced engine that cannot start is an error. */
+static int pick_engine(struct blk_backend *b, enum blk_aio aio, char err[256])
+{
+	int r;
+
+	if (aio == BLK_AIO_AUTO || aio == BLK_AIO_IO_URING) {
+		b->eng = &blk_engine_uring;
+		if (!(r = b->eng->setup(b, err)) || aio == BLK_AIO_IO_URING)
+			return r;
+		pr_info("disk %s: %s; using libaio", b->path, err);
+		err[0] = 0;
+		aio = BLK_AIO_NATIVE;
+	}
+	b->eng = aio == BLK_AIO_NATIVE ? &blk_engine_aio : &blk_engine_threads;
+	return b->eng->setup ? b->eng->setup(b, err) : 0;
+}
+
 int blk_backend_open(const struct blk_params *cfg, unsigned max_inflight, blk_done_cb cb,
 		     void *opaque, struct blk_backend **out, char err[256])
 {
@@ -55,9 +74,10 @@ int blk_backend_open(const struct blk_params *cfg, unsigned max_inflight, blk_do
 	struct blk_backend *b;
 	struct disk_file df;
 	struct err e = { "" };
+	unsigned workers;
 	int r;
 
-	if (max_inflight == 0 || max_inflight > 4096)
+	if (max_inflight == 0 || max_inflight > 4096 || (unsigned)cfg->aio > BLK_AIO_THREADS)
 		return -EINVAL;
 	b = calloc(1, sizeof(*b));
 	if (!b) {
@@ -66,8 +86,10 @@ int blk_backend_open(const struct blk_params *cfg, unsigned max_inflight, blk_do
 	}
 	pthread_mutex_init(&b->lock, NULL);
 	b->fd = b->efd = -1;
+	b->path = path;
 	b->ro = cfg->ro;
 	b->direct = cfg->direct;
+	b->aio = cfg->aio;
 	b->cb = cb;
 	b->opaque = opaque;
 	/* The checks and the lock every disk gets (IDE too): host/file.c. */
@@ -85,12 +107,6 @@ int blk_backend_open(const struct blk_params *cfg, unsigned max_inflight, blk_do
 		ERR("disk %s: eventfd: %s", path, strerror(errno));
 		goto fail;
 	}
-	r = io_setup(max_inflight, &b->ctx);
-	if (r < 0) {
-		ERR("disk %s: io_setup: %s (raise /proc/sys/fs/aio-max-nr)", path, strerror(-r));
-		b->ctx = 0;
-		goto fail;
-	}
 	b->slots = calloc(max_inflight, sizeof(*b->slots));
 	if (!b->slots) {
 		r = -ENOMEM;
@@ -101,11 +117,21 @@ int blk_backend_open(const struct blk_params *cfg, unsigned max_inflight, blk_do
 	for (unsigned i = 0; i < max_inflight; i++)
 		b->slots[i].next_free = i + 1 < max_inflight ? (int)i + 1 : -1;
 	b->free_head = 0;
-	b->aio_fsync = true;
-	if ((r = blk_sync_start(b))) {
-		ERR("disk %s: cannot start the sync I/O thread: %s", path, strerror(-r));
+	if ((r = pick_engine(b, cfg->aio, err))) {
+		b->eng = NULL;
 		goto fail;
 	}
+	/* Workers do what the engine cannot do asynchronously: with libaio on
+	 * the page cache that is every read and write. */
+	workers = b->eng == &blk_engine_threads || (b->eng == &blk_engine_aio && !b->aio_rw)
+			  ? BLK_WORKERS_MAX : 1;
+	if ((r = blk_sync_start(b, workers))) {
+		ERR("disk %s: cannot start the I/O threads: %s", path, strerror(-r));
+		goto fail;
+	}
+	pr_info("disk %s: %s I/O (aio=%s asked), %s", path, b->eng->name, aio_names[cfg->aio],
+		b->direct ? "O_DIRECT" : "page cache");
+	b->path = NULL;
 	*out = b;
 	return 0;
 fail:
@@ -117,11 +143,12 @@ void blk_backend_close(struct blk_backend *b)
 {
 	if (!b)
 		return;
-	if (b->ctx) {
+	if (b->eng) {
 		if (blk_backend_drain(b, 10000))
 			pr_warn("virtio-blk: closing the image with I/O still in flight");
 		blk_sync_stop(b);
-		io_destroy(b->ctx);
+		if (b->eng->teardown)
+			b->eng->teardown(b);
 	}
 	if (b->efd >= 0)
 		close(b->efd);
@@ -132,6 +159,7 @@ void blk_backend_close(struct blk_backend *b)
 	free(b);
 }
 
+const char *blk_backend_engine(const struct blk_backend *b) { return b->eng->name; }
 uint64_t blk_backend_size(const struct blk_backend *b) { return b->size; }
 uint32_t blk_backend_dio_align(const struct blk_backend *b) { return b->direct ? b->align : 0; }
 int blk_backend_event_fd(const struct blk_backend *b) { return b->efd; }
@@ -158,6 +186,11 @@ static struct be_slot *slot_get(struct blk_backend *b)
 	s = &b->slots[b->free_head];
 	b->free_head = s->next_free;
 	__atomic_add_fetch(&b->inflight, 1, __ATOMIC_RELEASE);
+	s->bounce = NULL;
+	s->internal = s->redo = false;
+	s->sqes = 0;
+	s->status = VIRTIO_BLK_S_OK;
+	s->res = 0;
 	return s;
 }
 
@@ -172,10 +205,13 @@ void slot_put(struct blk_backend *b, struct be_slot *s)
 	__atomic_sub_fetch(&b->inflight, 1, __ATOMIC_RELEASE);
 }
 
-/* Runs the callback and frees the slot. */
+/* Runs the callback (none for an internal flush) and frees the slot. */
 void slot_done(struct blk_backend *b, struct be_slot *s, uint8_t status)
 {
-	b->cb(b->opaque, &s->req, s->tag, status);
+	if (s->internal)
+		b->internal_status = status;
+	else
+		b->cb(b->opaque, &s->req, s->tag, status);
 	slot_put(b, s);
 }
 
@@ -203,26 +239,86 @@ static void copy_to_iov(const struct blk_req *r, const uint8_t *src)
 	}
 }
 
-static int submit_locked(struct blk_backend *b, const struct blk_req *req, uint64_t tag)
+void slot_rw_done(struct blk_backend *b, struct be_slot *s, long res)
+{
+	uint8_t st;
+
+	if (res >= 0 && (uint64_t)res < s->expect && !s->redo) {
+		/* A short transfer inside the image (the kernel may cut a
+		 * buffered read short): a worker redoes it, looping. */
+		s->redo = true;
+		blk_sync_queue(b, s);
+		return;
+	}
+	st = res >= 0 && (uint64_t)res == s->expect ? VIRTIO_BLK_S_OK : VIRTIO_BLK_S_IOERR;
+	if (st == VIRTIO_BLK_S_OK && s->bounce && s->req.type == VIRTIO_BLK_T_IN)
+		copy_to_iov(&s->req, s->bounce);
+	if (st != VIRTIO_BLK_S_OK)
+		pr_warn_rl("virtio-blk: I/O error at sector %llu: %s",
+			   (unsigned long long)s->req.sector, res < 0 ? strerror(-res) : "short transfer");
+	slot_done(b, s, st);
+}
+
+/* The backend's copy of req: only the iovecs and ranges in use. */
+static void copy_req(struct blk_req *dst, const struct blk_req *src)
+{
+	memcpy(dst, src, offsetof(struct blk_req, iov));
+	memcpy(dst->iov, src->iov, src->niov * sizeof(src->iov[0]));
+	dst->nranges = src->nranges;
+	memcpy(dst->range, src->range, src->nranges * sizeof(src->range[0]));
+	dst->written = src->written;
+}
+
+/* Prepares IN / OUT: a bounce buffer when O_DIRECT meets an unaligned
+ * guest buffer. 0, -EAGAIN (bounce cap reached: nothing done) or a
+ * VIRTIO_BLK_S_* error status (> 0) to complete with. */
+static int prep_rw(struct blk_backend *b, struct be_slot *s)
+{
+	const struct blk_req *req = &s->req;
+
+	s->iov = s->req.iov;
+	s->niov = (int)s->req.niov;
+	s->expect = req->data_len;
+	if (!b->direct || iov_aligned(b, req))
+		return 0;
+	/* Bounce bytes in flight are capped (issue 10 finding 3: 254
+	 * segments on one small guest buffer made 1 MiB of guest RAM into
+	 * 1 GiB of host RSS). Beyond the cap the request waits. */
+	if (req->data_len > BLK_BOUNCE_MAX) {
+		pr_guest("virtio-blk: %u-byte unaligned request exceeds the %u-byte bounce limit",
+			 req->data_len, BLK_BOUNCE_MAX);
+		return VIRTIO_BLK_S_IOERR;
+	}
+	if (b->bounce_bytes + req->data_len > BLK_BOUNCE_MAX)
+		return -EAGAIN;
+	if (posix_memalign(&s->bounce, b->mem_align > 4096 ? b->mem_align : 4096, req->data_len)) {
+		s->bounce = NULL;
+		return VIRTIO_BLK_S_IOERR;
+	}
+	b->bounce_bytes += req->data_len;
+	if (req->type == VIRTIO_BLK_T_OUT)
+		copy_from_iov(req, s->bounce);
+	s->biov = (struct iovec){ s->bounce, req->data_len };
+	s->iov = &s->biov;
+	s->niov = 1;
+	return 0;
+}
+
+static int submit_locked(struct blk_backend *b, const struct blk_req *req, uint64_t tag,
+			 bool internal)
 {
 	struct be_slot *s = slot_get(b);
-	struct iocb *io;
 	int r;
 
 	if (!s)
 		return -EBUSY;
-	memcpy(&s->req, req, sizeof(*req));
+	copy_req(&s->req, req);
 	s->tag = tag;
-	io = &s->iocb;
+	s->internal = internal;
 	switch (req->type) {
 	case VIRTIO_BLK_T_IN:
-	case VIRTIO_BLK_T_OUT: {
-		bool wr = req->type == VIRTIO_BLK_T_OUT;
-		const struct iovec *iov = s->req.iov;
-		int niov = s->req.niov;
-		off_t off = req->sector * BLK_SECTOR;
-
-		if (wr && b->ro) {
+	case VIRTIO_BLK_T_OUT:
+		if (req->type == VIRTIO_BLK_T_OUT && b->ro) {
 			slot_done(b, s, VIRTIO_BLK_S_IOERR);
 			return 0;
 		}
@@ -230,46 +326,17 @@ static int submit_locked(struct blk_backend *b, const struct blk_req *req, uint6
 			slot_done(b, s, VIRTIO_BLK_S_OK);
 			return 0;
 		}
-		if (b->direct && !iov_aligned(b, req)) {
-			/* Bounce bytes in flight are capped (issue 10 finding 3:
-			 * 254 segments on one small guest buffer made 1 MiB of
-			 * guest RAM into 1 GiB of host RSS). Beyond the cap the
-			 * request waits for others to finish. */
-			if (req->data_len > BLK_BOUNCE_MAX) {
-				pr_guest("virtio-blk: %u-byte unaligned request exceeds the %u-byte bounce limit",
-					 req->data_len, BLK_BOUNCE_MAX);
-				slot_done(b, s, VIRTIO_BLK_S_IOERR);
-				return 0;
-			}
-			if (b->bounce_bytes + req->data_len > BLK_BOUNCE_MAX) {
-				slot_put(b, s);
-				return -EAGAIN;
-			}
-			if (posix_memalign(&s->bounce, b->mem_align > 4096 ? b->mem_align : 4096,
-					   req->data_len)) {
-				s->bounce = NULL;
-				slot_done(b, s, VIRTIO_BLK_S_IOERR);
-				return 0;
-			}
-			b->bounce_bytes += req->data_len;
-			if (wr)
-				copy_from_iov(req, s->bounce);
-			s->biov = (struct iovec){ s->bounce, req->data_len };
-			iov = &s->biov;
-			niov = 1;
+		r = prep_rw(b, s);
+		if (r == -EAGAIN) {
+			slot_put(b, s);
+			return -EAGAIN;
 		}
-		if (wr)
-			io_prep_pwritev(io, b->fd, iov, niov, off);
-		else
-			io_prep_preadv(io, b->fd, iov, niov, off);
-		s->expect = req->data_len;
+		if (r) {
+			slot_done(b, s, (uint8_t)r);
+			return 0;
+		}
 		break;
-	}
 	case VIRTIO_BLK_T_FLUSH:
-		if (!b->aio_fsync)
-			goto sync_flush;
-		io_prep_fdsync(io, b->fd);
-		s->expect = 0;
 		break;
 	case VIRTIO_BLK_T_DISCARD:
 	case VIRTIO_BLK_T_WRITE_ZEROES:
@@ -277,29 +344,15 @@ static int submit_locked(struct blk_backend *b, const struct blk_req *req, uint6
 			slot_done(b, s, VIRTIO_BLK_S_IOERR);
 			return 0;
 		}
-		/* Up to 32 x 2 GiB: never on the caller's (event loop) thread. */
-		blk_sync_queue(b, s);
-		return 0;
+		break;
 	default:
 		slot_done(b, s, VIRTIO_BLK_S_UNSUPP);
 		return 0;
 	}
-	io->data = s;
-	io_set_eventfd(io, b->efd);
-	r = io_submit(b->ctx, 1, &io);
-	if (r == 1)
-		return 0;
-	if (req->type == VIRTIO_BLK_T_FLUSH && r == -EINVAL) {
-		/* Kernel without IOCB_CMD_FDSYNC for this file: fdatasync on
-		 * the sync thread from now on. */
-		b->aio_fsync = false;
-		goto sync_flush;
-	}
-	pr_warn_rl("virtio-blk: io_submit failed: %s", strerror(r < 0 ? -r : EIO));
-	slot_done(b, s, VIRTIO_BLK_S_IOERR);
-	return 0;
-sync_flush:
-	blk_sync_queue(b, s);
+	if (b->eng->queue(b, s) == -EOPNOTSUPP)
+		blk_sync_queue(b, s); /* never on the caller's (event loop) thread */
+	if (!b->plugged && b->eng->kick)
+		b->eng->kick(b);
 	return 0;
 }
 
@@ -308,87 +361,118 @@ int blk_backend_submit(struct blk_backend *b, const struct blk_req *req, uint64_
 	int r;
 
 	pthread_mutex_lock(&b->lock);
-	r = submit_locked(b, req, tag);
+	r = submit_locked(b, req, tag, false);
 	pthread_mutex_unlock(&b->lock);
 	return r;
 }
 
-static void reap_one(struct blk_backend *b, const struct io_event *ev)
+void blk_backend_plug(struct blk_backend *b)
 {
-	struct be_slot *s = ev->data;
-	long res = (long)ev->res;
-	uint8_t st = res >= 0 && (uint64_t)res == s->expect ? VIRTIO_BLK_S_OK : VIRTIO_BLK_S_IOERR;
-
-	if (st == VIRTIO_BLK_S_OK && s->bounce && s->req.type == VIRTIO_BLK_T_IN)
-		copy_to_iov(&s->req, s->bounce);
-	if (st != VIRTIO_BLK_S_OK)
-		pr_warn_rl("virtio-blk: I/O error at sector %llu: %s",
-			(unsigned long long)s->req.sector, res < 0 ? strerror(-res) : "short transfer");
-	slot_done(b, s, st);
+	pthread_mutex_lock(&b->lock);
+	b->plugged++;
+	pthread_mutex_unlock(&b->lock);
 }
 
-static unsigned reap(struct blk_backend *b, long min, struct timespec *ts)
+void blk_backend_unplug(struct blk_backend *b)
 {
-	struct io_event ev[32];
-	unsigned total = 0;
-	int n;
+	pthread_mutex_lock(&b->lock);
+	if (b->plugged && !--b->plugged && b->eng->kick)
+		b->eng->kick(b);
+	pthread_mutex_unlock(&b->lock);
+}
 
-	do {
-		n = io_getevents(b->ctx, min, 32, ev, ts);
-		for (int i = 0; i < n; i++)
-			reap_one(b, &ev[i]);
-		if (n > 0)
-			total += n;
-		min = 0;
-	} while (n == 32);
-	return total;
+/* Submits anything batched and reaps what finished. b->lock held. */
+static unsigned reap_locked(struct blk_backend *b)
+{
+	unsigned n = 0;
+
+	if (!b->inflight)
+		return 0;
+	if (b->eng->kick)
+		b->eng->kick(b);
+	if (b->eng->reap)
+		n += b->eng->reap(b);
+	return n + blk_sync_reap(b);
 }
 
 unsigned blk_backend_complete(struct blk_backend *b)
 {
-	struct timespec zero = { 0, 0 };
 	uint64_t cnt;
-
-	unsigned n = 0;
+	unsigned n;
 
 	/* Clear the eventfd first so a completion racing with us re-arms it. */
 	if (read(b->efd, &cnt, sizeof(cnt)) < 0 && errno != EAGAIN)
 		pr_warn_rl("virtio-blk: eventfd read: %s", strerror(errno));
 	pthread_mutex_lock(&b->lock);
-	if (b->inflight)
-		n = reap(b, 0, &zero) + blk_sync_reap(b);
+	n = reap_locked(b);
 	pthread_mutex_unlock(&b->lock);
 	return n;
 }
 
-int blk_backend_drain(struct blk_backend *b, unsigned timeout_ms)
+static void deadline(struct timespec *end, unsigned timeout_ms)
 {
-	struct timespec end, now, zero = { 0, 0 };
-	unsigned left;
-
-	clock_gettime(CLOCK_MONOTONIC, &end);
-	end.tv_sec += timeout_ms / 1000;
-	end.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
-	if (end.tv_nsec >= 1000000000) {
-		end.tv_sec++;
-		end.tv_nsec -= 1000000000;
+	clock_gettime(CLOCK_MONOTONIC, end);
+	end->tv_sec += timeout_ms / 1000;
+	end->tv_nsec += (long)(timeout_ms % 1000) * 1000000;
+	if (end->tv_nsec >= 1000000000) {
+		end->tv_sec++;
+		end->tv_nsec -= 1000000000;
 	}
+}
+
+static bool passed(const struct timespec *end)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return now.tv_sec > end->tv_sec || (now.tv_sec == end->tv_sec && now.tv_nsec > end->tv_nsec);
+}
+
+static int drain_until(struct blk_backend *b, const struct timespec *end)
+{
 	for (;;) {
-		struct timespec nap = { 0, 1000000 };
+		struct timespec nap = { 0, 200000 };
+		unsigned left;
 
 		pthread_mutex_lock(&b->lock);
-		if (b->inflight) {
-			reap(b, 0, &zero);
-			blk_sync_reap(b);
-		}
+		reap_locked(b);
 		left = b->inflight;
 		pthread_mutex_unlock(&b->lock);
 		if (!left)
 			return 0;
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (now.tv_sec > end.tv_sec || (now.tv_sec == end.tv_sec && now.tv_nsec > end.tv_nsec))
+		if (passed(end))
 			return -ETIMEDOUT;
 		/* Sleep unlocked: the owner's thread keeps submitting/completing. */
 		nanosleep(&nap, NULL);
 	}
+}
+
+int blk_backend_drain(struct blk_backend *b, unsigned timeout_ms)
+{
+	struct timespec end;
+
+	deadline(&end, timeout_ms);
+	return drain_until(b, &end);
+}
+
+int blk_backend_flush_drain(struct blk_backend *b, unsigned timeout_ms)
+{
+	struct blk_req flush = { .type = VIRTIO_BLK_T_FLUSH };
+	struct timespec end;
+	int r;
+
+	deadline(&end, timeout_ms);
+	if ((r = drain_until(b, &end)))
+		return r;
+	if (b->ro)
+		return 0;
+	pthread_mutex_lock(&b->lock);
+	b->internal_status = VIRTIO_BLK_S_IOERR;
+	r = submit_locked(b, &flush, 0, true);
+	pthread_mutex_unlock(&b->lock);
+	if (r)
+		return r; /* -EBUSY: the owner submitted meanwhile */
+	if ((r = drain_until(b, &end)))
+		return r;
+	return b->internal_status == VIRTIO_BLK_S_OK ? 0 : -EIO;
 }

@@ -177,7 +177,7 @@ static int mk_disk(struct vm *vm, unsigned i, struct virtio_dev **out, struct er
 		return mk_vhost_disk(vm, dc, route, f, out, err);
 	struct blk_params bp = { .path = dc->path, .ro = dc->ro,
 				 .direct = dc->cache == DISK_CACHE_NONE,
-				 .format = dc->format, .serial = dc->serial };
+				 .format = dc->format, .serial = dc->serial, .aio = dc->aio };
 	char berr[256] = "";
 	int r = virtio_blk_create(&bp, vm->host->loop, out, berr);
 	if (r)

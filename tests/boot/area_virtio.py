@@ -170,6 +170,70 @@ def test_virtio_blk_errors(ctx):
         holder.kill()
 
 
+def check_blk_disks(r, imgs, origs, what, sector=64, count=16):
+    """blk-disks: each disk read, written (per-disk pattern), flushed, read back,
+    then write-zeroes over the first half and discard of the second half:
+    the guest sees zeroes and so does the file; nothing else changed."""
+    check(r.rc == 0, "%s: exit status %s, want 0 (poweroff)" % (what, r.rc), r)
+    check(not r.grep("TK: FAIL"), "%s: guest printed FAIL" % what, r)
+    lo, hi = sector * SECTOR, (sector + count) * SECTOR
+    for d, (img, orig) in enumerate(zip(imgs, origs)):
+        line = "TK: blk%d read 0 8 sum %08x" % (d, sectors_sum(orig, 0, 8))
+        check(r.has(line), "%s: disk %d: no %r" % (what, d, line), r)
+        line = "TK: blk%d write %d %d verify ok" % (d, sector, count)
+        check(r.has(line), "%s: disk %d: no %r" % (what, d, line), r)
+        line = "TK: blk%d zeroes 0 discard 0 read 0 sum 00000000" % d
+        check(r.has(line), "%s: disk %d: no %r" % (what, d, line), r)
+        got = open(img, "rb").read()
+        check(len(got) == len(orig), "%s: disk %d size changed" % (what, d), r)
+        check(got[lo:hi] == bytes(hi - lo), "%s: disk %d: sectors %d..%d are not zero on the host"
+              % (what, d, sector, sector + count - 1), r)
+        check(got[:lo] == orig[:lo] and got[hi:] == orig[hi:],
+              "%s: disk %d: bytes outside the written range changed" % (what, d), r)
+
+
+@boot_test(90)
+def test_virtio_blk_engines(ctx):
+    """The raw-disk I/O engines, four disks per boot: io_uring and libaio
+    (native) with O_DIRECT, io_uring and threads on the page cache; then
+    the same with io_uring refused at the probe (the test hook), where auto
+    falls back to libaio and a forced aio=io_uring fails with one line.
+    --log shows which engine each disk got."""
+    d = odirect_dir(ctx)
+    try:
+        for case, specs, env, engines in (
+                ("engines", ["aio=io_uring,cache=none", "aio=native,cache=none",
+                             "aio=io_uring", "aio=threads"], None,
+                 ["io_uring", "native", "io_uring", "threads"]),
+                ("fallback", ["cache=none", "", "aio=native", "aio=threads,cache=none"],
+                 {"MYVMM_TEST_URING_FAIL": "1"}, ["native", "native", "native", "threads"])):
+            imgs, origs, extra = [], [], ["--mem", "64M"]
+            for i, spec in enumerate(specs):
+                img = os.path.join(d if "cache=none" in spec else ctx.tmp, "%s-%d.img" % (case, i))
+                orig = os.urandom(2 * MiB)
+                open(img, "wb").write(orig)
+                imgs.append(img)
+                origs.append(orig)
+                extra += ["--disk", img + ("," + spec if spec else "")]
+            log = ctx.path("%s.log" % case)
+            r = ctx.boot("pvh", "blk-disks", extra + ["--log", log], env=env)
+            check_blk_disks(r, imgs, origs, case)
+            text = open(log).read()
+            for img, spec, eng in zip(imgs, specs, engines):
+                want = "disk %s: %s I/O" % (img, eng)
+                check(want in text, "%s: log lacks %r (disk %s)" % (case, want, spec or "default"), r)
+        img = os.path.join(ctx.tmp, "forced.img")
+        open(img, "wb").write(bytes(MiB))
+        bad(ctx, "aio=io_uring refused", ctx.argv(ctx.elf, "tk=blk-read", ["--mem", "64M",
+            "--disk", img + ",aio=io_uring"], 10), "io_uring unavailable",
+            env={"MYVMM_TEST_URING_FAIL": "1"})
+        bad(ctx, "unknown aio", ctx.argv(ctx.elf, "tk=blk-read", ["--mem", "64M",
+            "--disk", img + ",aio=posix"], 10), "aio=io_uring|native|threads")
+    finally:
+        if d != ctx.tmp:
+            shutil.rmtree(d, ignore_errors=True)
+
+
 @boot_test(60)
 def test_virtio_hostile(ctx):
     img, data = make_image(ctx, "hostile.img", 1 * MiB)

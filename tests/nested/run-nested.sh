@@ -17,14 +17,14 @@ set -eu
 demo=0
 if [ "${1:-}" = --demo ]; then demo=1; shift; fi
 myvmm=$1 cache=$2 work=$3
-runs=${4:-shell,blk,blkqemu,net,vcon,smp,fwvirtio,fwide,fs,fsqemu}
+runs=${4:-shell,blk,blkqemu,net,vcon,smp,fwvirtio,fwide,qcow2,fs,fsqemu}
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 say() { echo "nested: $*" >&2; }
 die() { echo "nested: error: $*" >&2; exit 1; }
 
 [ -x "$myvmm" ] || die "$myvmm is not an executable myvmm"
-for t in qemu-system-x86_64 mke2fs debugfs python3 dpkg-deb; do
+for t in qemu-system-x86_64 qemu-storage-daemon qemu-img mke2fs debugfs python3 dpkg-deb; do
 	command -v $t >/dev/null 2>&1 || die "$t missing: run scripts/deps.sh"
 done
 mkdir -p "$cache" "$work"
@@ -72,6 +72,8 @@ set -- dir:bin dir:dev dir:proc dir:sys dir:tmp dir:etc dir:root dir:share \
 	file:"$busybox":bin/busybox link:busybox:bin/sh dev:dev/console:c:5:1 \
 	file:"$here/l1/init":init:755 file:"$here/l1/runs.sh":nested/runs.sh:644 \
 	bin:"$myvmm":usr/bin/myvmm lib:"$slirp" bin:"$qemu":usr/bin/qemu-system-x86_64 \
+	bin:"$(command -v qemu-storage-daemon)":usr/bin/qemu-storage-daemon \
+	bin:"$(command -v qemu-img)":usr/bin/qemu-img \
 	bin:/usr/lib/qemu/virtiofsd:usr/lib/qemu/virtiofsd \
 	tree:/usr/share/seabios:usr/share/seabios \
 	file:"$kernel":l2/vmlinuz:644 file:"$work/l2.cpio":l2/initrd.cpio:644 \

@@ -3,6 +3,7 @@
 
 #include "check_util.h"
 #include "cli/config.h"
+#include "devices/virtio/blk.h"
 
 START_TEST(sizes)
 {
@@ -155,7 +156,17 @@ START_TEST(disks)
 	ck_assert_int_eq(d.cache, DISK_CACHE_NONE);
 	ck_assert_int_eq(d.iface, DISK_IF_IDE);
 	ck_assert_str_eq(d.serial, "SN123");
+	ck_assert_int_eq(d.aio, BLK_AIO_AUTO);
 	free(d.path);
+	/* aio=: QEMU's engine names */
+	const char *aio[] = { "a.img,aio=io_uring", "a.img,aio=native", "a.img,aio=threads" };
+	for (int i = 0; i < 3; i++) {
+		ck_assert_int_eq(parse_disk(aio[i], &d, err), 0);
+		ck_assert_int_eq(d.aio, i + 1);
+		free(d.path);
+	}
+	ck_assert_int_ne(parse_disk("a.img,aio=posix", &d, err), 0);
+	ck_assert_ptr_nonnull(strstr(err, "aio=io_uring|native|threads"));
 	ck_assert_int_ne(parse_disk("", &d, err), 0);
 	/* The first field is the path, even with '=' in it; ",," is a comma. */
 	ck_assert_int_eq(parse_disk("/tmp/a=b.img,ro", &d, err), 0);

@@ -6,6 +6,7 @@
 
 #include "check_util.h"
 #include "cli/config.h"
+#include "devices/virtio/blk.h"
 #include "cli/qemu_args.h"
 
 static int qparse(struct vm_config *c, char *err, char **argv)
@@ -77,7 +78,7 @@ START_TEST(drives_devices_and_smp)
 	char *a[] = { "--kernel", "k", "-smp", "cpus=2,sockets=1,cores=2,threads=1", "-m", "size=1G",
 		      "-device", "virtio-blk-pci,drive=d1,serial=SER1", "-drive",
 		      "file=/a,,b.img,format=raw,if=virtio", "-drive",
-		      "file=c.img,if=none,id=d1,format=raw,readonly=on,cache=none", "-drive",
+		      "file=c.img,if=none,id=d1,format=raw,readonly=on,cache=none,aio=native", "-drive",
 		      "file=unused.img,if=none,id=d2", "-device", "virtio-rng-pci", "-M",
 		      "q35,accel=kvm", "-accel", "kvm", "-name", "guest=ci,debug-threads=on",
 		      "-pidfile", "/tmp/p", "-serial", "file:/tmp/con", "-display", "none",
@@ -90,6 +91,7 @@ START_TEST(drives_devices_and_smp)
 	ck_assert_str_eq(c.disks[0].path, "c.img");
 	ck_assert(c.disks[0].ro);
 	ck_assert_int_eq(c.disks[0].cache, DISK_CACHE_NONE);
+	ck_assert_int_eq(c.disks[0].aio, BLK_AIO_NATIVE);
 	ck_assert_str_eq(c.disks[0].serial, "SER1");
 	ck_assert_int_eq(c.disks[0].iface, DISK_IF_VIRTIO);
 	ck_assert_str_eq(c.disks[1].path, "/a,b.img");

@@ -330,7 +330,9 @@ static int blk_queue_notify(struct virtio_dev *vd, unsigned qi)
 
 	if (qi != 0)
 		return 0;
+	blk_backend_plug(d->be);
 	r = process_queue(d);
+	blk_backend_unplug(d->be); /* one io_submit / io_uring_enter per batch */
 	flush_notify(d);
 	return r;
 }
@@ -342,8 +344,10 @@ void virtio_blk_poll(struct virtio_dev *vd)
 	virtio_dev_lock(vd);
 	blk_backend_complete(d->be);
 	/* Requests may have waited for a free slot. */
+	blk_backend_plug(d->be);
 	if (vd->active && process_queue(d) < 0)
 		virtio_fail(vd);
+	blk_backend_unplug(d->be);
 	flush_notify(d);
 	virtio_dev_unlock(vd);
 }
@@ -374,6 +378,32 @@ static void blk_reset(struct virtio_dev *vd)
 		pr_warn_rl("virtio-blk: in-flight I/O did not finish within %u ms of reset",
 			   BLK_RESET_DRAIN_MS);
 	__atomic_sub_fetch(&d->reset_draining, 1, __ATOMIC_ACQ_REL);
+}
+
+int virtio_blk_quiesce(struct virtio_dev *vd, unsigned timeout_ms)
+{
+	struct blk_dev *d = to_blk(vd);
+	int r;
+
+	/* vd.lock held throughout: completions reaped here are pushed to the
+	 * used ring like the I/O thread's (which waits meanwhile). A request
+	 * popped but stalled for a slot is started first. */
+	virtio_dev_lock(vd);
+	r = blk_backend_drain(d->be, timeout_ms);
+	if (!r && vd->active && d->stalled) {
+		start(d, d->stalled_head);
+		r = blk_backend_drain(d->be, timeout_ms);
+	}
+	if (!r)
+		r = blk_backend_flush_drain(d->be, timeout_ms);
+	flush_notify(d);
+	virtio_dev_unlock(vd);
+	return r;
+}
+
+const char *virtio_blk_engine(struct virtio_dev *vd)
+{
+	return blk_backend_engine(to_blk(vd)->be);
 }
 
 static void blk_destroy(struct virtio_dev *vd);

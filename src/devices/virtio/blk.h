@@ -46,6 +46,11 @@ struct evloop;
 #define BLK_RESET_DRAIN_MS 10000u /* a reset waits this long for in-flight I/O */
 #define BLK_BUDGET 64u            /* chains per callback, then a re-kick */
 
+/* Which engine does a raw image's I/O (--disk ...,aio=, QEMU's names).
+ * AUTO: io_uring when the kernel allows it (probed at open), else libaio
+ * (native) for O_DIRECT reads and writes and worker threads for the rest. */
+enum blk_aio { BLK_AIO_AUTO, BLK_AIO_IO_URING, BLK_AIO_NATIVE, BLK_AIO_THREADS };
+
 /* What a virtio-blk device is made of (the machine converts its options). */
 struct blk_params {
 	const char *path;
@@ -53,6 +58,7 @@ struct blk_params {
 	bool direct;              /* O_DIRECT, no host page cache (cache=none) */
 	int format;               /* enum disk_format (host/disk_format.h): 0 = probe */
 	const char *serial;       /* GET_ID, up to 20 bytes used; NULL: none */
+	enum blk_aio aio;
 };
 
 struct blk_range {
@@ -113,4 +119,12 @@ int virtio_blk_swap(struct virtio_dev *vd, const struct blk_params *cfg, char er
 int virtio_blk_poll_fd(struct virtio_dev *vd);
 /* Reaps completions (what the evloop callback does). */
 void virtio_blk_poll(struct virtio_dev *vd);
+/* For a snapshot (vCPUs stopped): waits up to timeout_ms per step until no
+ * request is in flight or stalled, every completion is in the used ring,
+ * and the image's data is on stable storage (fdatasync). Any thread may
+ * call it, the event loop's too: it takes the device lock and reaps
+ * completions itself. 0, -ETIMEDOUT or -EIO (the flush failed). */
+int virtio_blk_quiesce(struct virtio_dev *vd, unsigned timeout_ms);
+/* "io_uring", "native" or "threads" (for status output). */
+const char *virtio_blk_engine(struct virtio_dev *vd);
 #endif

@@ -60,7 +60,9 @@ uint16_t blk_prep(struct blk *b, int slot, uint32_t type, uint64_t sector, uint6
 	b->status[slot] = 0xff;
 	vq_desc(q, h, (uintptr_t)hdr, 16, VRING_DESC_F_NEXT, h + 1);
 	if (len) {
-		uint16_t f = type == VIRTIO_BLK_T_OUT ? 0 : VRING_DESC_F_WRITE;
+		/* OUT data and DISCARD / WRITE_ZEROES ranges are read by the device. */
+		uint16_t f = type == VIRTIO_BLK_T_OUT || type == VIRTIO_BLK_T_DISCARD ||
+			     type == VIRTIO_BLK_T_WRITE_ZEROES ? 0 : VRING_DESC_F_WRITE;
 		vq_desc(q, h + 1, addr, len, f | VRING_DESC_F_NEXT, h + 2);
 		vq_desc(q, h + 2, (uintptr_t)&b->status[slot], 1, VRING_DESC_F_WRITE, 0);
 	} else {

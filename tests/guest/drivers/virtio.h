@@ -96,6 +96,10 @@ void *tk_alloc(uint32_t size, uint32_t align);
 #define VIRTIO_BLK_T_OUT    1
 #define VIRTIO_BLK_T_FLUSH  4
 #define VIRTIO_BLK_T_GET_ID 8
+#define VIRTIO_BLK_T_DISCARD 11
+#define VIRTIO_BLK_T_WRITE_ZEROES 13
+#define VIRTIO_BLK_F_DISCARD (1ULL << 13)
+#define VIRTIO_BLK_F_WRITE_ZEROES (1ULL << 14)
 #define VIRTIO_BLK_F_RO     (1ULL << 5)
 #define VIRTIO_BLK_F_FLUSH  (1ULL << 9)
 #define BLK_MAX_SLOTS       32

@@ -145,6 +145,7 @@ int scen_blk_reboot(const struct bootinfo *bi, const struct acpi_info *ai);
 int scen_blk_ro(const struct bootinfo *bi, const struct acpi_info *ai);
 int scen_blk_two(const struct bootinfo *bi, const struct acpi_info *ai);
 int scen_blk_indirect(const struct bootinfo *bi, const struct acpi_info *ai);
+int scen_blk_disks(const struct bootinfo *bi, const struct acpi_info *ai);
 int scen_blk_hostile(const struct bootinfo *bi, const struct acpi_info *ai);
 int scen_blk_bench(const struct bootinfo *bi, const struct acpi_info *ai);
 int scen_rng(const struct bootinfo *bi, const struct acpi_info *ai);

@@ -1,4 +1,4 @@
-/* The blk-read, blk-write, blk-reboot, blk-ro, blk-two and blk-indirect scenarios
+/* The blk-read, blk-write, blk-reboot, blk-ro, blk-two, blk-disks and blk-indirect scenarios
  * (driver: drivers/blk.c). */
 #include "virtio.h"
 
@@ -151,4 +151,62 @@ int scen_blk_indirect(const struct bootinfo *bi, const struct acpi_info *ai)
 		tk_fail(NULL, "indirect read status %d", st);
 	kprintf("TK: blk indirect read %u %u sum %08x\n", s, cnt, byte_sum(tk_databuf, cnt * 512));
 	return 0;
+}
+
+/* One range request (16-byte {sector, num_sectors, flags}). */
+static int blk_range(struct blk *b, uint32_t type, uint64_t sector, uint32_t n)
+{
+	static uint8_t r[16] __attribute__((aligned(16)));
+	memcpy(r, &sector, 8);
+	memcpy(r + 8, &n, 4);
+	memset(r + 12, 0, 4);
+	return blk_rw(b, type, 0, (uintptr_t)r, 16);
+}
+
+/* Every disk (up to 4; the host gives each a different I/O engine): read
+ * sectors 0..7 (sum), write a per-disk pattern at tk.sector (tk.count
+ * sectors), flush, read it back; then write zeroes over the first half and
+ * discard the second half of it and read back zeroes. Then power off. */
+int scen_blk_disks(const struct bootinfo *bi, const struct acpi_info *ai)
+{
+	static struct blk b[4];
+	uint32_t s = opt_u32(bi, "tk.sector", 64), cnt = clamp_count(opt_u32(bi, "tk.count", 16));
+	uint32_t len = cnt * 512, half = cnt / 2;
+	int n = 0;
+
+	pci_scan(&(struct pci_dev *){ 0 }, true);
+	for (; n < 4 && !blk_open(&b[n], n, VIRTIO_BLK_F_DISCARD | VIRTIO_BLK_F_WRITE_ZEROES); n++)
+		blk_describe(&b[n], n);
+	if (!n)
+		tk_fail(NULL, "no virtio-blk");
+	for (int d = 0; d < n; d++) {
+		int st = blk_rw(&b[d], VIRTIO_BLK_T_IN, 0, (uintptr_t)tk_databuf, 8 * 512);
+		if (st)
+			tk_fail(NULL, "blk%d read status %d", d, st);
+		kprintf("TK: blk%d read 0 8 sum %08x\n", d, byte_sum(tk_databuf, 8 * 512));
+		for (uint32_t i = 0; i < len; i++)
+			tk_databuf[i] = pattern((uint32_t)d + 1, i);
+		st = blk_rw(&b[d], VIRTIO_BLK_T_OUT, s, (uintptr_t)tk_databuf, len);
+		int fst = blk_rw(&b[d], VIRTIO_BLK_T_FLUSH, 0, 0, 0);
+		memset(tk_databuf, 0, len);
+		int rst = blk_rw(&b[d], VIRTIO_BLK_T_IN, s, (uintptr_t)tk_databuf, len);
+		if (st || fst || rst)
+			tk_fail(NULL, "blk%d write %d flush %d read %d", d, st, fst, rst);
+		for (uint32_t i = 0; i < len; i++)
+			if (tk_databuf[i] != pattern((uint32_t)d + 1, i))
+				tk_fail(NULL, "blk%d mismatch at byte %u", d, i);
+		kprintf("TK: blk%d write %u %u verify ok\n", d, s, cnt);
+		if (!(b[d].v.features & VIRTIO_BLK_F_WRITE_ZEROES) ||
+		    !(b[d].v.features & VIRTIO_BLK_F_DISCARD))
+			tk_fail(NULL, "blk%d: DISCARD / WRITE_ZEROES not offered", d);
+		int zst = blk_range(&b[d], VIRTIO_BLK_T_WRITE_ZEROES, s, half);
+		int dst = blk_range(&b[d], VIRTIO_BLK_T_DISCARD, s + half, cnt - half);
+		memset(tk_databuf, 0xff, len);
+		rst = blk_rw(&b[d], VIRTIO_BLK_T_IN, s, (uintptr_t)tk_databuf, len);
+		kprintf("TK: blk%d zeroes %d discard %d read %d sum %08x\n", d, zst, dst, rst,
+			byte_sum(tk_databuf, len));
+		if (zst || dst || rst)
+			tk_fail(NULL, "blk%d zeroes/discard failed", d);
+	}
+	return scen_poweroff(bi, ai);
 }

@@ -21,6 +21,7 @@ SCENARIO("blk-reboot", scen_blk_reboot, true)
 SCENARIO("blk-ro", scen_blk_ro, true)
 SCENARIO("blk-two", scen_blk_two, true)
 SCENARIO("blk-indirect", scen_blk_indirect, true)
+SCENARIO("blk-disks", scen_blk_disks, true)
 SCENARIO("blk-bench", scen_blk_bench, true)                        /* blkx.c */
 SCENARIO("blk-swap", scen_blk_swap, true)                          /* blkswap.c */
 SCENARIO("hostile", scen_blk_hostile, true)

@@ -43,6 +43,8 @@ vm_end_rc() {
 	echo $1 >"$D/rc"
 	echo $(( $(date +%s) - T0 )) >"$D/secs"
 	exec 3>&-
+	[ -n "${POST:-}" ] && $POST   # a run's own post-processing, before the copy
+	POST=
 	for f in "$D"/*.img; do
 		case " $KEEP " in *" ${f##*/} "*) ;; *) rm -f "$f";; esac
 	done
@@ -167,6 +169,36 @@ run_fwide() {
 	vm_start fwide myvmm --disk $a,if=ide --mem 512M --timeout 400 \
 		--status-file /tmp/run/fwide/status.json --log /tmp/run/fwide/vmm.log
 	vm_end
+}
+
+# qcow2: ext4 on qcow2 images that myvmm serves through qemu-storage-daemon
+# (its child, under the default sandbox): vda converted from data.img, vdb
+# an overlay on a raw copy of ro.img. Afterwards qemu-img check, the images
+# converted to raw for the host's debugfs, the backing file's sha256.
+run_qcow2() {
+	vm_pre qcow2
+	D=/tmp/run/qcow2
+	raw=$(disk data.img) base=$(disk ro.img)
+	qemu-img convert -f raw -O qcow2 $raw $D/data.qcow2 2>$D/prep.err
+	rm -f $raw
+	qemu-img create -q -f qcow2 -b $base -F raw $D/top.qcow2 2>>$D/prep.err
+	sha256sum $base | cut -d' ' -f1 >$D/base.sha256.before
+	vm_start qcow2 myvmm --kernel $K --initrd $I --mem 512M --timeout 400 \
+		--cmdline "$BASE nt=qcow2" --status-file /tmp/run/qcow2/status.json \
+		--disk /tmp/run/qcow2/data.qcow2 --disk /tmp/run/qcow2/top.qcow2 \
+		--log /tmp/run/qcow2/vmm.log
+	KEEP="data.img top.img" POST=qcow2_post
+	vm_end
+}
+qcow2_post() {
+	for i in data top; do
+		qemu-img check $D/$i.qcow2 >$D/check-$i.txt 2>&1; echo $? >$D/check-$i.rc
+		qemu-img convert -O raw $D/$i.qcow2 $D/$i.img 2>>$D/post.err
+	done
+	sha256sum $D/ro.img | cut -d' ' -f1 >$D/base.sha256.after
+	ls /tmp/myvmm-* >$D/tmp-left.txt 2>&1
+	pgrep -f qemu-storage-daemon >$D/qsd-left.txt
+	rm -f $D/*.qcow2
 }
 
 # up_time: seconds from vm_start to L2's "NT-UP" line (polled every 0.25 s;
