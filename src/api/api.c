@@ -519,12 +519,6 @@ static void put_power_button(struct api *a, const struct http_request *req, cons
 		api_respond_json(resp, 204, NULL);
 }
 
-static void not_yet(struct api *a, const struct http_request *req, const char *arg,
-		    struct api_response *resp)
-{
-	api_fault(resp, 400, "%s is not supported by this myvmm build", req->path);
-}
-
 typedef void (*api_handler)(struct api *, const struct http_request *, const char *,
 			    struct api_response *);
 
@@ -546,8 +540,8 @@ static const struct route routes[] = {
 	{ HTTP_PUT, "/actions", put_actions },
 	{ HTTP_PATCH, "/vm", patch_vm },
 	{ HTTP_GET, "/vm/config", get_vm_config },
-	{ HTTP_PUT, "/snapshot/create", not_yet },
-	{ HTTP_PUT, "/snapshot/load", not_yet },
+	{ HTTP_PUT, "/snapshot/create", api_put_snapshot_create },
+	{ HTTP_PUT, "/snapshot/load", api_put_snapshot_load },
 	{ HTTP_PUT, "/vsock", put_vsock },
 	{ HTTP_PATCH, "/drives/", api_patch_drive },
 	{ HTTP_PUT, "/logger", api_put_logger },

@@ -355,3 +355,13 @@ void pci_devs_destroy(struct vm *vm)
 		vm->pci = NULL;
 	}
 }
+
+unsigned pci_devs_virtio_count(const struct vm *vm)
+{
+	return vm->virtio ? vm->virtio->n : 0;
+}
+
+struct virtio_pci *pci_devs_virtio_pci(struct vm *vm, unsigned i)
+{
+	return vm->virtio && i < vm->virtio->n ? vm->virtio->d[i].pci : NULL;
+}

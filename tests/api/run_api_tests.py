@@ -209,7 +209,7 @@ def preboot_calls(ctx):
         expect(s, "PUT", "/network-interfaces/eth0", {"iface_id": "eth0", "host_dev_name": "tap0",
                                                       "guest_mac": "zz"}, 400)
         # what is not there, and actions that need a running VM
-        expect(s, "PUT", "/snapshot/create", {"snapshot_path": "a", "mem_file_path": "b"}, 400, "not supported")
+        expect(s, "PUT", "/snapshot/create", {"snapshot_path": "a", "mem_file_path": "b"}, 400, "not allowed in state Not started")
         vs = os.path.join(ctx.tmp, "v.sock")
         expect(s, "PUT", "/vsock", {"guest_cid": 2, "uds_path": vs}, 400, "guest_cid")
         expect(s, "PUT", "/vsock", {"guest_cid": 3}, 400, "uds_path")
