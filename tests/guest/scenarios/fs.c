@@ -6,7 +6,10 @@
  *        in the share's root, open and read it (up to 1 MiB) and print its
  *        size and byte sum; with tk.create=NAME create it and write
  *        tk.size bytes (default 4096) of a pattern (seed tk.seed), printing
- *        the FUSE error of each step (-30 = EROFS on a read-only share). */
+ *        the FUSE error of each step (-30 = EROFS on a read-only share);
+ *        with tk.waitreset=MS print "TK: fs ready" and wait up to MS for
+ *        the device to set NEEDS_RESET (the host kills the daemon), then
+ *        print the status. */
 #include "virtio.h"
 
 enum { FUSE_LOOKUP = 1, FUSE_OPEN = 14, FUSE_READ = 15, FUSE_WRITE = 16, FUSE_RELEASE = 18,
@@ -198,6 +201,16 @@ int scen_fs(const struct bootinfo *bi, const struct acpi_info *ai)
 		fs_read(name);
 	if (cmdline_get(bi->cmdline, "tk.create", name, sizeof(name)))
 		fs_create(name, opt_u32(bi, "tk.size", 4096), opt_u32(bi, "tk.seed", 0));
+	uint32_t wait = opt_u32(bi, "tk.waitreset", 0);
+	if (wait) {
+		struct deadline dl;
+		kprintf("TK: fs ready\n");
+		deadline_start(&dl, wait);
+		while (!(vdev_status(&fs) & VIRTIO_S_NEEDS_RESET) && !deadline_passed(&dl))
+			delay_ms(10);
+		kprintf("TK: fs status after wait 0x%x\n", vdev_status(&fs));
+		return 0;
+	}
 	if (vdev_status(&fs) & VIRTIO_S_NEEDS_RESET)
 		tk_fail(NULL, "virtio-fs needs reset");
 	return 0;
