@@ -51,6 +51,8 @@ struct runner {
 	struct api_server *api_srv;     /* NULL without --api-sock */
 	bool api_wait;                  /* no boot source yet: wait for InstanceStart */
 	struct vm *api_built;           /* built by InstanceStart, run_machine takes it */
+	struct vm_restore *restore;     /* --restore: the snapshot the first VM is built from */
+	bool start_paused;              /* --restore ...,paused */
 	pthread_mutex_t vm_lock;        /* guards vm (the UI thread reads it) */
 	volatile int io_done;           /* the I/O thread's run_machine() returned */
 	enum stop_reason early_why;     /* a stop that arrived while no VM ran */
@@ -252,6 +254,8 @@ static int open_chan(struct runner *r)
 }
 
 static int api_boot(void *opaque, char *msg, size_t len);
+static int api_restore(void *opaque, const char *state, const char *mem, bool resume, char *msg,
+		       size_t len);
 
 /* --api-sock: the control API on the event loop. Without a kernel or disk
  * myvmm waits for the configuration (Firecracker's flow). */
@@ -262,12 +266,13 @@ static int start_api(struct runner *r)
 	r->api_wait = !r->cfg.kernel && !r->cfg.ndisks;
 	r->api_vmm = (struct api_vmm){
 		.vm = &r->vm, .t0 = &r->t0, .marker_ms = &r->marker_ms, .resets = &r->resets,
-		.cfg = &r->cfg, .boot = api_boot, .boot_opaque = r,
+		.cfg = &r->cfg, .boot = api_boot, .restore = api_restore, .boot_opaque = r,
 		.console_type = !r->chan ? NULL : r->cfg.console == CONSOLE_PTY ? "pty" : "unix",
 		.console_path = r->chan ? console_chan_path(r->chan) : NULL,
 	};
 	r->api = (struct api){
-		.cfg = &r->cfg, .state = r->api_wait ? API_NOT_STARTED : API_RUNNING,
+		.cfg = &r->cfg,
+		.state = r->api_wait ? API_NOT_STARTED : r->start_paused ? API_PAUSED : API_RUNNING,
 		.ops = &api_vmm_ops, .opaque = &r->api_vmm,
 		.id = r->cfg.name ? r->cfg.name : "anonymous-instance",
 	};
@@ -341,6 +346,36 @@ static int api_boot(void *opaque, char *msg, size_t len)
 	return 0;
 }
 
+/* PUT /snapshot/load (I/O thread, waiting for the configuration): the
+ * machine is rebuilt from the snapshot here, so that a bad snapshot is the
+ * call's error; run_machine runs it (paused unless resume). */
+static int api_restore(void *opaque, const char *state, const char *mem, bool resume, char *msg,
+		       size_t len)
+{
+	struct runner *r = opaque;
+	struct vm_restore *rs = NULL;
+	uint64_t t0 = ms_since(&r->t0);
+	struct err err = { "" };
+	int rc;
+
+	if (!r->api_wait)
+		return snprintf(msg, len, "the VM is already started"), -EBUSY;
+	if ((rc = vm_restore_open(state, mem, &rs, &err)) ||
+	    (rc = vm_restore_config(rs, &r->cfg, &err)) ||
+	    (rc = vm_create_restored(&r->cfg, &r->host, rs, &r->api_built, &err))) {
+		vm_restore_close(rs);
+		snprintf(msg, len, "%s", err.msg);
+		return rc;
+	}
+	vm_restore_close(rs);
+	fprintf(stderr, "myvmm: restored %s in %llu ms (guest RAM mapped copy-on-write from %s)\n",
+		state, (unsigned long long)(ms_since(&r->t0) - t0), mem);
+	r->start_paused = !resume;
+	r->api_wait = false;
+	evloop_quit(r->loop);
+	return 0;
+}
+
 /* --api-sock without a boot source: serve the API until InstanceStart
  * (true) or a stop request (false: early_why says which). */
 static bool wait_for_start(struct runner *r)
@@ -376,8 +411,17 @@ static enum stop_reason run_machine(struct runner *r, int *value)
 		struct vm *nvm = r->api_built;
 		int rc = 0;
 		r->api_built = NULL;
-		if (!nvm)
+		if (!nvm && r->restore) {
+			rc = vm_create_restored(&r->cfg, &r->host, r->restore, &nvm, &err);
+			vm_restore_close(r->restore);
+			r->restore = NULL;
+			if (!rc)
+				fprintf(stderr, "myvmm: restored %s in %llu ms after start (guest RAM "
+					"mapped copy-on-write from %s)\n", r->cfg.restore,
+					(unsigned long long)ms_since(&r->t0), r->cfg.restore_mem);
+		} else if (!nvm) {
 			rc = vm_create(&r->cfg, &r->host, &nvm, &err);
+		}
 		pthread_mutex_lock(&r->vm_lock);
 		r->vm = nvm;
 		pthread_mutex_unlock(&r->vm_lock);
@@ -389,8 +433,12 @@ static enum stop_reason run_machine(struct runner *r, int *value)
 		flush_pending(r);
 		gdb_stub_attach(r->gdb, r->vm);
 		evloop_add_fd(r->loop, vm_stop_fd(r->vm), EPOLLIN, on_stop_efd, r);
-		if (r->api.state == API_PAUSED) /* paused across a guest reset */
+		if (r->start_paused && r->api_srv)
+			r->api.state = API_PAUSED;      /* --restore ...,paused or resume_vm false */
+		/* paused across a guest reset, or restored paused */
+		if (r->api.state == API_PAUSED || r->start_paused)
 			vcpu_pause_all(vm_vcpu_gate(r->vm), vm_vcpus(r->vm), vm_ncpus(r->vm));
+		r->start_paused = false;
 		if (r->early_why != STOP_NONE)
 			vm_request_stop(r->vm, r->early_why, r->early_value);
 		else if ((rc = vm_start(r->vm)))
@@ -568,6 +616,16 @@ int main(int argc, char **argv)
 		fprintf(stderr, "myvmm: %s\n", err);
 		goto out_cfg;
 	}
+	if (r.cfg.restore) {
+		/* The machine comes from the snapshot: checked before anything is built. */
+		struct err rerr = { "" };
+		if (vm_restore_open(r.cfg.restore, r.cfg.restore_mem, &r.restore, &rerr) ||
+		    vm_restore_config(r.restore, &r.cfg, &rerr)) {
+			fprintf(stderr, "myvmm: --restore: %s\n", rerr.msg);
+			goto out_cfg;
+		}
+		r.start_paused = r.cfg.restore_paused;
+	}
 	if (config_finish(&r.cfg)) {
 		fprintf(stderr, "myvmm: out of memory\n");
 		goto out_cfg;
@@ -741,6 +799,7 @@ out_kvm:
 out_log:
 	log_close_file();
 out_cfg:
+	vm_restore_close(r.restore);
 	daemon_spawner_stop();
 	config_free(&r.cfg);
 	return code;

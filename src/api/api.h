@@ -36,6 +36,13 @@ struct api_backend_ops {
 	/* myvmm's status object (uptime, boot marker, ...): a jansson json_t *,
 	 * returned as void * so this header needs no jansson; NULL on error. */
 	void *(*status)(void *opaque);
+	/* PUT /snapshot/create (state Paused): the state file and guest RAM
+	 * file. PUT /snapshot/load (before InstanceStart): builds the machine
+	 * from the snapshot, running or paused. */
+	int (*snapshot_create)(void *opaque, const char *state_path, const char *mem_path,
+			       char *err, size_t errlen);
+	int (*snapshot_load)(void *opaque, const char *state_path, const char *mem_path,
+			     bool resume, char *err, size_t errlen);
 	/* PATCH /drives/{id}: disk number disk (cfg->disks[]) now reads path. */
 	int (*drive_swap)(void *opaque, unsigned disk, const char *path, char *err, size_t errlen);
 	/* PUT /logger: route the log file there (also before InstanceStart). */

@@ -44,4 +44,10 @@ void api_put_screenshot(struct api *a, const struct http_request *req, const cha
 			struct api_response *resp);
 void api_get_console(struct api *a, const struct http_request *req, const char *arg,
 		     struct api_response *resp);
+
+/* api_snapshot.c: PUT /snapshot/create and PUT /snapshot/load. */
+void api_put_snapshot_create(struct api *a, const struct http_request *req, const char *arg,
+			     struct api_response *resp);
+void api_put_snapshot_load(struct api *a, const struct http_request *req, const char *arg,
+			   struct api_response *resp);
 #endif

@@ -110,6 +110,32 @@ static void *b_status(void *opaque)
 	return j;
 }
 
+static int b_snapshot_create(void *opaque, const char *state, const char *mem, char *err,
+			     size_t errlen)
+{
+	struct vm *vm = running(opaque, err, errlen);
+	struct vm_snapshot_stats st;
+	struct err e = { "" };
+	int r;
+
+	if (!vm)
+		return -EAGAIN;
+	if ((r = vm_snapshot_create(vm, state, mem, &st, &e)))
+		snprintf(err, errlen, "%s", e.msg);
+	return r;
+}
+
+static int b_snapshot_load(void *opaque, const char *state, const char *mem, bool resume,
+			   char *err, size_t errlen)
+{
+	struct api_vmm *v = opaque;
+	if (!v->restore) {
+		snprintf(err, errlen, "snapshot restore is not available here");
+		return -ENOTSUP;
+	}
+	return v->restore(v->boot_opaque, state, mem, resume, err, errlen);
+}
+
 static int b_drive_swap(void *opaque, unsigned disk, const char *path, char *err, size_t errlen)
 {
 	struct vm *vm = running(opaque, err, errlen);
@@ -202,6 +228,8 @@ static void *b_console(void *opaque)
 }
 
 const struct api_backend_ops api_vmm_ops = {
+	.snapshot_create = b_snapshot_create,
+	.snapshot_load = b_snapshot_load,
 	.start = b_start,
 	.ctrl_alt_del = b_ctrl_alt_del,
 	.power_button = b_power_button,

@@ -8,6 +8,7 @@
  * (vm_input_*, the gate) are thread-safe. */
 #ifndef MYVMM_API_BACKEND_H
 #define MYVMM_API_BACKEND_H
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -28,6 +29,9 @@ struct api_vmm {
 	/* InstanceStart with a validated, finished configuration: builds the
 	 * VM (0) or reports why not (-errno, one line in err). */
 	int (*boot)(void *opaque, char *err, size_t errlen);
+	/* PUT /snapshot/load: builds the VM from the snapshot (same opaque). */
+	int (*restore)(void *opaque, const char *state_path, const char *mem_path, bool resume,
+		       char *err, size_t errlen);
 	void *boot_opaque;
 };
 

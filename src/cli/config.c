@@ -85,6 +85,46 @@ static int h_vsock(struct vm_config *c, const char *v, char *err)
 	return set_str(&c->vsock_path, end + 1);
 }
 static int h_config(struct vm_config *c, const char *v, char *err) { return config_load_file(c, v, err); }
+/* SNAPSHOT[,mem=MEMFILE][,paused]; the memory file defaults to SNAPSHOT.mem. */
+static int h_restore(struct vm_config *c, const char *v, char *err)
+{
+	char *spec = strdup(v), *p, *tok, *mem = NULL;
+	bool paused = false;
+	int r = 0;
+
+	if (!spec)
+		return -ENOMEM;
+	p = strchr(spec, ',');
+	if (p)
+		*p++ = 0;
+	for (; p && (tok = strsep(&p, ","));) {
+		if (!strncmp(tok, "mem=", 4) && tok[4])
+			mem = tok + 4;
+		else if (!strcmp(tok, "paused"))
+			paused = true;
+		else {
+			r = ERR("--restore %.200s: unknown field '%.50s'; use "
+				"--restore SNAPSHOT[,mem=MEMFILE][,paused]", v, tok);
+			goto out;
+		}
+	}
+	if (!*spec) {
+		r = ERR("--restore %.200s: no snapshot path; use --restore SNAPSHOT[,mem=MEMFILE]", v);
+		goto out;
+	}
+	free(c->restore);
+	free(c->restore_mem);
+	c->restore = strdup(spec);
+	c->restore_mem = mem ? strdup(mem) : NULL;
+	if (!mem && c->restore && asprintf(&c->restore_mem, "%s.mem", spec) < 0)
+		c->restore_mem = NULL;
+	c->restore_paused = paused;
+	if (!c->restore || !c->restore_mem)
+		r = -ENOMEM;
+out:
+	free(spec);
+	return r;
+}
 static int h_help(struct vm_config *c, const char *v, char *err) { c->show_help = true; return 0; }
 static int h_version(struct vm_config *c, const char *v, char *err) { c->show_version = true; return 0; }
 static int h_check(struct vm_config *c, const char *v, char *err) { c->check_host = true; return 0; }
@@ -281,6 +321,7 @@ static const struct opt_desc opts[] = {
 	{ "gdb", OPT_VALUE, "SPEC", "tcp:[HOST]:PORT | unix:PATH: serve the GDB remote protocol there (HOST default 127.0.0.1; PORT 0 picks one)", h_gdb, .values = NULL },
 	{ "gdb-wait", OPT_FLAG, NULL, "with --gdb: stop before the first instruction until gdb continues", h_gdb_wait, .values = NULL },
 	{ "sandbox", OPT_VALUE, "MODE", "on | log | off: the seccomp filter on every thread (default on; docs/SECURITY.md)", h_sandbox, .values = "on log off" },
+	{ "restore", OPT_VALUE, "SNAPSHOT[,mem=MEMFILE][,paused]", "start from a snapshot (PUT /snapshot/create) instead of booting: the machine (RAM, vCPUs, disks, network, vsock) is rebuilt from the snapshot, guest RAM is mapped copy-on-write from MEMFILE (default SNAPSHOT.mem), and the guest continues where it was paused (paused: stays paused until PATCH /vm Resumed); the network's connections and vsock connections are reset", h_restore, .path = true },
 	{ "api-sock", OPT_VALUE, "PATH", "serve the control API (Firecracker's REST calls + /myvmm/) on a unix socket created at PATH (0600; an existing file is refused); without --kernel/--disk, wait for PUT /boot-source and InstanceStart", h_api_sock, .path = true },
 	{ "check", OPT_FLAG, NULL, "report whether this host can run VMs, then exit", h_check, .action = true },
 	{ "version", OPT_FLAG, NULL, "print the version and exit", h_version, .action = true },
@@ -306,7 +347,7 @@ void config_free(struct vm_config *c)
 	free(c->kernel); free(c->initrd); free(c->cmdline); free(c->console_path);
 	free(c->name); free(c->log_path); free(c->expect); free(c->expect_fail);
 	free(c->status_file); free(c->bios); free(c->pidfile); free(c->gdb); free(c->screenshot);
-	free(c->api_sock); free(c->vsock_path);
+	free(c->api_sock); free(c->vsock_path); free(c->restore); free(c->restore_mem);
 	for (unsigned i = 0; i < c->ndisks; i++)
 		free(c->disks[i].path);
 	for (unsigned i = 0; i < c->nshares; i++) {
@@ -384,7 +425,13 @@ int config_validate(const struct vm_config *c, char err[CONFIG_ERR_LEN])
 		return ERR("--boot kernel needs a kernel; use --kernel PATH (e.g. --kernel bzImage)");
 	if (c->boot == CFG_BOOT_DISK && (c->kernel || c->initrd))
 		return ERR("--boot disk boots the disk through the BIOS; drop --kernel/--initrd or use --boot kernel");
-	if (!c->kernel && !c->ndisks && !c->api_sock)
+	if (c->restore && (c->kernel || c->initrd || c->ndisks || c->boot == CFG_BOOT_DISK))
+		return ERR("--restore: the machine (kernel, disks) comes from the snapshot; drop "
+			   "--kernel/--initrd/--disk/--boot");
+	if (c->restore_paused && !c->api_sock)
+		return ERR("--restore ...,paused: only the control API can resume the VM; add "
+			   "--api-sock PATH (or drop ,paused)");
+	if (!c->kernel && !c->ndisks && !c->api_sock && !c->restore)
 		return ERR("no kernel or disk given; use --kernel PATH (e.g. --kernel bzImage) "
 			   "or --disk IMG to boot a disk through the BIOS");
 	/* The IDE controller belongs to the PC chipset of firmware boots. */
@@ -397,19 +444,54 @@ int config_validate(const struct vm_config *c, char err[CONFIG_ERR_LEN])
 	return 0;
 }
 
+/* "word=" as a word of its own in s (not "earlyconsole=" or "xroot="). */
+static bool has_word(const char *s, const char *word)
+{
+	for (const char *p = s; (p = strstr(p, word)); p++)
+		if (p == s || p[-1] == ' ' || p[-1] == '\t')
+			return true;
+	return false;
+}
+
+/* Firecracker's is_root_device: root= the disk's virtio name. */
+static int add_root(struct vm_config *c)
+{
+	unsigned vd = 0;
+	char *s;
+
+	for (unsigned i = 0; i < c->ndisks; i++) {
+		const struct disk_config *d = &c->disks[i];
+		if (d->iface != DISK_IF_VIRTIO)
+			continue;
+		if (d->root && vd < 26 && !(c->cmdline && has_word(c->cmdline, "root="))) {
+			if (asprintf(&s, "%s%sroot=/dev/vd%c %s", c->cmdline ? c->cmdline : "",
+				     c->cmdline && *c->cmdline ? " " : "", 'a' + vd,
+				     d->ro ? "ro" : "rw") < 0)
+				return -ENOMEM;
+			free(c->cmdline);
+			c->cmdline = s;
+			return 0;
+		}
+		vd++;
+	}
+	return 0;
+}
+
 int config_finish(struct vm_config *c)
 {
 	const char *dev = c->virtio_console ? "hvc0" : "ttyS0";
 	char *s;
 
-	if (config_boot_firmware(c) || c->no_default_console)
+	if (config_boot_firmware(c))
+		return 0;
+	if (add_root(c))
+		return -ENOMEM;
+	if (c->no_default_console)
 		return 0;
 	if (!c->cmdline)
 		return asprintf(&c->cmdline, "console=%s", dev) < 0 ? -ENOMEM : 0;
-	/* "console=" as a word of its own (not "earlyconsole=" or "xconsole=") */
-	for (const char *p = c->cmdline; (p = strstr(p, "console=")); p++)
-		if (p == c->cmdline || p[-1] == ' ' || p[-1] == '\t')
-			return 0;
+	if (has_word(c->cmdline, "console="))
+		return 0;
 	if (asprintf(&s, "%s%sconsole=%s", c->cmdline, *c->cmdline ? " " : "", dev) < 0)
 		return -ENOMEM;
 	free(c->cmdline);

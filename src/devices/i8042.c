@@ -1,12 +1,14 @@
 /* i8042 keyboard controller, AT keyboard and PS/2 mouse. Command sets from
  * the IBM PS/2 Technical Reference (keyboard/auxiliary device chapters) and
  * the 8042 controller command list; see i8042.h for the model. */
+#include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "devices/i8042.h"
+#include "snapshot/format.h"
 #include "host/log.h"
 
 /* Status register (port 0x64 read). */
@@ -623,3 +625,73 @@ void i8042_mouse_event(struct i8042 *k, int dx, int dy, unsigned buttons)
 		mouse_packet(k, dx, dy);
 	pthread_mutex_unlock(&k->lock);
 }
+
+/* ---- snapshot (snapshot/sbuf.h) ---- */
+
+static int i8042_save(void *dev, struct sbuf *out)
+{
+	struct i8042 *k = dev;
+
+	pthread_mutex_lock(&k->lock);
+	const uint8_t regs[] = {
+		k->ctr, k->outport, k->status_flags, k->pending, k->last_out,
+		(uint8_t)k->kbd_level, (uint8_t)k->aux_level,
+		k->kbd.scanning, k->kbd.pending, k->kbd.set, k->kbd.leds, k->kbd.typematic,
+		k->kbd.brk,
+		k->mouse.reporting, k->mouse.remote, k->mouse.scale21, k->mouse.pending,
+		k->mouse.rate, k->mouse.resolution, k->mouse.buttons,
+	};
+	sb_bytes(out, regs, sizeof(regs));
+	sb_u8(out, (uint8_t)k->q_count);
+	for (unsigned i = 0; i < k->q_count; i++) {
+		unsigned j = (k->q_head + i) % I8042_QUEUE_SIZE;
+		sb_u8(out, k->q[j]);
+		sb_u8(out, k->q_aux[j]);
+	}
+	pthread_mutex_unlock(&k->lock);
+	return out->err;
+}
+
+static int i8042_load(void *dev, struct srd *in)
+{
+	struct i8042 *k = dev;
+	uint8_t r[20], q[I8042_QUEUE_SIZE], n;
+	bool aux[I8042_QUEUE_SIZE];
+
+	srd_bytes(in, r, sizeof(r));
+	n = srd_u8(in);
+	if (n > I8042_QUEUE_SIZE)
+		srd_reject(in);
+	for (unsigned i = 0; !in->bad && i < n; i++) {
+		q[i] = srd_u8(in);
+		aux[i] = srd_u8(in) != 0;
+	}
+	if (r[9] != 1 && r[9] != 2)
+		srd_reject(in);
+	if (srd_end(in))
+		return -EINVAL;
+	pthread_mutex_lock(&k->lock);
+	k->ctr = r[0];
+	k->outport = r[1];
+	k->status_flags = r[2];
+	k->pending = r[3];
+	k->last_out = r[4];
+	k->kbd_level = r[5] != 0;
+	k->aux_level = r[6] != 0;
+	k->kbd = (struct kbd){ .scanning = r[7], .pending = r[8], .set = r[9], .leds = r[10],
+			       .typematic = r[11], .brk = r[12] };
+	k->mouse = (struct mouse){ .reporting = r[13], .remote = r[14], .scale21 = r[15],
+				   .pending = r[16], .rate = r[17], .resolution = r[18],
+				   .buttons = r[19] };
+	k->q_head = 0;
+	k->q_count = n;
+	memcpy(k->q, q, n);
+	memcpy(k->q_aux, aux, n * sizeof(bool));
+	pthread_mutex_unlock(&k->lock);
+	return 0;
+}
+
+const struct snap_dev_ops i8042_snap_ops = {
+	.name = "i8042", .tag = SNAP_TAG('k', 'b', 'c', ' '), .version = 1,
+	.save = i8042_save, .load = i8042_load,
+};

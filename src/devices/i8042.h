@@ -19,6 +19,7 @@
 #include "devices/bus.h"
 #include "devices/irq.h"
 #include "devices/vmctl.h"
+#include "snapshot/sbuf.h"
 
 #define I8042_QUEUE_SIZE 64
 
@@ -51,4 +52,6 @@ void i8042_mouse_event(struct i8042 *k, int dx, int dy, unsigned buttons);
 
 extern const struct bus_ops i8042_data_ops; /* port 0x60, len 1 */
 extern const struct bus_ops i8042_cmd_ops;  /* port 0x64, len 1 */
+/* Snapshots: Controller, keyboard and mouse modes and the output queue (opaque: struct i8042 *). */
+extern const struct snap_dev_ops i8042_snap_ops;
 #endif

@@ -159,3 +159,46 @@ bool msix_notify(struct msix *m, unsigned vec)
 	pthread_mutex_unlock(&m->lock);
 	return ok;
 }
+
+/* ---- snapshot ---- */
+
+/* The vector table and pending bits (the enable/mask bits are config space,
+ * saved with the PCI function). Call after the config space is back. */
+void msix_save(struct msix *m, struct sbuf *out)
+{
+	pthread_mutex_lock(&m->lock);
+	sb_u8(out, (uint8_t)m->nvec);
+	for (unsigned v = 0; v < m->nvec; v++)
+		for (unsigned w = 0; w < 4; w++)
+			sb_u32(out, m->table[v][w]);
+	sb_u64(out, m->pba);
+	pthread_mutex_unlock(&m->lock);
+}
+
+void msix_load(struct msix *m, struct srd *in)
+{
+	uint32_t t[MSIX_MAX_VECTORS][4];
+	unsigned n = srd_u8(in);
+
+	if (n != m->nvec) {
+		srd_reject(in);
+		return;
+	}
+	for (unsigned v = 0; v < n; v++)
+		for (unsigned w = 0; w < 4; w++)
+			t[v][w] = srd_u32(in);
+	uint64_t pba = srd_u64(in);
+	if (in->bad)
+		return;
+	pthread_mutex_lock(&m->lock);
+	for (unsigned v = 0; v < n; v++) {
+		memcpy(m->table[v], t[v], sizeof(t[v]));
+		m->table[v][0] &= ~3u;
+		m->table[v][3] &= MSIX_VECTOR_MASKED;
+		m->routed[v] = false;
+	}
+	m->pba = pba & (n < 64 ? (1ull << n) - 1 : ~0ull);
+	/* Routes (KVM GSI + irqfd) for every live vector, as the guest left them. */
+	sync_vectors(m);
+	pthread_mutex_unlock(&m->lock);
+}

@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "snapshot/sbuf.h"
+
 struct pci_dev;
 
 #define MSIX_MAX_VECTORS 64
@@ -59,6 +61,11 @@ bool msix_enabled(struct msix *m);
 /* Signals vec: delivered now, or left pending while masked. Returns false
  * if MSI-X is disabled or vec is out of range (the caller may use INTx). */
 bool msix_notify(struct msix *m, unsigned vec);
+/* Snapshots: the vector table and PBA (the capability's enable and mask
+ * bits are config space). msix_load checks the vector count (srd_reject)
+ * and re-routes the live vectors. */
+void msix_save(struct msix *m, struct sbuf *out);
+void msix_load(struct msix *m, struct srd *in);
 /* True when vec would be delivered now (MSI-X enabled, neither the function
  * nor the vector masked, its message routed): a device may then raise it
  * without msix_notify (a KVM irqfd on its GSI). */

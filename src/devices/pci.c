@@ -1,4 +1,5 @@
 #include "devices/pci.h"
+#include "snapshot/format.h"
 
 #include <errno.h>
 #include <string.h>
@@ -534,3 +535,79 @@ int pci_prt_aml(struct aml *a, void *opaque)
 	aml_close(a, pkg);
 	return aml_error(a);
 }
+
+/* ---- snapshot (snapshot/sbuf.h) ---- */
+
+/* Every function's config space as the guest programmed it (BARs, command,
+ * capabilities' writable bits) and its INTx level; loading re-registers
+ * the BARs where they were. The device set must be the one that was saved
+ * (same functions at the same addresses). */
+static int pci_bus_save(void *dev, struct sbuf *out)
+{
+	struct pci_bus *b = dev;
+	unsigned n = 0;
+
+	pthread_mutex_lock(&b->lock);
+	for (unsigned i = 0; i < PCI_MAX_DEVS * PCI_MAX_FUNCS; i++)
+		n += b->devs[i] != NULL;
+	sb_u32(out, b->cfg_addr);
+	sb_u8(out, b->rcr);
+	sb_u16(out, (uint16_t)n);
+	for (unsigned i = 0; i < PCI_MAX_DEVS * PCI_MAX_FUNCS; i++) {
+		struct pci_dev *d = b->devs[i];
+		if (!d)
+			continue;
+		sb_u8(out, (uint8_t)i);
+		sb_bytes(out, d->cfg, PCI_CFG_SIZE);
+		sb_u8(out, (uint8_t)__atomic_load_n(&d->intx_level, __ATOMIC_ACQUIRE));
+	}
+	pthread_mutex_unlock(&b->lock);
+	return out->err;
+}
+
+static int pci_bus_load(void *dev, struct srd *in)
+{
+	struct pci_bus *b = dev;
+	uint32_t addr = srd_u32(in);
+	uint8_t rcr = srd_u8(in);
+	unsigned n = srd_u16(in), have = 0;
+	int r = 0;
+
+	pthread_mutex_lock(&b->lock);
+	for (unsigned i = 0; i < PCI_MAX_DEVS * PCI_MAX_FUNCS; i++)
+		have += b->devs[i] != NULL;
+	if (n != have)
+		srd_reject(in);
+	for (unsigned k = 0; k < n && !in->bad; k++) {
+		uint8_t cfg[PCI_CFG_SIZE], devfn = srd_u8(in);
+		struct pci_dev *d = b->devs[devfn];
+		srd_bytes(in, cfg, sizeof(cfg));
+		uint8_t lvl = srd_u8(in);
+		/* Same function (vendor, device, class) where it was saved. */
+		if (!d || memcmp(cfg, d->cfg, 4) || memcmp(cfg + 8, d->cfg + 8, 4)) {
+			srd_reject(in);
+			break;
+		}
+		/* Read-only bits stay this build's; the guest's writable ones come back. */
+		for (unsigned i = 0; i < PCI_CFG_SIZE; i++)
+			d->cfg[i] = (uint8_t)((d->cfg[i] & ~(d->wmask[i] | d->w1cmask[i])) |
+					      (cfg[i] & (d->wmask[i] | d->w1cmask[i])));
+		/* MSI-X and other capability state the device keeps itself is
+		 * loaded by its own ops; here the header and BAR mappings. */
+		memcpy(d->cfg + PCI_STATUS, cfg + PCI_STATUS, 2);
+		__atomic_store_n(&d->intx_level, lvl ? 1 : 0, __ATOMIC_RELEASE);
+		update_mappings(b, d);
+	}
+	if (!in->bad) {
+		b->cfg_addr = addr & 0x80fffffcu;
+		b->rcr = rcr & 0x0a;
+	}
+	r = srd_end(in);
+	pthread_mutex_unlock(&b->lock);
+	return r;
+}
+
+const struct snap_dev_ops pci_bus_snap_ops = {
+	.name = "pci", .tag = SNAP_TAG('p', 'c', 'i', ' '), .version = 1,
+	.save = pci_bus_save, .load = pci_bus_load,
+};

@@ -10,6 +10,7 @@
 #include "devices/bus.h"
 #include "devices/irq.h"
 #include "devices/vmctl.h"
+#include "snapshot/sbuf.h"
 
 struct aml;
 
@@ -165,4 +166,7 @@ unsigned pci_intx_gsi(unsigned slot, unsigned pin);
 int pci_prt_aml(struct aml *a, void *opaque);
 /* Unregisters every mapped BAR (before the device is freed; bus lock taken). */
 void pci_bus_unmap_dev(struct pci_bus *b, struct pci_dev *d);
+/* Snapshots: every function's config space and INTx level, the config
+ * address latch; loading maps the BARs again (opaque: struct pci_bus *). */
+extern const struct snap_dev_ops pci_bus_snap_ops;
 #endif

@@ -1,10 +1,13 @@
+/* ACPI PM1 event/control registers and the PM timer (see pm.h). */
 #include "devices/pm.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <time.h>
 
 #include "host/log.h"
+#include "snapshot/format.h"
 
 struct pm {
 	pthread_mutex_t lock;
@@ -129,3 +132,51 @@ void pm_power_button(struct pm *pm)
 	update_sci(pm);
 	pthread_mutex_unlock(&pm->lock);
 }
+
+/* ---- snapshot (snapshot/sbuf.h) ---- */
+
+/* The PM timer continues from the value it had (the guest measures
+ * intervals with it: a jump back would stall its delay loops). */
+static int pm_save(void *dev, struct sbuf *out)
+{
+	struct pm *pm = dev;
+
+	pthread_mutex_lock(&pm->lock);
+	sb_u16(out, pm->sts);
+	sb_u16(out, pm->en);
+	sb_u16(out, pm->cnt);
+	sb_u8(out, (uint8_t)pm->sci_level);
+	sb_u64(out, ns_since(&pm->t0));
+	pthread_mutex_unlock(&pm->lock);
+	return out->err;
+}
+
+static int pm_load(void *dev, struct srd *in)
+{
+	struct pm *pm = dev;
+	uint16_t sts = srd_u16(in), en = srd_u16(in), cnt = srd_u16(in);
+	uint8_t level = srd_u8(in);
+	uint64_t ns = srd_u64(in);
+	struct timespec now;
+
+	if (srd_end(in))
+		return -EINVAL;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	/* t0 = now - ns, kept a valid timespec (ns may exceed now's uptime:
+	 * the snapshot came from a host that was up longer). */
+	int64_t t = (int64_t)now.tv_sec * 1000000000LL + now.tv_nsec - (int64_t)ns;
+	pthread_mutex_lock(&pm->lock);
+	pm->sts = sts;
+	pm->en = en;
+	pm->cnt = cnt | PM1_CNT_SCI_EN;
+	pm->sci_level = level != 0;
+	pm->t0.tv_sec = (time_t)(t >= 0 ? t / 1000000000LL : -((-t + 999999999LL) / 1000000000LL));
+	pm->t0.tv_nsec = (long)(t - (int64_t)pm->t0.tv_sec * 1000000000LL);
+	pthread_mutex_unlock(&pm->lock);
+	return 0;
+}
+
+const struct snap_dev_ops pm_snap_ops = {
+	.name = "acpi-pm", .tag = SNAP_TAG('p', 'm', '1', ' '), .version = 1,
+	.save = pm_save, .load = pm_load,
+};

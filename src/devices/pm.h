@@ -7,6 +7,7 @@
 #include "devices/bus.h"
 #include "devices/irq.h"
 #include "devices/vmctl.h"
+#include "snapshot/sbuf.h"
 
 #define PM1_STS_TMR     (1u << 0)
 #define PM1_STS_PWRBTN  (1u << 8)
@@ -21,6 +22,8 @@ struct pm;
 struct pm *pm_create(const struct irq_line *sci, const struct vmctl *ctl, unsigned s5_typ);
 void pm_destroy(struct pm *pm);
 extern const struct bus_ops pm_bus_ops; /* PORT_PM_LEN bytes at PORT_PM_BASE */
+/* Snapshots: PM1 registers and the PM timer's count (opaque: struct pm *). */
+extern const struct snap_dev_ops pm_snap_ops;
 /* Presses the power button (from the UI thread). */
 void pm_power_button(struct pm *pm);
 /* The PM timer value now (24... here 32-bit, TMR_VAL_EXT). Exposed for tests. */

@@ -1,11 +1,13 @@
 /* MC146818A RTC / CMOS RAM. Register layout from the Motorola MC146818A
  * datasheet (and the compatible DS12887); see rtc.h for the model. */
+#include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "devices/rtc.h"
+#include "snapshot/format.h"
 
 enum {
 	REG_SEC = 0x00, REG_SEC_ALARM = 0x01, REG_MIN = 0x02, REG_MIN_ALARM = 0x03,
@@ -364,3 +366,54 @@ void rtc_set_cmos(struct rtc *r, uint8_t index, uint8_t value)
 	r->cmos[index] = index == REG_A ? (value & 0x7f) : value;
 	pthread_mutex_unlock(&r->lock);
 }
+
+/* ---- snapshot (snapshot/sbuf.h) ---- */
+
+/* The guest's clock keeps its offset from the host's wall clock, so a
+ * restored guest sees the time that passed meanwhile, as after a suspend. */
+static int rtc_save(void *dev, struct sbuf *out)
+{
+	struct rtc *r = dev;
+
+	pthread_mutex_lock(&r->lock);
+	sb_bytes(out, r->cmos, RTC_CMOS_SIZE);
+	sb_u8(out, r->index);
+	sb_u64(out, (uint64_t)r->offset);
+	sb_u64(out, (uint64_t)r->last_uip_sec);
+	sb_u64(out, (uint64_t)r->last_upd_sec);
+	sb_u8(out, (uint8_t)r->irq_level);
+	pthread_mutex_unlock(&r->lock);
+	return out->err;
+}
+
+static int rtc_load(void *dev, struct srd *in)
+{
+	struct rtc *r = dev;
+	uint8_t cmos[RTC_CMOS_SIZE], index, level;
+	int64_t offset, uip, upd;
+
+	srd_bytes(in, cmos, sizeof(cmos));
+	index = srd_u8(in);
+	offset = (int64_t)srd_u64(in);
+	uip = (int64_t)srd_u64(in);
+	upd = (int64_t)srd_u64(in);
+	level = srd_u8(in);
+	if (index >= RTC_CMOS_SIZE)
+		srd_reject(in);
+	if (srd_end(in))
+		return -EINVAL;
+	pthread_mutex_lock(&r->lock);
+	memcpy(r->cmos, cmos, sizeof(cmos));
+	r->index = index;
+	r->offset = offset;
+	r->last_uip_sec = uip;
+	r->last_upd_sec = upd;
+	r->irq_level = level != 0;
+	pthread_mutex_unlock(&r->lock);
+	return 0;
+}
+
+const struct snap_dev_ops rtc_snap_ops = {
+	.name = "rtc", .tag = SNAP_TAG('r', 't', 'c', ' '), .version = 1,
+	.save = rtc_save, .load = rtc_load,
+};

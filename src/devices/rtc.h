@@ -25,6 +25,7 @@
 #include <time.h>
 #include "devices/bus.h"
 #include "devices/irq.h"
+#include "snapshot/sbuf.h"
 
 #define RTC_NR_PORTS  2
 #define RTC_CMOS_SIZE 128
@@ -54,4 +55,6 @@ void rtc_set_cmos(struct rtc *r, uint8_t index, uint8_t value);
 
 /* Bus ops; register at PORT_RTC, len RTC_NR_PORTS, opaque = struct rtc. */
 extern const struct bus_ops rtc_bus_ops;
+/* Snapshots: CMOS, index, clock offset and interrupt state (opaque: struct rtc *). */
+extern const struct snap_dev_ops rtc_snap_ops;
 #endif

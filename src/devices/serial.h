@@ -17,6 +17,7 @@
 #include "devices/bus.h"
 #include "devices/irq.h"
 #include "devices/vmctl.h"
+#include "snapshot/sbuf.h"
 
 #define SERIAL_NR_PORTS  8
 #define SERIAL_FIFO_SIZE 16
@@ -49,4 +50,6 @@ size_t serial_rx_space(struct serial *s);
  * struct serial as opaque. Multi-byte accesses are split into byte accesses
  * at consecutive offsets (as the ISA bus does); offsets >= 8 read 0xff. */
 extern const struct bus_ops serial_bus_ops;
+/* Registers, FIFO contents and interrupt state for snapshots (opaque: struct serial *). */
+extern const struct snap_dev_ops serial_snap_ops;
 #endif

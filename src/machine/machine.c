@@ -148,7 +148,7 @@ static int memory_create(struct vm *vm, struct err *err)
 	if (ret)
 		ERRF("--mem %llu MiB: the host cannot back that much guest RAM (%s); use a smaller --mem",
 		     (unsigned long long)(vm->cfg->mem >> 20), strerror(-ret));
-	return ret;
+	return ret ? ret : vm_restore_ram(vm, err);
 }
 
 static void memory_destroy(struct vm *vm)
@@ -219,6 +219,16 @@ static void vcpus_destroy(struct vm *vm)
 
 static void nothing(struct vm *vm) { }
 
+/* A restored VM's RAM already holds the kernel, tables and everything else. */
+static int boot_load(struct vm *vm, struct err *err)
+{
+	if (vm->restore) {
+		vm->entry.mode = BOOT_REAL_RESET; /* vCPU registers come from the snapshot */
+		return 0;
+	}
+	return vm_boot_load(vm, err);
+}
+
 /* The machine, in build order. destroy undoes create (also a partial one);
  * vm_destroy() runs them backwards. */
 static const struct vm_step {
@@ -234,14 +244,15 @@ static const struct vm_step {
 	{ "pci",      pci_devs_create,   pci_devs_destroy },   /* bridge, virtio     */
 	{ "display",  vm_display_setup,  vm_display_destroy }, /* --display sdl      */
 	{ "firmware", vm_firmware_setup, vm_firmware_destroy },/* --boot disk chipset*/
-	{ "boot",     vm_boot_load,      nothing },            /* ACPI + kernel/BIOS */
+	{ "boot",     boot_load,         nothing },            /* ACPI + kernel/BIOS */
 	{ "screen",   vm_display_boot,   nothing },            /* screen_info        */
 	{ "vcpus",    vcpus_create,      vcpus_destroy },
+	{ "restore",  vm_restore_state,  nothing },            /* --restore: states */
 };
 #define NSTEPS (sizeof(vm_steps) / sizeof(vm_steps[0]))
 
-int vm_create(const struct vm_config *cfg, struct vm_host_ctx *host, struct vm **out,
-	      struct err *err)
+static int create(const struct vm_config *cfg, struct vm_host_ctx *host, struct vm_restore *rs,
+		  struct vm **out, struct err *err)
 {
 	struct vm *vm = calloc(1, sizeof(*vm));
 	int r = 0;
@@ -252,6 +263,7 @@ int vm_create(const struct vm_config *cfg, struct vm_host_ctx *host, struct vm *
 	}
 	vm->cfg = cfg;
 	vm->host = host;
+	vm->restore = rs;
 	vm->ncpus = cfg->cpus;
 	vm->fd = -1;
 	pthread_mutex_init(&vm->stop_lock, NULL);
@@ -274,10 +286,28 @@ int vm_create(const struct vm_config *cfg, struct vm_host_ctx *host, struct vm *
 			goto fail;
 		}
 	}
+	vm->restore = NULL;
 	*out = vm;
 	return 0;
 fail:
 	vm_destroy(vm);
+	return r;
+}
+
+int vm_create(const struct vm_config *cfg, struct vm_host_ctx *host, struct vm **out,
+	      struct err *err)
+{
+	return create(cfg, host, NULL, out, err);
+}
+
+int vm_create_restored(const struct vm_config *cfg, struct vm_host_ctx *host,
+		       struct vm_restore *rs, struct vm **out, struct err *err)
+{
+	int r = create(cfg, host, rs, out, err);
+	/* The host ends of vsock connections are gone: tell the guest's driver
+	 * (VIRTIO_VSOCK_EVENT_TRANSPORT_RESET), as Firecracker does. */
+	if (!r && cfg->vsock_cid && vm_vsock_transport_reset(*out))
+		pr_warn("--restore: the vsock transport reset event could not be sent");
 	return r;
 }
 

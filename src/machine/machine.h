@@ -21,6 +21,7 @@ struct evloop;
 struct vcpu;
 struct vcpu_gate;
 struct guest_mem;
+struct vm_restore;
 
 /* What survives a guest reset and is shared with the host side. */
 struct vm_host_ctx {
@@ -76,6 +77,33 @@ unsigned vm_ncpus(const struct vm *vm);
 struct vcpu *const *vm_vcpus(struct vm *vm);
 struct guest_mem *vm_guest_mem(struct vm *vm);
 
+/* Snapshots (vm_snapshot.c). A snapshot is a state file (format.h: the
+ * machine configuration, every vCPU, the irqchips/PIT/kvmclock and every
+ * device model) and a sparse guest RAM file (mem_file.h).
+ *
+ * vm_snapshot_create: the VM must be paused (vcpu_pause_all on its gate);
+ * in-flight disk I/O is finished and the disks are fdatasync'ed first. I/O
+ * thread. -errno and one line in err. */
+struct vm_snapshot_stats {
+	uint64_t state_bytes;         /* the state file */
+	uint64_t mem_bytes;           /* RAM data written (the rest are holes) */
+	uint64_t ms;                  /* wall time of the whole call */
+};
+int vm_snapshot_create(struct vm *vm, const char *state_path, const char *mem_path,
+		       struct vm_snapshot_stats *st, struct err *err);
+/* A snapshot opened for restore: the state file read and checked (magic,
+ * version, checksums), the memory file opened and its size checked. */
+int vm_restore_open(const char *state_path, const char *mem_path, struct vm_restore **out,
+		    struct err *err);
+/* Puts the saved machine configuration into cfg (RAM, vCPUs, disks, ...). */
+int vm_restore_config(const struct vm_restore *rs, struct vm_config *cfg, struct err *err);
+void vm_restore_close(struct vm_restore *rs);
+/* vm_create for a restore: the machine of cfg (from vm_restore_config),
+ * RAM mapped copy-on-write from the memory file, no kernel load, every
+ * saved state loaded. The vCPUs start where they were paused. rs may be
+ * closed afterwards. */
+int vm_create_restored(const struct vm_config *cfg, struct vm_host_ctx *host,
+		       struct vm_restore *rs, struct vm **out, struct err *err);
 /* PATCH /drives (I/O thread): disk number i (cfg->disks[i]) reads path from
  * now on (virtio_blk_swap). -ENODEV when that disk is not an in-process
  * virtio-blk (IDE, qemu-storage-daemon, vhost-user); one line in err. */

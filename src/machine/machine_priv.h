@@ -32,6 +32,8 @@ struct irq_routing;
 struct virtio_dev;
 struct vm_display;
 struct vm_firmware;
+struct vm_restore;
+struct virtio_pci;
 struct vm_virtio;
 
 struct vm {
@@ -73,6 +75,11 @@ struct vm {
 	struct virtio_dev *vcon;      /* virtio console, NULL unless --console virtio */
 	struct vm_display *display;   /* bochs-display, NULL unless --display sdl */
 	struct vm_firmware *fw;       /* BIOS boot state, NULL unless --boot disk */
+
+	/* Snapshots (vm_snapshot.c): the snapshot this VM is restored from
+	 * (during vm_create only), and the memory file its RAM maps. */
+	struct vm_restore *restore;
+	uint64_t ram_file_dev, ram_file_ino; /* 0/0: RAM is anonymous */
 };
 
 #define ERRF(...) err_set(err, __VA_ARGS__)
@@ -88,10 +95,18 @@ int pci_devs_create(struct vm *vm, struct err *err);     /* pci_devs.c */
 /* A vhost-user device will be attached: guest RAM must be shareable. */
 bool pci_devs_need_shared_mem(const struct vm_config *c); /* pci_devs.c */
 void pci_devs_destroy(struct vm *vm);
+/* The virtio PCI functions, in creation order (snapshots). */
+unsigned pci_devs_virtio_count(const struct vm *vm);
+struct virtio_pci *pci_devs_virtio_pci(struct vm *vm, unsigned i);
 int vm_display_setup(struct vm *vm, struct err *err);    /* display.c */
 void vm_display_destroy(struct vm *vm);
 int vm_firmware_setup(struct vm *vm, struct err *err);   /* firmware.c */
 void vm_firmware_destroy(struct vm *vm);
 int vm_boot_load(struct vm *vm, struct err *err);        /* boot.c: kernel or BIOS */
 int vm_display_boot(struct vm *vm, struct err *err);     /* display.c: screen_info */
+/* vm_snapshot.c: with vm->restore, RAM from the memory file (after
+ * memory_create) and, as the last step, every device's, vCPU's and the VM's
+ * state from the snapshot. Both 0 without a restore. */
+int vm_restore_ram(struct vm *vm, struct err *err);
+int vm_restore_state(struct vm *vm, struct err *err);
 #endif

@@ -2,6 +2,7 @@
 #include "mem/mem_file.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -29,14 +30,16 @@ static int is_zero(const uint8_t *p, size_t n)
 /* Skips pages that were never faulted in (mincore) without reading them, so
  * saving a mostly untouched RAM does not populate it. */
 static int write_region(int fd, const uint8_t *base, uint64_t size, uint64_t foff,
-			uint64_t *written)
+			bool all, uint64_t *written)
 {
 	enum { CHUNK = 512 };    /* pages per mincore call (2 MiB) */
 	unsigned char vec[CHUNK];
 
 	for (uint64_t off = 0; off < size; off += (uint64_t)CHUNK * PAGE) {
 		uint64_t len = size - off < (uint64_t)CHUNK * PAGE ? size - off : (uint64_t)CHUNK * PAGE;
-		if (mincore((void *)(base + off), len, vec) < 0)
+		if (all)
+			memset(vec, 1, sizeof(vec));
+		else if (mincore((void *)(base + off), len, vec) < 0)
 			return -errno;
 		for (uint64_t p = 0; p < len; p += PAGE) {
 			const uint8_t *pg = base + off + p;
@@ -57,13 +60,13 @@ static int write_region(int fd, const uint8_t *base, uint64_t size, uint64_t fof
 	return 0;
 }
 
-int gmem_save_file(const struct guest_mem *m, int fd, uint64_t *written)
+static int save_file(const struct guest_mem *m, int fd, bool all, uint64_t *written)
 {
 	uint64_t w = 0, total = 0;
 	int r;
 
 	for (int i = 0; i < m->nr; i++) {
-		if ((r = write_region(fd, m->r[i].hva, m->r[i].size, file_offset(m, i), &w)))
+		if ((r = write_region(fd, m->r[i].hva, m->r[i].size, file_offset(m, i), all, &w)))
 			return r;
 		total += m->r[i].size;
 	}
@@ -72,6 +75,16 @@ int gmem_save_file(const struct guest_mem *m, int fd, uint64_t *written)
 	if (written)
 		*written = w;
 	return 0;
+}
+
+int gmem_save_file(const struct guest_mem *m, int fd, uint64_t *written)
+{
+	return save_file(m, fd, false, written);
+}
+
+int gmem_save_file_all(const struct guest_mem *m, int fd, uint64_t *written)
+{
+	return save_file(m, fd, true, written);
 }
 
 int gmem_map_file(struct guest_mem *m, int fd)

@@ -14,6 +14,9 @@
  * file offset; sets the file size to the RAM size. *written (if non-NULL)
  * gets the bytes of data written. Returns 0 or -errno. */
 int gmem_save_file(const struct guest_mem *m, int fd, uint64_t *written);
+/* The same, reading every page: for RAM mapped from a file (a restored VM),
+ * where mincore reports the page cache, not what the guest touched. */
+int gmem_save_file_all(const struct guest_mem *m, int fd, uint64_t *written);
 /* Replaces m's RAM mappings with private mappings of fd (a file written by
  * gmem_save_file for a RAM of the same size). Returns 0, -EINVAL when the
  * file's size does not match, or -errno. */

@@ -151,6 +151,18 @@ static void log_unhandled(struct vcpu *v, const struct exit_info *x)
 		 x->is_write ? " value " : "", (unsigned long long)val);
 }
 
+/* A port or MMIO read completes (the value lands in the guest register)
+ * only on the next KVM_RUN. Before parking for a pause, re-enter with
+ * immediate_exit so that a snapshot taken while parked sees consistent
+ * registers (KVM API: "kvm_run", immediate_exit). */
+static void complete_io(struct vcpu *v)
+{
+	__atomic_store_n(&v->run->immediate_exit, 1, __ATOMIC_RELAXED);
+	if (ioctl(v->fd, KVM_RUN, 0) == 0)
+		pr_debug("vcpu%u: KVM_RUN with immediate_exit ran guest code", v->id);
+	__atomic_store_n(&v->run->immediate_exit, 0, __ATOMIC_RELAXED);
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *v = arg;
@@ -198,6 +210,13 @@ static void *vcpu_thread(void *arg)
 			if (bus_access(env->mmio, x.addr, x.data, x.size, x.is_write) == -ENOENT)
 				log_unhandled(v, &x);
 			break;
+		default:
+			break;
+		}
+		if ((x.action == EXIT_PIO || x.action == EXIT_MMIO) &&
+		    __atomic_load_n(&env->gate->pause, __ATOMIC_ACQUIRE))
+			complete_io(v);
+		switch (x.action) {
 		case EXIT_DEBUG: /* breakpoint or step: report, then park */
 			vcpu_gate_debug_exit(env->gate, v->id, &v->run->debug.arch);
 			break;
@@ -215,6 +234,8 @@ static void *vcpu_thread(void *arg)
 			vcpu_dump(v);
 			vmctl_stop(&env->ctl, STOP_INTERNAL_ERROR, 0);
 			goto out;
+		default:
+			break;
 		}
 	}
 out:

@@ -143,7 +143,12 @@ def qcow2(s):
         big = hashlib.sha256(debugfs_cat(img, '/big.bin')).hexdigest()
         ok(big == r.nt1('big_sha'), 'qcow2: the guest\'s 4 MiB file reads back (sha %s, guest %s)'
            % (big, r.nt1('big_sha')))
-        print('info: qcow2: 32 MiB sequential read in L2 took %s s' % r.nt1('read32m_secs'))
+        try:
+            wake = int(r.read('ctxt-after')) - int(r.read('ctxt-before'))
+        except ValueError:
+            wake = None
+        print('info: qcow2: 32 MiB sequential read in L2 took %s s; myvmm\'s I/O thread woke %s '
+              'times meanwhile' % (r.nt1('read32m_secs'), wake))
     elif s == 'qcow2_check':
         for i in ('data', 'top'):
             txt = r.read('check-%s.txt' % i)
@@ -362,6 +367,50 @@ def scenario(s):
         r.exit(0, 'poweroff')
     elif s.startswith('qcow2_'):
         qcow2(s)
+    elif s.startswith('fs_') or s == 'fsqemu_read':
+        r = Run('fsqemu' if s == 'fsqemu_read' else 'fs')
+        if s == 'fsqemu_read':   # SeaBIOS's escapes precede NT-UP; no status file
+            r.has(r'NT-UP fs', 'L2 reached /init under QEMU -enable-kvm')
+        else:
+            r.userspace('fs')
+        r.has(r'^NT-END fs', 'L2 ran the fs scenario to its end')
+        want = open(os.path.join(out, '..', 'in', 'payload.sha256')).read().strip()
+        if s == 'fsqemu_read':
+            r.eq('mount_share', 'ok')
+            r.eq('payload_sha', want)
+            ok(r.nt1('bench_read_secs') is not None, 'fsqemu: 256 MiB read timed: %r / %r'
+               % (r.nt1('bench_dd'), r.nt1('bench_read_secs')))
+        else:
+            r.exit(0, 'poweroff')
+        if s == 'fs_mount':
+            r.eq('mount_share', 'ok')
+            r.eq('fstype', 'virtiofs')
+            r.eq('umount_share', 'ok')
+        elif s == 'fs_read':
+            r.eq('payload_sha', want)
+            v = r.nt1('bench_dd') or ''
+            ok(v.startswith('256+0 records out'), 'fs: the 256 MiB file read whole: %r (%s s)'
+               % (v, r.nt1('bench_read_secs')))
+        elif s == 'fs_write':
+            got = r.read('host_fromguest.txt').strip()
+            ok(bool(got) and got == r.nt1('written'),
+               "fs: L1 reads the guest's file: %r (guest wrote %r)" % (got, r.nt1('written')))
+        elif s == 'fs_dir':
+            r.eq('many', '1000')
+        elif s == 'fs_ro':
+            r.eq('mount_ro', 'ok')
+            r.eq('ro_read', 'read-only share made on the host')
+            v = r.nt1('ro_write') or ''
+            ok('Read-only file system' in v, 'fs: a write on the ro share fails with EROFS: %r' % v)
+            v = r.nt1('ro_mkdir') or ''
+            ok('Read-only file system' in v, 'fs: mkdir on the ro share fails with EROFS: %r' % v)
+            ok(r.read('host_ro_ls.txt').split() == ['hello.txt'],
+               'fs: nothing new in the ro directory on L1: %r' % r.read('host_ro_ls.txt'))
+        elif s == 'fs_cleanup':
+            ok(r.read('virtiofsd_left.txt').strip() == '',
+               'fs: no virtiofsd left in L1 after myvmm exited: %r' % r.read('virtiofsd_left.txt'))
+            err = r.read('stderr.log')
+            ok('error' not in err, 'fs: no error on myvmm\'s stderr: %r' % err[-300:])
     else:
         ok(False, 'unknown scenario %s' % s)
 

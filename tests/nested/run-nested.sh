@@ -17,7 +17,7 @@ set -eu
 demo=0
 if [ "${1:-}" = --demo ]; then demo=1; shift; fi
 myvmm=$1 cache=$2 work=$3
-runs=${4:-shell,blk,blkqemu,net,vcon,smp,fwvirtio,fwide,qcow2}
+runs=${4:-shell,blk,blkqemu,net,vcon,smp,fwvirtio,fwide,qcow2,fs,fsqemu}
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 say() { echo "nested: $*" >&2; }
@@ -53,7 +53,7 @@ mk=$here/mkinitramfs.py
 
 # 2. L2's initramfs: busybox, the drivers Linux needs for myvmm's devices,
 # the scenario scripts.
-l2mods="virtio_pci virtio_blk virtio_net virtio_console virtio_rng ext4 bochs ata_piix sd_mod pvpanic_pci crc32c_generic"
+l2mods="virtio_pci virtio_blk virtio_net virtio_console virtio_rng ext4 bochs ata_piix sd_mod pvpanic_pci crc32c_generic virtiofs"
 set -- dir:bin dir:dev dir:proc dir:sys dir:tmp dir:mnt dir:etc dir:root \
 	file:"$busybox":bin/busybox link:busybox:bin/sh dev:dev/console:c:5:1 \
 	file:"$here/l2/init":init:755
@@ -74,6 +74,7 @@ set -- dir:bin dir:dev dir:proc dir:sys dir:tmp dir:etc dir:root dir:share \
 	bin:"$myvmm":usr/bin/myvmm lib:"$slirp" bin:"$qemu":usr/bin/qemu-system-x86_64 \
 	bin:"$(command -v qemu-storage-daemon)":usr/bin/qemu-storage-daemon \
 	bin:"$(command -v qemu-img)":usr/bin/qemu-img \
+	bin:/usr/lib/qemu/virtiofsd:usr/lib/qemu/virtiofsd \
 	tree:/usr/share/seabios:usr/share/seabios \
 	file:"$kernel":l2/vmlinuz:644 file:"$work/l2.cpio":l2/initrd.cpio:644 \
 	file:"$cache/initramfs.cpio.gz":l2/demo.cpio.gz:644
@@ -91,6 +92,7 @@ rm -rf "$tmp"; mkdir -p "$tmp/data" "$tmp/ro"
 head -c 1048576 /dev/urandom >"$tmp/data/payload.bin"
 head -c 8388608 /dev/zero >"$tmp/data/filler.bin"
 sha256sum "$tmp/data/payload.bin" | cut -d' ' -f1 >"$share/in/payload.sha256"
+cp "$tmp/data/payload.bin" "$share/in/payload.bin"   # the fs runs' host file
 echo "read-only disk made on the host" >"$tmp/ro/hello.txt"
 mke2fs -q -F -t ext4 -L ntdata -d "$tmp/data" "$share/in/data.img" 32M
 mke2fs -q -F -t ext4 -L ntro -d "$tmp/ro" "$share/in/ro.img" 8M

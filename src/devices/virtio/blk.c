@@ -406,6 +406,12 @@ const char *virtio_blk_engine(struct virtio_dev *vd)
 	return blk_backend_engine(to_blk(vd)->be);
 }
 
+/* The snapshot hook (virtio_dev_ops.quiesce): see virtio_blk_quiesce. */
+static int blk_quiesce(struct virtio_dev *vd)
+{
+	return virtio_blk_quiesce(vd, BLK_RESET_DRAIN_MS);
+}
+
 static void blk_destroy(struct virtio_dev *vd);
 
 #define BLK_FEATURES_COMMON                                                                  \
@@ -420,6 +426,7 @@ static void blk_destroy(struct virtio_dev *vd);
 		.num_queues = 1, .queue_max = BLK_QUEUE_SIZE, .config_size = BLK_CONFIG_SIZE, \
 		.config_read = blk_config_read, .config_write = blk_config_write,            \
 		.queue_notify = blk_queue_notify, .reset = blk_reset,                        \
+		.quiesce = blk_quiesce,                                                      \
 		.destroy = blk_destroy,                                                      \
 	}
 

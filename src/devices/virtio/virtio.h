@@ -101,6 +101,14 @@ struct virtio_dev_ops {
 	void (*reset)(struct virtio_dev *vd);
 	/* Frees the device (after its transport is gone). */
 	void (*destroy)(struct virtio_dev *vd);
+	/* Optional, snapshots (the vCPUs are paused; I/O thread; vd->lock not
+	 * held). quiesce: finish or rewind every request in flight so that the
+	 * rings describe all the device's state, and make written data durable
+	 * (a disk's fdatasync); -errno when it cannot. restored: the transport
+	 * state is back and vd->active set as saved; host-side state was not
+	 * kept, so tell the driver what it lost (vsock's TRANSPORT_RESET). */
+	int (*quiesce)(struct virtio_dev *vd);
+	void (*restored)(struct virtio_dev *vd);
 };
 
 /* Shared state between a device and its transport. */

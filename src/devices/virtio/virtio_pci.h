@@ -21,6 +21,7 @@
 #include "devices/pci.h"
 #include "devices/virtio/virtio.h"
 #include "kvm/irq_routing.h"
+#include "snapshot/sbuf.h"
 
 struct evloop;
 
@@ -106,6 +107,12 @@ void virtio_pci_destroy(struct virtio_pci *vp);
 /* BAR0 accessors (also registered on the MMIO bus); exposed for tests. */
 extern const struct bus_ops virtio_pci_bar0_ops;
 extern const struct bus_ops virtio_pci_msix_ops;
+/* Snapshots (virtio_pci_snap.c; opaque: struct virtio_pci *): the common
+ * config, features, queues with their ring indices and the MSI-X table.
+ * virtio_pci_quiesce first lets the device finish its in-flight requests
+ * (-ENOTSUP for a vhost-user device), one line in err. */
+extern const struct snap_dev_ops virtio_pci_snap_ops;
+int virtio_pci_quiesce(struct virtio_pci *vp, char *err, size_t errlen);
 /* Runs queue q's notification as the I/O thread would. */
 void virtio_pci_queue_kick(struct virtio_pci *vp, unsigned q);
 #endif

@@ -6,7 +6,12 @@
  *        in the share's root, open and read it (up to 1 MiB) and print its
  *        size and byte sum; with tk.create=NAME create it and write
  *        tk.size bytes (default 4096) of a pattern (seed tk.seed), printing
- *        the FUSE error of each step (-30 = EROFS on a read-only share). */
+ *        the FUSE error of each step (-30 = EROFS on a read-only share);
+ *        with tk.waitreset=MS print "TK: fs ready" and wait up to MS for
+ *        the device to set NEEDS_RESET (the host kills the daemon), then
+ *        print the status; with tk.reboot, reset the machine after all that
+ *        (CMOS byte 0x41 remembers it) and do it all again on the rebuilt
+ *        VM's new virtiofsd, then power off. */
 #include "virtio.h"
 
 enum { FUSE_LOOKUP = 1, FUSE_OPEN = 14, FUSE_READ = 15, FUSE_WRITE = 16, FUSE_RELEASE = 18,
@@ -191,6 +196,12 @@ int scen_fs(const struct bootinfo *bi, const struct acpi_info *ai)
 {
 	char name[64];
 
+	bool again = cmos_read(0x41) == 0x5a;
+
+	if (again) {
+		cmos_write(0x41, 0);
+		kprintf("TK: fs after reboot\n");
+	}
 	req = tk_alloc(REQ_MAX, 4096);
 	fs_open_dev(bi);
 	fs_init();
@@ -198,7 +209,26 @@ int scen_fs(const struct bootinfo *bi, const struct acpi_info *ai)
 		fs_read(name);
 	if (cmdline_get(bi->cmdline, "tk.create", name, sizeof(name)))
 		fs_create(name, opt_u32(bi, "tk.size", 4096), opt_u32(bi, "tk.seed", 0));
+	uint32_t wait = opt_u32(bi, "tk.waitreset", 0);
+	if (wait) {
+		struct deadline dl;
+		kprintf("TK: fs ready\n");
+		deadline_start(&dl, wait);
+		while (!(vdev_status(&fs) & VIRTIO_S_NEEDS_RESET) && !deadline_passed(&dl))
+			delay_ms(10);
+		kprintf("TK: fs status after wait 0x%x\n", vdev_status(&fs));
+		return 0;
+	}
 	if (vdev_status(&fs) & VIRTIO_S_NEEDS_RESET)
 		tk_fail(NULL, "virtio-fs needs reset");
+	if (cmdline_has(bi->cmdline, "tk.reboot")) {
+		if (again)
+			return scen_poweroff(bi, ai);
+		cmos_write(0x41, 0x5a);
+		kprintf("TK: fs rebooting\n");
+		outb(0xcf9, 0x02);
+		outb(0xcf9, 0x06);
+		tk_fail(NULL, "reset did not happen");
+	}
 	return 0;
 }

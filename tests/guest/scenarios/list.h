@@ -41,6 +41,7 @@ SCENARIO("ticks", scen_ticks, true)                                /* ticks.c */
 SCENARIO("pci-scan", scen_pci_scan, true)                          /* pciscan.c */
 SCENARIO("vsock-echo", scen_vsock_echo, true)                      /* vsock.c */
 SCENARIO("vsock-listen", scen_vsock_listen, true)
+SCENARIO("snap-count", scen_snap_count, true)                      /* snap.c */
 SCENARIO("hostile-flood", scen_hostile_flood, true)                /* hostile.c */
 SCENARIO("hostile-reset", scen_hostile_reset, true)
 SCENARIO("hostile-bounce", scen_hostile_bounce, true)

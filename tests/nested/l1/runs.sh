@@ -34,9 +34,13 @@ waitfor() {
 # type LINE: types LINE and Enter into the guest's console.
 type() { printf '%s\r' "$1" >&3; }
 # vm_end: waits for the VM to exit (myvmm's --timeout bounds it), saves it all.
+# vm_end_rc RC: the same for a VM already waited for (exit status RC).
 vm_end() {
 	wait $VMPID
-	echo $? >"$D/rc"
+	vm_end_rc $?
+}
+vm_end_rc() {
+	echo $1 >"$D/rc"
 	echo $(( $(date +%s) - T0 )) >"$D/secs"
 	exec 3>&-
 	[ -n "${POST:-}" ] && $POST   # a run's own post-processing, before the copy
@@ -183,9 +187,15 @@ run_qcow2() {
 		--cmdline "$BASE nt=qcow2" --status-file /tmp/run/qcow2/status.json \
 		--disk /tmp/run/qcow2/data.qcow2 --disk /tmp/run/qcow2/top.qcow2 \
 		--log /tmp/run/qcow2/vmm.log
+	# myvmm's I/O thread (its main thread: no display) wakes per completion
+	# only when the back-end's interrupts are relayed; with KVM irqfds it
+	# sleeps through the guest's 32 MiB read.
+	waitfor '^NT loaded' 1 360 && ctxt >$D/ctxt-before
+	waitfor '^NT read32m_secs' 1 360 && ctxt >$D/ctxt-after
 	KEEP="data.img top.img" POST=qcow2_post
 	vm_end
 }
+ctxt() { sed -n 's/^voluntary_ctxt_switches:[[:space:]]*//p' /proc/$VMPID/status; }
 qcow2_post() {
 	for i in data top; do
 		qemu-img check $D/$i.qcow2 >$D/check-$i.txt 2>&1; echo $? >$D/check-$i.rc
@@ -223,6 +233,60 @@ run_benchqemu() {
 		-drive file=/tmp/run/benchqemu/raw.img,if=virtio,format=raw
 	up_time
 	vm_end
+}
+
+# fs_tree: L1's directories for the fs runs, on tmpfs (virtiofsd over 9p
+# would measure 9p): /tmp/fs/share (payload.bin, many/ with 1,000 files,
+# big.bin of 256 MiB) and /tmp/fs/ro (hello.txt).
+fs_tree() {
+	rm -rf /tmp/fs; mkdir -p /tmp/fs/share/many /tmp/fs/ro
+	cp /share/in/payload.bin /tmp/fs/share/payload.bin
+	i=0
+	while [ $i -lt 1000 ]; do : >/tmp/fs/share/many/f$i; i=$((i + 1)); done
+	dd if=/dev/zero of=/tmp/fs/share/big.bin bs=1M count=256 2>/dev/null
+	echo "read-only share made on the host" >/tmp/fs/ro/hello.txt
+}
+# fs_after: what the host (L1) sees of the guest's write, for check.py.
+fs_after() {
+	cp /tmp/fs/share/fromguest.txt "$D/host_fromguest.txt" 2>/dev/null
+	ls /tmp/fs/ro >"$D/host_ro_ls.txt"
+	pgrep -f /usr/lib/qemu/virtiofsd >"$D/virtiofsd_left.txt"
+	rm -rf /tmp/fs
+}
+
+# fs: --share (myvmm starts virtiofsd; -o sandbox=chroot on L1's initramfs
+# root) plus a ,ro share; Linux's virtiofs driver in L2.
+run_fs() {
+	vm_pre fs
+	fs_tree
+	vm_start fs myvmm --kernel $K --initrd $I --mem 512M --timeout 500 \
+		--cmdline "$BASE nt=fs nt.fsro" --status-file /tmp/run/fs/status.json \
+		--share /tmp/fs/share --share /tmp/fs/ro,ro,tag=rodata --log /tmp/run/fs/vmm.log
+	wait $VMPID; VMRC=$?
+	fs_after
+	vm_end_rc $VMRC
+}
+
+# fsqemu: the same share through QEMU -enable-kvm and the same virtiofsd
+# (the benchmark's reference).
+run_fsqemu() {
+	vm_pre fsqemu
+	fs_tree
+	/usr/lib/qemu/virtiofsd --socket-path=/tmp/vfsq.sock -o source=/tmp/fs/share \
+		-o sandbox=chroot 2>/tmp/run/fsqemu/virtiofsd.log &
+	vfspid=$!
+	i=0; while [ ! -S /tmp/vfsq.sock ] && [ $i -lt 40 ]; do sleep 0.25; i=$((i + 1)); done
+	vm_start fsqemu qemu-system-x86_64 -enable-kvm -cpu host -M pc -m 512 \
+		-object memory-backend-memfd,id=mem,size=512M,share=on -numa node,memdev=mem \
+		-chardev socket,id=vfs,path=/tmp/vfsq.sock \
+		-device vhost-user-fs-pci,chardev=vfs,tag=share \
+		-nodefaults -no-user-config -nographic -serial stdio -monitor none \
+		-L /usr/share/qemu -kernel $K -initrd $I -append "$BASE nt=fs"
+	wait $VMPID; VMRC=$?
+	fs_after
+	kill $vfspid 2>/dev/null; wait $vfspid
+	rm -f /tmp/vfsq.sock
+	vm_end_rc $VMRC
 }
 
 # demo (scripts/demo.sh on a PVM host): an interactive busybox shell in L2 on
