@@ -411,6 +411,7 @@ def scenario(s):
         api = r.read('api.log')
         first = r.read('console1.log')
         if s == 'snap_create':
+            ok('NT mounted 1' in first, 'snap: the ext4 disk was mounted before the snapshot')
             ok('wrote-25' in first, 'snap: the shell wrote the disk before the snapshot')
             ok('pause 204' in api and 'create 204' in api,
                'snap: PATCH /vm Paused and PUT /snapshot/create answered 204: %r' % api)
@@ -422,7 +423,11 @@ def scenario(s):
             r.exit(0, 'poweroff')
         elif s == 'snap_disk':
             r.has(r'^(nt# )?before-42', 'the disk written before the snapshot reads back after it')
-            ok(b'restored-disk' in debugfs_cat(os.path.join(r.dir, 'data.img'), '/after.txt'),
+            img = os.path.join(r.dir, 'data.img')
+            r.has(r'umounted-64', 'the restored guest unmounted the ext4 disk cleanly')
+            ok(b'before-42' in debugfs_cat(img, '/before.txt'),
+               'snap: the file written before the snapshot is in the image (debugfs)')
+            ok(b'restored-disk' in debugfs_cat(img, '/after.txt'),
                'snap: the write after the restore is in the image (debugfs)')
         elif s == 'snap_net':
             r.has(r'3 packets transmitted, [1-3] (packets )?received',

@@ -331,10 +331,12 @@ run_snap() {
 	waitfor 'ping-done' 1 90
 	type 'timeout 60 wget -q -O - http://10.0.2.2:8081/snap.txt; echo wget-done'
 	waitfor 'wget-done' 1 90
+	type 'umount /mnt && echo umounted-$((8*8))'
+	waitfor 'umounted-64' 1 60
 	type 'poweroff -f'
 	POST=snap_post
 	vm_end
 	kill $hp
 }
 # The memory file stays in L1 (9p copies its holes as zeros): its sizes go along.
-snap_post() { ls -ls "$D/vm.mem" >>"$D/api.log"; rm -f "$D/vm.mem"; }
+snap_post() { ls -ls "$D/vm.mem" >>"$D/api.log"; rm -f "$D/vm.mem" "$D/api.sock"; }
