@@ -15,7 +15,10 @@ command -v grub-mkimage >/dev/null || { echo "mkgrubdisk: grub-mkimage missing; 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 mkdir "$tmp/md"
-cp "$kernel" "$tmp/md/kernel"
+# Without its debug information (315 KiB -> 57 KiB for the test kernel): the
+# BIOS reads core.img sector by sector, and on a PVM host every IDE data-port
+# access is emulated, so each sector dropped is boot time saved.
+strip -o "$tmp/md/kernel" "$kernel" 2>/dev/null || cp "$kernel" "$tmp/md/kernel"
 (cd "$tmp/md" && tar -cf "$tmp/memdisk.tar" --format=ustar kernel)
 cat > "$tmp/early.cfg" <<CFG
 serial --unit=0 --speed=115200

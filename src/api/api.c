@@ -312,8 +312,23 @@ static void put_drive(struct api *a, const struct http_request *req, const char 
 		goto out;
 	}
 	snprintf(spec + n, sizeof(spec) - n, "%s,serial=%.20s", ro ? ",ro" : "", id);
-	if (api_set_opt(a, "disk", spec, resp))
+	/* The same id again replaces that drive, as in Firecracker. */
+	int same = api_find_drive(a->cfg, id);
+	if (same >= 0) {
+		struct disk_config d = { 0 };
+		char err[CONFIG_ERR_LEN] = "";
+		if (parse_disk(spec, &d, err)) {
+			api_fault(resp, 400, "%s", err);
+			goto out;
+		}
+		free(a->cfg->disks[same].path);
+		a->cfg->disks[same] = d;
+		a->cfg->disks[same].root = root;
 		api_respond_json(resp, 204, NULL);
+	} else if (api_set_opt(a, "disk", spec, resp)) {
+		a->cfg->disks[a->cfg->ndisks - 1].root = root;
+		api_respond_json(resp, 204, NULL);
+	}
 out:
 	json_decref(j);
 }
@@ -472,7 +487,8 @@ static void get_vm_config(struct api *a, const struct http_request *req, const c
 		snprintf(id, sizeof(id), "disk%u", i);
 		json_array_append_new(drives, json_pack("{s:s, s:s, s:b, s:b}", "drive_id",
 			c->disks[i].serial[0] ? c->disks[i].serial : id, "path_on_host",
-			c->disks[i].path, "is_root_device", 0, "is_read_only", c->disks[i].ro));
+			c->disks[i].path, "is_root_device", c->disks[i].root, "is_read_only",
+			c->disks[i].ro));
 	}
 	if (c->net.kind == NET_USER) {
 		char mac[18];

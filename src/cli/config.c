@@ -444,19 +444,54 @@ int config_validate(const struct vm_config *c, char err[CONFIG_ERR_LEN])
 	return 0;
 }
 
+/* "word=" as a word of its own in s (not "earlyconsole=" or "xroot="). */
+static bool has_word(const char *s, const char *word)
+{
+	for (const char *p = s; (p = strstr(p, word)); p++)
+		if (p == s || p[-1] == ' ' || p[-1] == '\t')
+			return true;
+	return false;
+}
+
+/* Firecracker's is_root_device: root= the disk's virtio name. */
+static int add_root(struct vm_config *c)
+{
+	unsigned vd = 0;
+	char *s;
+
+	for (unsigned i = 0; i < c->ndisks; i++) {
+		const struct disk_config *d = &c->disks[i];
+		if (d->iface != DISK_IF_VIRTIO)
+			continue;
+		if (d->root && vd < 26 && !(c->cmdline && has_word(c->cmdline, "root="))) {
+			if (asprintf(&s, "%s%sroot=/dev/vd%c %s", c->cmdline ? c->cmdline : "",
+				     c->cmdline && *c->cmdline ? " " : "", 'a' + vd,
+				     d->ro ? "ro" : "rw") < 0)
+				return -ENOMEM;
+			free(c->cmdline);
+			c->cmdline = s;
+			return 0;
+		}
+		vd++;
+	}
+	return 0;
+}
+
 int config_finish(struct vm_config *c)
 {
 	const char *dev = c->virtio_console ? "hvc0" : "ttyS0";
 	char *s;
 
-	if (config_boot_firmware(c) || c->no_default_console)
+	if (config_boot_firmware(c))
+		return 0;
+	if (add_root(c))
+		return -ENOMEM;
+	if (c->no_default_console)
 		return 0;
 	if (!c->cmdline)
 		return asprintf(&c->cmdline, "console=%s", dev) < 0 ? -ENOMEM : 0;
-	/* "console=" as a word of its own (not "earlyconsole=" or "xconsole=") */
-	for (const char *p = c->cmdline; (p = strstr(p, "console=")); p++)
-		if (p == c->cmdline || p[-1] == ' ' || p[-1] == '\t')
-			return 0;
+	if (has_word(c->cmdline, "console="))
+		return 0;
 	if (asprintf(&s, "%s%sconsole=%s", c->cmdline, *c->cmdline ? " " : "", dev) < 0)
 		return -ENOMEM;
 	free(c->cmdline);

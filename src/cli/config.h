@@ -32,6 +32,7 @@ struct disk_config {
 	enum disk_if iface;
 	char serial[21];         /* VIRTIO_BLK_ID_BYTES (20) + NUL */
 	int format;              /* enum disk_format: 0 = probe by magic (host/disk_format.h) */
+	bool root;               /* Firecracker's is_root_device: config_finish adds root= */
 	int aio;                 /* enum blk_aio (devices/virtio/blk.h): 0 = auto */
 };
 
@@ -135,7 +136,9 @@ int config_parse_args(struct vm_config *c, int argc, char **argv, char err[CONFI
 int config_validate(const struct vm_config *c, char err[CONFIG_ERR_LEN]);
 /* After validation: the kernel command line gets console=ttyS0 (console=hvc0
  * with --console virtio) when it names no console= and --no-default-console
- * is not set; an absent command line becomes just that. Returns 0 or -ENOMEM. */
+ * is not set; an absent command line becomes just that. A disk marked root
+ * (PUT /drives is_root_device) adds "root=/dev/vdX rw|ro" when the command
+ * line names no root=, as Firecracker does. Returns 0 or -ENOMEM. */
 int config_finish(struct vm_config *c);
 /* Sets one option by its long name, as config files do ("mem", "512M").
  * Returns 0, -ENOENT for an unknown key, -EINVAL for a bad value. */

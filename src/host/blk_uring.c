@@ -4,10 +4,13 @@
  * its own workers); completions signalled on the backend's eventfd
  * (io_uring_register_eventfd).
  *
- * The ring is locked down before use: the image is its only (registered)
- * file, every SQE must use it (IOSQE_FIXED_FILE required) and only the four
- * opcodes above are allowed, so the ring cannot open, read or send anything
- * else even though io_uring operations bypass seccomp.
+ * The ring is locked down before use: only the four opcodes above are
+ * allowed, so it cannot open, connect or send anything even though io_uring
+ * operations bypass seccomp. The image is NOT a registered file: the ring
+ * would then hold it (and its OFD lock) until the kernel's deferred ring
+ * teardown after myvmm dies, and a VM restarted right after a crash found
+ * its own image "in use" (3 of 10 restarts after SIGKILL here). Each SQE
+ * names the fd; a request holds the file only while it is in flight.
  *
  * Bounded: one SQE per slot for I/O, up to BLK_MAX_RANGES for a range
  * request, never more SQEs in flight than CQ entries (a range request that
@@ -58,9 +61,6 @@ static const struct io_uring_restriction ur_allowed[] = {
 	{ .opcode = IORING_RESTRICTION_SQE_OP, .sqe_op = IORING_OP_WRITEV },
 	{ .opcode = IORING_RESTRICTION_SQE_OP, .sqe_op = IORING_OP_FSYNC },
 	{ .opcode = IORING_RESTRICTION_SQE_OP, .sqe_op = IORING_OP_FALLOCATE },
-	{ .opcode = IORING_RESTRICTION_SQE_FLAGS_REQUIRED, .sqe_flags = IOSQE_FIXED_FILE },
-	/* Closing drops the image file first (see ur_teardown). */
-	{ .opcode = IORING_RESTRICTION_REGISTER_OP, .register_op = IORING_UNREGISTER_FILES },
 };
 
 /* Debian's liburing 2.3 declares io_uring_register_restrictions and
@@ -103,8 +103,6 @@ static int ur_setup(struct blk_backend *b, char err[256])
 	if (!(p.features & IORING_FEAT_NODROP)) {
 		step = "IORING_FEAT_NODROP";
 		r = -ENOSYS;
-	} else if ((step = "io_uring_register_files"),
-		   (r = io_uring_register_files(&u->ring, &b->fd, 1)) < 0) {
 	} else if ((step = "io_uring_register_eventfd"),
 		   (r = io_uring_register_eventfd(&u->ring, b->efd)) < 0) {
 	} else if ((step = "IORING_REGISTER_RESTRICTIONS"),
@@ -118,7 +116,6 @@ static int ur_setup(struct blk_backend *b, char err[256])
 	}
 	ERR("disk %s: io_uring unusable (%s: %s): use aio=native or aio=threads", b->path, step,
 	    strerror(r < 0 ? -r : EINVAL));
-	io_uring_unregister_files(&u->ring); /* no late reference to the image */
 	io_uring_queue_exit(&u->ring);
 	free(u);
 	return r < 0 ? r : -EINVAL;
@@ -128,10 +125,6 @@ static void ur_teardown(struct blk_backend *b)
 {
 	if (!b->ur)
 		return;
-	/* The ring's reference to the image goes now, not when the kernel's
-	 * deferred ring teardown runs: the OFD lock is free when close()
-	 * returns (a PATCH /drives swap or the next VM may take it at once). */
-	io_uring_unregister_files(&b->ur->ring);
 	io_uring_queue_exit(&b->ur->ring);
 	free(b->ur);
 	b->ur = NULL;
@@ -167,7 +160,6 @@ static struct io_uring_sqe *get_sqe(struct blk_backend *b)
 
 static void prep(struct be_slot *s, struct io_uring_sqe *sqe)
 {
-	sqe->flags |= IOSQE_FIXED_FILE;
 	io_uring_sqe_set_data(sqe, s);
 	s->sqes++;
 }
@@ -199,14 +191,14 @@ static int ur_queue(struct blk_backend *b, struct be_slot *s)
 	case VIRTIO_BLK_T_OUT:
 		sqe = get_sqe(b);
 		if (r->type == VIRTIO_BLK_T_OUT)
-			io_uring_prep_writev(sqe, 0, s->iov, (unsigned)s->niov, r->sector * BLK_SECTOR);
+			io_uring_prep_writev(sqe, b->fd, s->iov, (unsigned)s->niov, r->sector * BLK_SECTOR);
 		else
-			io_uring_prep_readv(sqe, 0, s->iov, (unsigned)s->niov, r->sector * BLK_SECTOR);
+			io_uring_prep_readv(sqe, b->fd, s->iov, (unsigned)s->niov, r->sector * BLK_SECTOR);
 		prep(s, sqe);
 		break;
 	case VIRTIO_BLK_T_FLUSH:
 		sqe = get_sqe(b);
-		io_uring_prep_fsync(sqe, 0, IORING_FSYNC_DATASYNC);
+		io_uring_prep_fsync(sqe, b->fd, IORING_FSYNC_DATASYNC);
 		prep(s, sqe);
 		break;
 	default:
@@ -219,7 +211,7 @@ static int ur_queue(struct blk_backend *b, struct be_slot *s)
 			if (!g->num_sectors)
 				continue;
 			sqe = get_sqe(b);
-			io_uring_prep_fallocate(sqe, 0, mode, g->sector * BLK_SECTOR,
+			io_uring_prep_fallocate(sqe, b->fd, mode, g->sector * BLK_SECTOR,
 						(uint64_t)g->num_sectors * BLK_SECTOR);
 			prep(s, sqe);
 		}

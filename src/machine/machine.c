@@ -303,7 +303,12 @@ int vm_create(const struct vm_config *cfg, struct vm_host_ctx *host, struct vm *
 int vm_create_restored(const struct vm_config *cfg, struct vm_host_ctx *host,
 		       struct vm_restore *rs, struct vm **out, struct err *err)
 {
-	return create(cfg, host, rs, out, err);
+	int r = create(cfg, host, rs, out, err);
+	/* The host ends of vsock connections are gone: tell the guest's driver
+	 * (VIRTIO_VSOCK_EVENT_TRANSPORT_RESET), as Firecracker does. */
+	if (!r && cfg->vsock_cid && vm_vsock_transport_reset(*out))
+		pr_warn("--restore: the vsock transport reset event could not be sent");
+	return r;
 }
 
 int vm_start(struct vm *vm)

@@ -199,7 +199,7 @@ int vm_disk_swap(struct vm *vm, unsigned i, const char *path, char *err, size_t 
 		return -ENODEV;
 	}
 	struct blk_params bp = { .path = path, .ro = dc->ro, .direct = dc->cache == DISK_CACHE_NONE,
-				 .format = dc->format, .serial = dc->serial };
+				 .format = dc->format, .serial = dc->serial, .aio = dc->aio };
 	if ((r = virtio_blk_swap(vm->virtio->blk[i], &bp, berr)))
 		snprintf(err, errlen, "%s", berr[0] ? berr : strerror(-r));
 	return r;

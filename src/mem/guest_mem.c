@@ -3,6 +3,7 @@
 #include "machine/pc_map.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -90,7 +91,11 @@ static int alloc(struct guest_mem *m, uint64_t ram_size, bool shared)
 	if (nr < 0)
 		return nr;
 	if (shared) {
-		m->fd = memfd_create("myvmm-guest-ram", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+		/* bench/mem.sh: MYVMM_BENCH_MEM=hugetlb backs shared RAM with
+		 * 2 MiB hugetlb pages (needs vm.nr_hugepages) to measure it. */
+		const char *bm = getenv("MYVMM_BENCH_MEM");
+		unsigned huge = bm && !strcmp(bm, "hugetlb") ? MFD_HUGETLB : 0;
+		m->fd = memfd_create("myvmm-guest-ram", MFD_CLOEXEC | MFD_ALLOW_SEALING | huge);
 		if (m->fd < 0)
 			return -errno;
 		if (ftruncate(m->fd, (off_t)ram_size) < 0 ||
@@ -129,7 +134,10 @@ static int alloc(struct guest_mem *m, uint64_t ram_size, bool shared)
 
 int gmem_alloc(struct guest_mem *m, uint64_t ram_size)
 {
-	return alloc(m, ram_size, false);
+	/* bench/mem.sh: MYVMM_BENCH_MEM=shared|hugetlb measures the memfd
+	 * (shareable) RAM where nothing needs it. */
+	const char *bm = getenv("MYVMM_BENCH_MEM");
+	return alloc(m, ram_size, bm && (!strcmp(bm, "shared") || !strcmp(bm, "hugetlb")));
 }
 
 int gmem_alloc_shared(struct guest_mem *m, uint64_t ram_size)

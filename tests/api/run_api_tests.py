@@ -200,6 +200,8 @@ def preboot_calls(ctx):
             f.truncate(1 << 20)
         expect(s, "PUT", "/drives/rootfs", {"drive_id": "rootfs", "path_on_host": disk,
                                             "is_root_device": False, "is_read_only": True}, 204)
+        expect(s, "PUT", "/drives/rootfs", {"drive_id": "rootfs", "path_on_host": disk,
+                                            "is_root_device": True, "is_read_only": True}, 204)
         expect(s, "PUT", "/drives/rootfs", {"drive_id": "other", "path_on_host": disk,
                                             "is_root_device": False}, 400)
         expect(s, "PUT", "/drives/x", {"drive_id": "x", "path_on_host": 7, "is_root_device": False}, 400)
@@ -226,7 +228,8 @@ def preboot_calls(ctx):
         check(j["state"] == "Not started", "status before start %r" % j)
         j = expect(s, "GET", "/vm/config", None, 200)
         check(j["boot-source"]["kernel_image_path"] == ctx.elf and
-              j["machine-config"]["mem_size_mib"] == 128 and len(j["drives"]) == 1,
+              j["machine-config"]["mem_size_mib"] == 128 and len(j["drives"]) == 1 and
+              j["drives"][0]["is_root_device"] is True,
               "GET /vm/config %r" % j)
         # start: the configuration built above runs (2 vCPUs... set before)
         expect(s, "PUT", "/actions", {"action_type": "InstanceStart"}, 204)

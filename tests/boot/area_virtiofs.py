@@ -239,3 +239,19 @@ def test_virtiofs_external(ctx):
         if d.poll() is None:
             d.kill()
         d.wait()
+
+
+@boot_test(90, labels=L)
+def test_virtiofs_reboot(ctx):
+    # A guest reset rebuilds the VM: a new virtiofsd (through the spawner,
+    # under the sandbox) serves the same directory; the old one is gone.
+    share, data = make_share(ctx, "reboot")
+    r = ctx.boot("pvh", "fs", ["--mem", "64M", "--share", share],
+                 args="tk.file=data.bin tk.reboot")
+    check(r.rc == 0, "exit status %s, want 0 (poweroff after the reboot)" % r.rc, r)
+    want = "TK: fs read data.bin size %d got %d sum %08x error 0" % (len(data), len(data), sum32(data))
+    check(r.has("TK: fs rebooting") and r.has("TK: fs after reboot"), "the guest did not reboot", r)
+    check(sum(1 for l in r.tk if l == want) == 2, "want the file read right before and after "
+          "the reboot (%r twice)" % want, r)
+    check(r.tk.count("TK: fs status 0xf") == 2, "the device did not come up twice", r)
+    no_daemons_left(ctx, r)

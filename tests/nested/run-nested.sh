@@ -116,7 +116,7 @@ timeout -k 5 ${MYVMM_NESTED_TIMEOUT:-2300} qemu-system-x86_64 -accel tcg,thread=
 	-smp 2 -cpu max -M q35 -m 6144 -nographic -nodefaults -no-user-config \
 	-serial stdio -monitor none -no-reboot \
 	-kernel "$kernel" -initrd "$work/l1.cpio" \
-	-append "console=ttyS0 quiet nt.runs=$runs" \
+	-append "console=ttyS0 quiet nt.runs=$runs nt.fsmib=${NESTED_FS_MIB:-16}" \
 	-virtfs local,path="$share",mount_tag=share,security_model=none,id=share \
 	</dev/null >"$work/l1-console.log" 2>&1 || rc=$?
 say "L1 exited $rc after $(( $(date +%s) - start )) s"

@@ -58,6 +58,9 @@ START_TEST(json_file)
 	ck_assert(c.logger_set);
 	ck_assert_str_eq(c.log_path, "/tmp/l.log");
 	ck_assert_int_eq(c.logger_level, 1 /* LOG_WARN */);
+	ck_assert(c.disks[0].root && !c.disks[1].root);
+	ck_assert_int_eq(config_finish(&c), 0);      /* is_root_device: root= added */
+	ck_assert_str_eq(c.cmdline, "console=ttyS0 root=/dev/vda ro");
 	config_free(&c);
 	/* One line naming the file, the section and the field. */
 	config_init(&c);

@@ -9,7 +9,9 @@
  *        the FUSE error of each step (-30 = EROFS on a read-only share);
  *        with tk.waitreset=MS print "TK: fs ready" and wait up to MS for
  *        the device to set NEEDS_RESET (the host kills the daemon), then
- *        print the status. */
+ *        print the status; with tk.reboot, reset the machine after all that
+ *        (CMOS byte 0x41 remembers it) and do it all again on the rebuilt
+ *        VM's new virtiofsd, then power off. */
 #include "virtio.h"
 
 enum { FUSE_LOOKUP = 1, FUSE_OPEN = 14, FUSE_READ = 15, FUSE_WRITE = 16, FUSE_RELEASE = 18,
@@ -194,6 +196,12 @@ int scen_fs(const struct bootinfo *bi, const struct acpi_info *ai)
 {
 	char name[64];
 
+	bool again = cmos_read(0x41) == 0x5a;
+
+	if (again) {
+		cmos_write(0x41, 0);
+		kprintf("TK: fs after reboot\n");
+	}
 	req = tk_alloc(REQ_MAX, 4096);
 	fs_open_dev(bi);
 	fs_init();
@@ -213,5 +221,14 @@ int scen_fs(const struct bootinfo *bi, const struct acpi_info *ai)
 	}
 	if (vdev_status(&fs) & VIRTIO_S_NEEDS_RESET)
 		tk_fail(NULL, "virtio-fs needs reset");
+	if (cmdline_has(bi->cmdline, "tk.reboot")) {
+		if (again)
+			return scen_poweroff(bi, ai);
+		cmos_write(0x41, 0x5a);
+		kprintf("TK: fs rebooting\n");
+		outb(0xcf9, 0x02);
+		outb(0xcf9, 0x06);
+		tk_fail(NULL, "reset did not happen");
+	}
 	return 0;
 }

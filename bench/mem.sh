@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# bench/mem.sh [N=20]: guest RAM backing, measured both ways on the same
+# guests, interleaved:
+#   anon     anonymous private RAM (what myvmm uses when nothing needs sharing)
+#   shared   a sealed memfd mapped MAP_SHARED (what a vhost-user device needs)
+#   hugetlb  the same memfd on 2 MiB hugetlb pages (what --mem-path on a
+#            hugetlbfs would give); only when hugetlb pages are free, or when
+#            MEM_HUGEPAGES=N (root) reserves N 2 MiB pages for the run (the
+#            old vm.nr_hugepages is restored at exit)
+# The backing is chosen with MYVMM_BENCH_MEM=shared|hugetlb (a measurement
+# knob in src/mem/guest_mem.c); transparent huge pages for shmem are usually
+# "never" (/sys/kernel/mm/transparent_hugepage/shmem_enabled, printed).
+#
+# Rows: lifecycle (process start to exit, median/p90/min ms) and max RSS of
+#   null   157-byte PVH guest, --mem 128M and --mem 1G (RSS: what backing costs)
+#   exit   test kernel tk=exit, --mem 128M
+#   touch  test kernel blk-bench seqread 64 MiB into guest RAM, --mem 256M
+# and seqread MB/s (test kernel tk=blk-bench, 1 MiB reads, QD 8, 64 MiB,
+# cache=none, best of RUNS, default 5). The test kernel's blk-bench exits 1 (PASS).
+# Builds nothing: BUILD_DIR (default ./build) must hold myvmm and the test kernel.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+
+N=${1:-20}
+RUNS=${RUNS:-5}
+BUILD_DIR=${BUILD_DIR:-./build}
+MYVMM=${MYVMM:-$BUILD_DIR/myvmm}
+ELF=${ELF:-$BUILD_DIR/tests/guest/testkernel.elf}
+BENCH_DIR=${BENCH_DIR:-$BUILD_DIR/bench-mem}
+CODE=21
+STATUS=$(( (CODE << 1) | 1 ))
+
+bench_need python3 dd || exit 2
+[ -x "$BENCH_TIME" ] || { echo "mem.sh: $BENCH_TIME missing (apt-get install time)" >&2; exit 2; }
+[ -x "$MYVMM" ] || { echo "mem.sh: no myvmm at $MYVMM (set BUILD_DIR)" >&2; exit 2; }
+[ -r "$ELF" ] || { echo "mem.sh: no test kernel at $ELF" >&2; exit 2; }
+[ -w /dev/kvm ] || { echo "mem.sh: /dev/kvm not usable" >&2; exit 2; }
+
+tmp=$(mktemp -d)
+mkdir -p "$BENCH_DIR" || exit 2
+IMG=$BENCH_DIR/mem-bench.img
+old_huge=
+cleanup() {
+	rm -rf "$tmp" "$IMG"
+	rmdir "$BENCH_DIR" 2>/dev/null
+	[ -n "$old_huge" ] && echo "$old_huge" >/proc/sys/vm/nr_hugepages
+}
+trap cleanup EXIT
+NULL_ELF=$tmp/null.elf
+bench_null_elf "$NULL_ELF" "$CODE"
+dd if=/dev/urandom of="$IMG" bs=1M count=128 status=none || exit 2
+
+MODES="anon shared"
+if [ -n "${MEM_HUGEPAGES:-}" ] && [ "$(id -u)" = 0 ]; then
+	old_huge=$(cat /proc/sys/vm/nr_hugepages)
+	echo "$MEM_HUGEPAGES" >/proc/sys/vm/nr_hugepages
+fi
+free_huge=$(awk '/HugePages_Free/ {print $2}' /proc/meminfo)
+# The largest guest below needs 1 GiB = 512 pages; the others 64-128.
+if [ "${free_huge:-0}" -ge 128 ]; then
+	MODES="$MODES hugetlb"
+else
+	echo "note: hugetlb skipped: ${free_huge:-0} free 2 MiB hugetlb pages (MEM_HUGEPAGES=600 as root reserves them)"
+fi
+
+env_of() { [ "$1" = anon ] && echo "env" || echo "env MYVMM_BENCH_MEM=$1"; }
+
+echo "mem.sh: N=$N RUNS=$RUNS, $(nproc) CPUs, load $(cut -d' ' -f1 /proc/loadavg)," \
+	"THP $(cat /sys/kernel/mm/transparent_hugepage/enabled), shmem THP" \
+	"$(cat /sys/kernel/mm/transparent_hugepage/shmem_enabled 2>/dev/null || echo '?'), modes: $MODES"
+printf '%-7s %-6s %-8s %9s %9s %9s %9s\n' guest mem backing "med ms" "p90 ms" "min ms" "RSS MiB"
+fail=0
+row() { # GUEST MEM EXPECT ARGS...: one line per mode
+	local guest=$1 mem=$2 expect=$3 specs=() m
+	shift 3
+	for m in $MODES; do
+		[ "$m" = hugetlb ] && [ "$mem" = 1G ] && [ "${free_huge:-0}" -lt 512 ] && continue
+		specs+=("$m|$expect|$(env_of "$m") $MYVMM --mem $mem --console none $*")
+	done
+	bench_interleave "$N" "${specs[@]}" >"$tmp/rows" || fail=1
+	while read -r label med p90 min rss runs failures; do
+		printf '%-7s %-6s %-8s %9s %9s %9s %9s\n' "$guest" "$mem" "$label" "$med" "$p90" "$min" "$rss"
+	done <"$tmp/rows"
+}
+row null 128M $STATUS --kernel "$NULL_ELF" --cmdline bench
+row null 1G $STATUS --kernel "$NULL_ELF" --cmdline bench
+row exit 128M $STATUS --kernel "$ELF" --cmdline "'tk=exit tk.code=$CODE'"
+row touch 256M 1 --kernel "$ELF" --disk "$IMG,cache=none" \
+	--cmdline "'tk=blk-bench tk.mode=seqread tk.mib=64 tk.qd=8'"
+
+# Sequential reads into guest RAM (O_DIRECT pins the guest's pages).
+declare -A best
+for ((i = 0; i < RUNS; i++)); do
+	for m in $MODES; do
+		out=$tmp/out
+		$(env_of "$m") "$MYVMM" --kernel "$ELF" --mem 256M --console stdio --timeout 300 \
+			--disk "$IMG,cache=none" --cmdline "tk=blk-bench tk.mode=seqread tk.mib=64 tk.qd=8" \
+			</dev/null >"$out" 2>&1
+		us=$(tr -d '\r' <"$out" | grep -o 'TK: bench seqread bytes [0-9]* ticks [0-9]* us [0-9]*' | awk '{print $NF}')
+		if [ -z "$us" ]; then
+			echo "mem.sh: $m seqread failed:" >&2
+			tail -3 "$out" >&2
+			fail=1
+			continue
+		fi
+		mbs=$(( (64 << 20) / us ))
+		[ "${best[$m]:-0}" -lt "$mbs" ] && best[$m]=$mbs
+	done
+done
+for m in $MODES; do
+	echo "seqread 1M qd8 64 MiB, $m: ${best[$m]:-fail} MB/s (best of $RUNS)"
+done
+exit $fail
