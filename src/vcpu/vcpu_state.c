@@ -149,6 +149,32 @@ out:
 	return r;
 }
 
+/* KVM_SET_MSRS stops at the first MSR it refuses and returns how many it
+ * set. An MSR this host's KVM listed and read but will not take back (a
+ * performance counter on some nested hosts) is skipped, and the rest are
+ * set; at most MAX_MSRS refusals. */
+static int set_msrs(int vcpu_fd, struct kvm_msrs *m)
+{
+	uint32_t done = 0, total = m->nmsrs, skipped = 0;
+
+	while (done < total) {
+		m->nmsrs = total - done;
+		int n = ioctl(vcpu_fd, KVM_SET_MSRS, m);
+		if (n < 0)
+			return -errno;
+		if ((uint32_t)n >= m->nmsrs)
+			break;
+		/* entries[n] was refused: drop it and go on after it. */
+		memmove(m->entries, m->entries + n + 1,
+			(m->nmsrs - (uint32_t)n - 1) * sizeof(m->entries[0]));
+		done += (uint32_t)n + 1;
+		if (++skipped > MAX_MSRS)
+			return -EIO;
+	}
+	m->nmsrs = total;
+	return 0;
+}
+
 int vcpu_state_restore(int vcpu_fd, const uint8_t *blob, size_t len)
 {
 	struct blob_hdr h, want;
@@ -182,10 +208,8 @@ int vcpu_state_restore(int vcpu_fd, const uint8_t *blob, size_t len)
 		r = -errno;
 		goto out;
 	}
-	if (h.nmsrs && ioctl(vcpu_fd, KVM_SET_MSRS, m) != (int)h.nmsrs) {
-		r = -EIO;
+	if ((r = set_msrs(vcpu_fd, m)))
 		goto out;
-	}
 	ioctl(vcpu_fd, KVM_SET_DEBUGREGS, &f.debug); /* optional, see save */
 	if (ioctl(vcpu_fd, KVM_SET_VCPU_EVENTS, &f.events) < 0)
 		r = -errno;

@@ -412,6 +412,33 @@ def scenario(s):
                'fs: no virtiofsd left in L1 after myvmm exited: %r' % r.read('virtiofsd_left.txt'))
             err = r.read('stderr.log')
             ok('error' not in err, 'fs: no error on myvmm\'s stderr: %r' % err[-300:])
+    elif s.startswith('snap_'):
+        r = Run('snap')
+        api = r.read('api.log')
+        first = r.read('console1.log')
+        if s == 'snap_create':
+            ok('NT mounted 1' in first, 'snap: the ext4 disk was mounted before the snapshot')
+            ok('wrote-25' in first, 'snap: the shell wrote the disk before the snapshot')
+            ok('pause 204' in api and 'create 204' in api,
+               'snap: PATCH /vm Paused and PUT /snapshot/create answered 204: %r' % api)
+        elif s == 'snap_restore':
+            ok('restored /tmp/run/snap/vm.snap' in r.read('stderr.log'),
+               'snap: myvmm --restore said it restored: %r' % r.read('stderr.log')[-300:])
+            r.has(r'after-49', 'the restored shell runs typed commands (echo $((7*7)) printed 49)')
+            ok(r.count(r'^NT-UP snap') == 0, 'snap: the restored VM did not boot again')
+            r.exit(0, 'poweroff')
+        elif s == 'snap_disk':
+            r.has(r'^(nt# )?before-42', 'the disk written before the snapshot reads back after it')
+            img = os.path.join(r.dir, 'data.img')
+            r.has(r'umounted-64', 'the restored guest unmounted the ext4 disk cleanly')
+            ok(b'before-42' in debugfs_cat(img, '/before.txt'),
+               'snap: the file written before the snapshot is in the image (debugfs)')
+            ok(b'restored-disk' in debugfs_cat(img, '/after.txt'),
+               'snap: the write after the restore is in the image (debugfs)')
+        elif s == 'snap_net':
+            r.has(r'3 packets transmitted, [1-3] (packets )?received',
+                  'ping 10.0.2.2 after the restore (new slirp, same guest lease)')
+            r.has(r'served by L1 for the restored guest', 'HTTP download from L1 after the restore')
     else:
         ok(False, 'unknown scenario %s' % s)
 

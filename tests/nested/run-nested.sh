@@ -74,6 +74,7 @@ set -- dir:bin dir:dev dir:proc dir:sys dir:tmp dir:etc dir:root dir:share \
 	bin:"$myvmm":usr/bin/myvmm lib:"$slirp" bin:"$qemu":usr/bin/qemu-system-x86_64 \
 	bin:"$(command -v qemu-storage-daemon)":usr/bin/qemu-storage-daemon \
 	bin:"$(command -v qemu-img)":usr/bin/qemu-img \
+	bin:"$(command -v curl)":usr/bin/curl \
 	bin:/usr/lib/qemu/virtiofsd:usr/lib/qemu/virtiofsd \
 	tree:/usr/share/seabios:usr/share/seabios \
 	file:"$kernel":l2/vmlinuz:644 file:"$work/l2.cpio":l2/initrd.cpio:644 \

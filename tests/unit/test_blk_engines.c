@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -159,6 +160,38 @@ static void roundtrip(enum blk_aio aio, bool direct)
 	ck_assert_int_eq(st.st_size, 4 << 20); /* never resized */
 	rmimg(fd);
 }
+
+/* An O_DIRECT open drops the image's clean page-cache pages (with them,
+ * io_uring punts every O_DIRECT read to a kernel worker). */
+START_TEST(direct_open_drops_cache)
+{
+	static uint8_t buf[1 << 16];
+	int fd = mkimg(1 << 20);
+	unsigned char vec[256];
+	void *map;
+	unsigned cached = 0;
+
+	memset(buf, 3, sizeof(buf));
+	for (int i = 0; i < 16; i++)
+		ck_assert_int_eq(pwrite(fd, buf, sizeof(buf), i * (off_t)sizeof(buf)), sizeof(buf));
+	ck_assert_int_eq(fdatasync(fd), 0);
+	map = mmap(NULL, 1 << 20, PROT_READ, MAP_SHARED, fd, 0);
+	ck_assert_ptr_ne(map, MAP_FAILED);
+	ck_assert_int_eq(mincore(map, 1 << 20, vec), 0);
+	for (int i = 0; i < 256; i++)
+		cached += vec[i] & 1;
+	ck_assert_uint_gt(cached, 0); /* written buffered: in the page cache */
+	struct blk_backend *b = open_eng(BLK_AIO_NATIVE, true, 8);
+	ck_assert_int_eq(mincore(map, 1 << 20, vec), 0);
+	cached = 0;
+	for (int i = 0; i < 256; i++)
+		cached += vec[i] & 1;
+	ck_assert_uint_eq(cached, 0);
+	blk_backend_close(b);
+	munmap(map, 1 << 20);
+	rmimg(fd);
+}
+END_TEST
 
 START_TEST(uring_buffered) { roundtrip(BLK_AIO_IO_URING, false); }
 END_TEST
@@ -374,6 +407,7 @@ int main(void)
 	tcase_add_test(tc, errors_native);
 	tcase_add_test(tc, errors_threads);
 	tcase_add_test(tc, uring_auto_and_hook);
+	tcase_add_test(tc, direct_open_drops_cache);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }

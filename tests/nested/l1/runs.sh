@@ -300,3 +300,50 @@ run_demo() {
 	echo $? >/share/out/demo/rc
 	echo "L1: myvmm exited $(cat /share/out/demo/rc)"
 }
+
+# snap: Linux's shell, a mounted virtio disk and the network, paused and
+# snapshotted through the API (curl), myvmm SIGKILLed, restored by a new
+# myvmm (--restore); then the same shell writes the disk, pings and
+# downloads from L1 and powers off. The first process's console is
+# console1.log; the API answers are in api.log.
+snap_api() { curl -s -o /dev/null -w "$1 %{http_code} %{time_total}s\n" --unix-socket "$D/api.sock" \
+	-X "$2" "http://x$3" -H 'Content-Type: application/json' -d "$4" >>"$D/api.log" 2>&1; }
+run_snap() {
+	vm_pre snap
+	a=$(disk data.img)
+	KEEP=data.img
+	mkdir -p /tmp/www
+	echo "served by L1 for the restored guest" >/tmp/www/snap.txt
+	httpd -f -p 127.0.0.1:8081 -h /tmp/www &
+	hp=$!
+	vm_start snap myvmm --kernel $K --initrd $I --mem 256M --timeout 400 \
+		--cmdline "$BASE nt=snap" --disk $a --net user,host-loopback=on \
+		--api-sock /tmp/run/snap/api.sock --log /tmp/run/snap/vmm1.log
+	if waitfor 'job control turned off' 1 240; then
+		type 'echo before-$((6*7)) >/mnt/before.txt && sync && echo wrote-$((5*5))'
+		waitfor 'wrote-25' 1 60
+		snap_api pause PATCH /vm '{"state": "Paused"}'
+		snap_api create PUT /snapshot/create \
+			'{"snapshot_path": "/tmp/run/snap/vm.snap", "mem_file_path": "/tmp/run/snap/vm.mem"}'
+	fi
+	kill -9 $VMPID; wait $VMPID
+	echo $? >"$D/rc1"
+	exec 3>&-
+	mv "$D/console.log" "$D/console1.log"; mv "$D/stderr.log" "$D/stderr1.log"
+	vm_start snap myvmm --restore /tmp/run/snap/vm.snap,mem=/tmp/run/snap/vm.mem \
+		--timeout 300 --status-file /tmp/run/snap/status.json --log /tmp/run/snap/vmm2.log
+	type ''
+	type 'echo after-$((7*7)); cat /mnt/before.txt; echo restored-disk >/mnt/after.txt; sync'
+	type 'ping -c 3 -W 3 10.0.2.2 | grep transmitted; echo ping-done'
+	waitfor 'ping-done' 1 90
+	type 'timeout 60 wget -q -O - http://10.0.2.2:8081/snap.txt; echo wget-done'
+	waitfor 'wget-done' 1 90
+	type 'umount /mnt && echo umounted-$((8*8))'
+	waitfor 'umounted-64' 1 60
+	type 'poweroff -f'
+	POST=snap_post
+	vm_end
+	kill $hp
+}
+# The memory file stays in L1 (9p copies its holes as zeros): its sizes go along.
+snap_post() { ls -ls "$D/vm.mem" >>"$D/api.log"; rm -f "$D/vm.mem" "$D/api.sock"; }
