@@ -163,10 +163,34 @@ int api_server_create(const char *path, struct evloop *loop, struct api *api,
 		snprintf(err, errlen, "--api-sock: socket: %s", strerror(errno));
 		goto fail;
 	}
-	strcpy(sa.sun_path, path);
-	old = umask(0177); /* the socket file is created 0600 */
-	r = bind(s->fd, (struct sockaddr *)&sa, sizeof(sa));
-	umask(old);
+	/* Bound and listening under a temporary name first, then renamed into
+	 * place without replacing anything: a client that sees PATH appear
+	 * (Firecracker's SDKs poll for it) can connect at once; binding PATH
+	 * itself left a moment where it existed but refused connections. */
+	bool tmpname = strlen(path) + 8 < sizeof(sa.sun_path);
+	if (tmpname)
+		snprintf(sa.sun_path, sizeof(sa.sun_path), "%s.%06u", path,
+			 (unsigned)getpid() % 1000000u);
+	else
+		strcpy(sa.sun_path, path);
+	if (tmpname && access(path, F_OK) == 0) {
+		errno = EADDRINUSE;
+		r = -1;
+	} else {
+		if (tmpname)
+			unlink(sa.sun_path); /* a stale one of a dead process with our PID */
+		old = umask(0177); /* the socket file is created 0600 */
+		r = bind(s->fd, (struct sockaddr *)&sa, sizeof(sa));
+		umask(old);
+	}
+	if (r == 0 && (listen(s->fd, API_MAX_CLIENTS) < 0 ||
+		       (tmpname && renameat2(AT_FDCWD, sa.sun_path, AT_FDCWD, path,
+					     RENAME_NOREPLACE) < 0))) {
+		int e = errno;
+		unlink(sa.sun_path);
+		errno = e == EEXIST ? EADDRINUSE : e;
+		r = -1;
+	}
 	if (r < 0) {
 		r = -errno;
 		if (errno == EADDRINUSE)
@@ -177,8 +201,7 @@ int api_server_create(const char *path, struct evloop *loop, struct api *api,
 		goto fail;
 	}
 	s->path = strdup(path);
-	if (!s->path || listen(s->fd, API_MAX_CLIENTS) < 0 ||
-	    (r = evloop_add_fd(loop, s->fd, EPOLLIN, on_accept, s))) {
+	if (!s->path || (r = evloop_add_fd(loop, s->fd, EPOLLIN, on_accept, s))) {
 		r = r ? r : -errno;
 		snprintf(err, errlen, "--api-sock %s: %s", path, strerror(-r));
 		unlink(path);
@@ -200,9 +223,9 @@ void api_server_destroy(struct api_server *s)
 		return;
 	for (unsigned i = 0; i < API_MAX_CLIENTS; i++)
 		conn_close(&s->conn[i]);
+	unlink(s->path); /* first: a late client gets ENOENT, never a refusal */
 	evloop_del_fd(s->loop, s->fd);
 	close(s->fd);
-	unlink(s->path);
 	free(s->path);
 	free(s);
 }

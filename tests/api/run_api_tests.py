@@ -376,6 +376,29 @@ def socket_file(ctx):
         v.finish(124)
     finally:
         v.kill()
+    # The socket appears only once it accepts: clients (Firecracker's SDKs)
+    # poll for the file and connect at once. It used to be bound first and
+    # listened on after, and a connect in between was refused (seen in CI).
+    for i in range(15):
+        v = VMM(ctx)
+        try:
+            deadline = time.monotonic() + 20
+            while not os.path.exists(v.sock):
+                check(time.monotonic() < deadline and v.p.poll() is None,
+                      "round %d: no socket%s" % (i, v.describe()))
+                time.sleep(0.0005)
+            try:
+                st, _, _ = call(v.sock, "GET", "/")
+            except ConnectionRefusedError:
+                raise TestFailure("round %d: the socket existed but refused a connection" % i)
+            check(st == 200, "round %d: GET / answered %d" % (i, st))
+            v.p.send_signal(signal.SIGTERM)
+            v.finish(128 + signal.SIGTERM)
+        finally:
+            v.kill()
+        left = [f for f in os.listdir(os.path.dirname(v.sock))
+                if f.startswith(os.path.basename(v.sock))]
+        check(not left, "round %d: files left beside the socket: %r" % (i, left))
     path = os.path.join(ctx.tmp, "existing")
     with open(path, "w") as f:
         f.write("keep me")
