@@ -338,9 +338,12 @@ run_snap() {
 	waitfor 'ping-done' 1 90
 	type 'timeout 60 wget -q -O - http://10.0.2.2:8081/snap.txt; echo wget-done'
 	waitfor 'wget-done' 1 90
-	type 'umount /mnt && echo umounted-$((8*8))'
+	# One line: in 1 of ~6 runs the restored shell exited (EOF, status 0)
+	# reading the line after this one, so the guest's init died instead of
+	# powering off (not diagnosed; see the issue note). The checks still
+	# demand poweroff and exit 0.
+	type 'umount /mnt && echo umounted-$((8*8)) && poweroff -f'
 	waitfor 'umounted-64' 1 60
-	type 'poweroff -f'
 	POST=snap_post
 	vm_end
 	kill $hp
