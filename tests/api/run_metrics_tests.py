@@ -9,15 +9,14 @@ what happened since the line before, as Firecracker's do.
 
 Nothing is skipped: without /dev/kvm the tests fail and say why.
 """
-import argparse
 import json
 import os
-import signal
-import stat
 import sys
-import tempfile
 
-from run_api_tests import VMM, TestFailure, check, expect, run_myvmm
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import vmmtest  # noqa: E402
+from vmmtest import TestFailure, VMM, check  # noqa: E402
+from run_api_tests import expect, run_myvmm  # noqa: E402
 
 TESTS = {}
 
@@ -180,24 +179,5 @@ def metrics_cli(ctx):
           "bad metrics section: exit %d stderr %r" % (p.returncode, p.stderr))
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--myvmm", required=True)
-    ap.add_argument("--elf", required=True)
-    ap.add_argument("--only", required=True, choices=sorted(TESTS))
-    a = ap.parse_args()
-    if not os.access("/dev/kvm", os.R_OK | os.W_OK):
-        print("FAIL: /dev/kvm is missing or not accessible")
-        return 1
-    ctx = argparse.Namespace(myvmm=a.myvmm, elf=a.elf, tmp=tempfile.mkdtemp(prefix="myvmm-metrics-"))
-    try:
-        TESTS[a.only](ctx)
-    except TestFailure as e:
-        print("FAIL %s: %s" % (a.only, e))
-        return 1
-    print("PASS %s" % a.only)
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(vmmtest.main(TESTS, "myvmm-metrics-"))
