@@ -36,6 +36,7 @@
 
 #define EXIT_USAGE 2
 #define PENDING_MAX 4096
+#define METRICS_INTERVAL_MS 60000
 
 struct runner {
 	struct vm_config cfg;
@@ -257,13 +258,14 @@ static int api_boot(void *opaque, char *msg, size_t len);
 static int api_restore(void *opaque, const char *state, const char *mem, bool resume, char *msg,
 		       size_t len);
 
-/* --api-sock: the control API on the event loop. Without a kernel or disk
- * myvmm waits for the configuration (Firecracker's flow). */
+/* The API's state (also without --api-sock: --metrics counts through it),
+ * and with --api-sock the control socket on the event loop. Without a
+ * kernel or disk myvmm waits for the configuration (Firecracker's flow). */
 static int start_api(struct runner *r)
 {
 	char err[512];
 
-	r->api_wait = !r->cfg.kernel && !r->cfg.ndisks;
+	r->api_wait = r->cfg.api_sock && !r->cfg.kernel && !r->cfg.ndisks;
 	r->api_vmm = (struct api_vmm){
 		.vm = &r->vm, .t0 = &r->t0, .marker_ms = &r->marker_ms, .resets = &r->resets,
 		.cfg = &r->cfg, .boot = api_boot, .restore = api_restore, .boot_opaque = r,
@@ -276,11 +278,23 @@ static int start_api(struct runner *r)
 		.ops = &api_vmm_ops, .opaque = &r->api_vmm,
 		.id = r->cfg.name ? r->cfg.name : "anonymous-instance",
 	};
-	if (api_server_create(r->cfg.api_sock, r->loop, &r->api, &r->api_srv, err, sizeof(err))) {
+	if (r->cfg.metrics_path && api_metrics_open(&r->api, r->cfg.metrics_path, err, sizeof(err))) {
+		fprintf(stderr, "myvmm: --metrics: %s\n", err);
+		return -1;
+	}
+	if (r->cfg.api_sock &&
+	    api_server_create(r->cfg.api_sock, r->loop, &r->api, &r->api_srv, err, sizeof(err))) {
 		fprintf(stderr, "myvmm: %s\n", err);
 		return -1;
 	}
 	return 0;
+}
+
+/* Firecracker flushes its metrics every 60 s. */
+static void on_metrics(void *opaque)
+{
+	struct runner *r = opaque;
+	api_metrics_flush(&r->api, false);
 }
 
 static int setup_signals(struct runner *r)
@@ -452,6 +466,7 @@ static enum stop_reason run_machine(struct runner *r, int *value)
 					status_exit_code(w, v, r->cfg.no_reboot));
 		}
 		vm_stop_vcpus(r->vm);
+		api_metrics_flush(&r->api, true); /* the last line of this VM's counters */
 		enum stop_reason why = vm_stop_reason(r->vm, value);
 		struct vm *vm = r->vm;
 		pthread_mutex_lock(&r->vm_lock);
@@ -715,7 +730,7 @@ int main(int argc, char **argv)
 	}
 	if ((r.cfg.console == CONSOLE_PTY || r.cfg.console == CONSOLE_UNIX) && open_chan(&r))
 		goto out_con;
-	if (r.cfg.api_sock && start_api(&r))
+	if (start_api(&r))
 		goto out_con;
 	/* With a pty/socket console the terminal still takes Ctrl-A x. */
 	if (r.cfg.console == CONSOLE_STDIO || (r.chan && isatty(STDIN_FILENO))) {
@@ -724,6 +739,8 @@ int main(int argc, char **argv)
 			r.stdin_active = true;
 	}
 	evloop_add_timer(r.loop, 1000, 1000, on_second, &r);
+	if (r.api.metrics)
+		evloop_add_timer(r.loop, METRICS_INTERVAL_MS, METRICS_INTERVAL_MS, on_metrics, &r);
 	if (r.cfg.expect || r.cfg.expect_fail)
 		evloop_add_timer(r.loop, 100, 100, on_tick, &r);
 	if (r.cfg.timeout_ms)
@@ -783,6 +800,7 @@ int main(int argc, char **argv)
 		write_status(&r, why, value, code);
 out_con:
 	api_server_destroy(r.api_srv); /* removes the socket file */
+	api_metrics_close(&r.api);
 	vm_host_ctx_release(&r.host);
 	r.con.sink = NULL;
 	console_chan_close(r.chan);

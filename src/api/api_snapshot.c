@@ -48,10 +48,12 @@ void api_put_snapshot_create(struct api *a, const struct http_request *req, cons
 		api_fault(resp, 400, "snapshots are not supported by this VMM");
 		goto out;
 	}
+	uint64_t t0 = api_now_us();
 	if ((r = a->ops->snapshot_create(a->opaque, state, mem, err, sizeof(err)))) {
 		api_fault(resp, 400, "%s", err[0] ? err : strerror(-r));
 		goto out;
 	}
+	a->counters.full_create_us = api_now_us() - t0;
 	api_respond_json(resp, 204, NULL);
 out:
 	json_decref(j);
@@ -136,10 +138,12 @@ void api_put_snapshot_load(struct api *a, const struct http_request *req, const 
 		api_fault(resp, 400, "snapshots are not supported by this VMM");
 		goto out;
 	}
+	uint64_t t0 = api_now_us();
 	if ((r = a->ops->snapshot_load(a->opaque, state, mem, resume, err, sizeof(err)))) {
 		api_fault(resp, 400, "%s", err[0] ? err : strerror(-r));
 		goto out;
 	}
+	a->counters.load_us = api_now_us() - t0;
 	a->state = resume ? API_RUNNING : API_PAUSED;
 	api_respond_json(resp, 204, NULL);
 out:

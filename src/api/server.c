@@ -91,6 +91,7 @@ static void on_conn(void *opaque, int fd, uint32_t events)
 	while (c->len && (r = http_parse_request(c->buf, c->len, &req)) != 0) {
 		if (r < 0) {
 			char body[128];
+			c->srv->api->counters.http_errors++;
 			int bl = snprintf(body, sizeof(body), "{\"fault_message\":\"%s\"}",
 					  http_reason(-r));
 			respond(c, -r, body, (size_t)bl, false);

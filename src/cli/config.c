@@ -73,6 +73,7 @@ static int h_sandbox(struct vm_config *c, const char *v, char *err)
 	return 0;
 }
 static int h_api_sock(struct vm_config *c, const char *v, char *err) { return set_str(&c->api_sock, v); }
+static int h_metrics(struct vm_config *c, const char *v, char *err) { return set_str(&c->metrics_path, v); }
 static int h_vsock(struct vm_config *c, const char *v, char *err)
 {
 	char *end;
@@ -291,7 +292,7 @@ static int h_boot(struct vm_config *c, const char *v, char *err)
 
 static const struct opt_desc opts[] = {
 	{ "config", OPT_VALUE, "FILE", "load options from an INI file (or Firecracker's JSON, told apart by content); later options override it", h_config, .path = true },
-	{ "config-file", OPT_VALUE, "FILE", "Firecracker's JSON VM configuration (boot-source, drives, machine-config, network-interfaces, vsock, logger; see README), or an INI file as for --config", h_config, .path = true },
+	{ "config-file", OPT_VALUE, "FILE", "Firecracker's JSON VM configuration (boot-source, drives, machine-config, network-interfaces, vsock, logger, metrics; see README), or an INI file as for --config", h_config, .path = true },
 	{ "kernel", OPT_VALUE, "PATH", "kernel to boot: bzImage, ELF with a PVH note, or multiboot (also the one positional argument: myvmm bzImage)", h_kernel, .path = true },
 	{ "initrd", OPT_VALUE, "PATH", "initial ramdisk", h_initrd, .path = true },
 	{ "cmdline", OPT_VALUE, "STR", "kernel command line; console=ttyS0 (hvc0 with --console virtio) is added when it names no console= (default: \"console=ttyS0\")", h_cmdline, .values = NULL },
@@ -323,6 +324,7 @@ static const struct opt_desc opts[] = {
 	{ "sandbox", OPT_VALUE, "MODE", "on | log | off: the seccomp filter on every thread (default on; docs/SECURITY.md)", h_sandbox, .values = "on log off" },
 	{ "restore", OPT_VALUE, "SNAPSHOT[,mem=MEMFILE][,paused]", "start from a snapshot (PUT /snapshot/create) instead of booting: the machine (RAM, vCPUs, disks, network, vsock) is rebuilt from the snapshot, guest RAM is mapped copy-on-write from MEMFILE (default SNAPSHOT.mem), and the guest continues where it was paused (paused: stays paused until PATCH /vm Resumed); the network's connections and vsock connections are reset", h_restore, .path = true },
 	{ "api-sock", OPT_VALUE, "PATH", "serve the control API (Firecracker's REST calls + /myvmm/) on a unix socket created at PATH (0600; an existing file is refused); without --kernel/--disk, wait for PUT /boot-source and InstanceStart", h_api_sock, .path = true },
+	{ "metrics", OPT_VALUE, "PATH", "write Firecracker-style metrics (one JSON object per line: vCPU exits, per-disk block and network bytes, API requests; counts since the previous line) to PATH, an existing file or FIFO, every 60 s, on PUT /actions FlushMetrics and when the VM stops", h_metrics, .path = true },
 	{ "check", OPT_FLAG, NULL, "report whether this host can run VMs, then exit", h_check, .action = true },
 	{ "version", OPT_FLAG, NULL, "print the version and exit", h_version, .action = true },
 	{ "help", OPT_FLAG, NULL, "show this help and exit", h_help, .action = true },
@@ -347,7 +349,7 @@ void config_free(struct vm_config *c)
 	free(c->kernel); free(c->initrd); free(c->cmdline); free(c->console_path);
 	free(c->name); free(c->log_path); free(c->expect); free(c->expect_fail);
 	free(c->status_file); free(c->bios); free(c->pidfile); free(c->gdb); free(c->screenshot);
-	free(c->api_sock); free(c->vsock_path); free(c->restore); free(c->restore_mem);
+	free(c->api_sock); free(c->metrics_path); free(c->vsock_path); free(c->restore); free(c->restore_mem);
 	for (unsigned i = 0; i < c->ndisks; i++)
 		free(c->disks[i].path);
 	for (unsigned i = 0; i < c->nshares; i++) {

@@ -107,6 +107,7 @@ struct vm_config {
 	bool gdb_wait;           /* --gdb-wait: start stopped until gdb continues */
 	int sandbox;             /* --sandbox: enum sandbox_mode (host/sandbox.h), 0 = on */
 	char *api_sock;          /* --api-sock PATH: the control API socket; NULL = none */
+	char *metrics_path;      /* --metrics PATH (Firecracker's metrics); NULL = none */
 	char *restore;           /* --restore SNAPSHOT: start from a snapshot; NULL = boot */
 	char *restore_mem;       /* its guest RAM file (default SNAPSHOT.mem) */
 	bool restore_paused;     /* --restore ...,paused: stay paused after the restore */

@@ -402,7 +402,7 @@ def config_file(ctx):
         ('{"boot-source": {"kernel_image_path": "%s"}, "logger": {"log_path": "%s/missing.log"}}'
          % (ctx.elf, ctx.tmp), r"logger.log_path .*missing.log: No such file"),
         ('{"logger": {"log_path": "%s", "level": "Loud"}}' % log, r"logger: level 'Loud'"),
-        ('{"metrics": {"metrics_path": "/tmp/m"}}', r'unknown section "metrics"'),
+        ('{"balloon": {"amount_mib": 1}}', r'unknown section "balloon"'),
         ('{"boot-source": {"kernel_image_path": "a"}, "boot-source": {}}', r"invalid JSON.*duplicate"),
         ('{"boot-source": ', r"invalid JSON at line 1"),
         ('[{"boot-source": {}}]', r"top level must be a JSON object"),
