@@ -80,6 +80,9 @@ struct vm {
 	 * (during vm_create only), and the memory file its RAM maps. */
 	struct vm_restore *restore;
 	uint64_t ram_file_dev, ram_file_ino; /* 0/0: RAM is anonymous */
+	/* Dirty tracking: a snapshot was taken (or RAM restored from one), so
+	 * the dirty pages since then make a Diff on top of it. */
+	bool dirty_base;
 };
 
 #define ERRF(...) err_set(err, __VA_ARGS__)

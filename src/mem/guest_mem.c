@@ -157,6 +157,8 @@ void gmem_free(struct guest_mem *m)
 	for (int i = 0; i < m->nr; i++)
 		if (m->r[i].hva)
 			munmap(m->r[i].hva, m->r[i].size);
+	for (int i = 0; i < GMEM_MAX_REGIONS; i++)
+		free(m->dirty[i]);
 	if (m->fd > 0)
 		close(m->fd);
 	memset(m, 0, sizeof(*m));
@@ -214,6 +216,7 @@ int gmem_write(const struct guest_mem *m, uint64_t gpa, const void *src, uint64_
 		return -EFAULT;
 	if (len)
 		memcpy(p, src, len);
+	gmem_mark_dirty(m, gpa, len);
 	return 0;
 }
 

@@ -22,6 +22,10 @@ struct guest_mem {
 	uint64_t ram_size;       /* total RAM bytes requested (--mem) */
 	int fd;                  /* shared RAM: the memfd behind every region; else -1 */
 	uint64_t fd_offset[GMEM_MAX_REGIONS]; /* shared RAM: where r[i] starts in fd */
+	/* Dirty tracking (gmem_dirty_enable): one bit per 4 KiB page of r[i]
+	 * that the VMM itself wrote (devices' DMA, used rings, gmem_write);
+	 * KVM's dirty log only sees the vCPUs' writes. NULL: not tracking. */
+	uint64_t *dirty[GMEM_MAX_REGIONS];
 };
 
 /* e820 entry types (Linux boot protocol / ACPI). */
@@ -64,7 +68,21 @@ void *gmem_ptr(const struct guest_mem *m, uint64_t gpa, uint64_t len);
  * not zero already: fresh guest RAM stays unbacked (a kernel's large .bss
  * costs no host memory until the guest touches it). */
 void gmem_zero(void *hva, uint64_t len);
-/* Copy helpers: -EFAULT if the range is not wholly in RAM. */
+/* Dirty tracking for diff snapshots (dirty.c). gmem_mark_dirty is cheap
+ * and thread-safe (atomic bit sets), a no-op when tracking is off or the
+ * range is not RAM. */
+int gmem_dirty_enable(struct guest_mem *m);
+void gmem_mark_dirty(const struct guest_mem *m, uint64_t gpa, uint64_t len);
+/* Words of region i's bitmap (one bit per page). */
+uint64_t gmem_dirty_words(const struct guest_mem *m, int i);
+/* ORs the VMM's bits of region i into out (gmem_dirty_words long) and clears
+ * them (atomically, word by word). */
+void gmem_dirty_take(const struct guest_mem *m, int i, uint64_t *out);
+/* Puts bits back (a snapshot that failed after taking them). */
+void gmem_dirty_restore(const struct guest_mem *m, int i, const uint64_t *bits);
+
+/* Copy helpers: -EFAULT if the range is not wholly in RAM (gmem_write marks
+ * what it wrote dirty). */
 int gmem_write(const struct guest_mem *m, uint64_t gpa, const void *src, uint64_t len);
 int gmem_read(const struct guest_mem *m, uint64_t gpa, void *dst, uint64_t len);
 #endif
