@@ -97,6 +97,8 @@ void legacy_destroy(struct vm *vm);
 int pci_devs_create(struct vm *vm, struct err *err);     /* pci_devs.c */
 /* A vhost-user device will be attached: guest RAM must be shareable. */
 bool pci_devs_need_shared_mem(const struct vm_config *c); /* pci_devs.c */
+/* A raw disk is served in-process with O_DIRECT (cache=none). */
+bool pci_devs_direct_disk(const struct vm_config *c);     /* pci_devs.c */
 void pci_devs_destroy(struct vm *vm);
 /* The virtio PCI functions, in creation order (snapshots). */
 unsigned pci_devs_virtio_count(const struct vm *vm);

@@ -118,7 +118,8 @@ static int alloc(struct guest_mem *m, uint64_t ram_size, bool shared)
 		 * page-table walks, and O_DIRECT disk I/O pins 2 MiB pages instead
 		 * of 512 small ones (sequential virtio-blk reads ~2x faster here).
 		 * The first 2 MiB stay small pages, so a tiny guest's RSS stays
-		 * small. Best effort: THP may be off on the host. */
+		 * small (gmem_huge_low: unless the VM has O_DIRECT disks). Best
+		 * effort: THP may be off on the host. */
 		uint64_t skip = plan[i].gpa == 0 ? GMEM_HUGE : 0;
 		if (plan[i].size > skip)
 			madvise((uint8_t *)p + skip, plan[i].size - skip, MADV_HUGEPAGE);
@@ -143,6 +144,12 @@ int gmem_alloc(struct guest_mem *m, uint64_t ram_size)
 int gmem_alloc_shared(struct guest_mem *m, uint64_t ram_size)
 {
 	return alloc(m, ram_size, true);
+}
+
+void gmem_huge_low(struct guest_mem *m)
+{
+	if (m->fd < 0 && m->nr > 0 && m->r[0].gpa == 0 && m->r[0].size >= GMEM_HUGE)
+		madvise(m->r[0].hva, GMEM_HUGE, MADV_HUGEPAGE);
 }
 
 void gmem_free(struct guest_mem *m)

@@ -54,6 +54,12 @@ int gmem_alloc(struct guest_mem *m, uint64_t ram_size);
  * it: m->fd and m->fd_offset[i] say where region i is. */
 int gmem_alloc_shared(struct guest_mem *m, uint64_t ram_size);
 void gmem_free(struct guest_mem *m);
+/* Asks for a transparent huge page for the first 2 MiB of anonymous RAM too
+ * (gmem_alloc leaves it to small pages so a tiny guest's RSS stays small).
+ * For a VM with O_DIRECT disks, whose DMA into small pages costs ~2x per
+ * request here (bench/blk.sh). Call before anything is written there;
+ * nothing happens for shared (memfd) RAM or without THP. */
+void gmem_huge_low(struct guest_mem *m);
 
 /* Host pointer for [gpa, gpa+len) if it lies wholly in one region, else NULL.
  * len 0 is treated as 1. */
