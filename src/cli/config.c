@@ -86,7 +86,8 @@ static int h_vsock(struct vm_config *c, const char *v, char *err)
 	return set_str(&c->vsock_path, end + 1);
 }
 static int h_config(struct vm_config *c, const char *v, char *err) { return config_load_file(c, v, err); }
-/* SNAPSHOT[,mem=MEMFILE][,paused]; the memory file defaults to SNAPSHOT.mem. */
+/* SNAPSHOT[,mem=MEMFILE][,paused][,diff]; the memory file defaults to
+ * SNAPSHOT.mem; diff: dirty page tracking (Diff snapshots of the restored VM). */
 static int h_restore(struct vm_config *c, const char *v, char *err)
 {
 	char *spec = strdup(v), *p, *tok, *mem = NULL;
@@ -103,9 +104,11 @@ static int h_restore(struct vm_config *c, const char *v, char *err)
 			mem = tok + 4;
 		else if (!strcmp(tok, "paused"))
 			paused = true;
+		else if (!strcmp(tok, "diff"))
+			c->track_dirty = true;
 		else {
 			r = ERR("--restore %.200s: unknown field '%.50s'; use "
-				"--restore SNAPSHOT[,mem=MEMFILE][,paused]", v, tok);
+				"--restore SNAPSHOT[,mem=MEMFILE][,paused][,diff]", v, tok);
 			goto out;
 		}
 	}
@@ -338,7 +341,7 @@ static const struct opt_desc opts[] = {
 	{ "gdb", OPT_VALUE, "SPEC", "tcp:[HOST]:PORT | unix:PATH: serve the GDB remote protocol there (HOST default 127.0.0.1; PORT 0 picks one)", h_gdb, .values = NULL },
 	{ "gdb-wait", OPT_FLAG, NULL, "with --gdb: stop before the first instruction until gdb continues", h_gdb_wait, .values = NULL },
 	{ "sandbox", OPT_VALUE, "MODE", "on | log | off: the seccomp filter on every thread (default on; docs/SECURITY.md)", h_sandbox, .values = "on log off" },
-	{ "restore", OPT_VALUE, "SNAPSHOT[,mem=MEMFILE][,paused]", "start from a snapshot (PUT /snapshot/create) instead of booting: the machine (RAM, vCPUs, disks, network, vsock) is rebuilt from the snapshot, guest RAM is mapped copy-on-write from MEMFILE (default SNAPSHOT.mem), and the guest continues where it was paused (paused: stays paused until PATCH /vm Resumed); the network's connections and vsock connections are reset", h_restore, .path = true },
+	{ "restore", OPT_VALUE, "SNAPSHOT[,mem=MEMFILE][,paused][,diff]", "start from a snapshot (PUT /snapshot/create) instead of booting: the machine (RAM, vCPUs, disks, network, vsock) is rebuilt from the snapshot, guest RAM is mapped copy-on-write from MEMFILE (default SNAPSHOT.mem), and the guest continues where it was paused (paused: stays paused until PATCH /vm Resumed; diff: track dirty pages, so that Diff snapshots on top of MEMFILE can be taken); the network's connections and vsock connections are reset", h_restore, .path = true },
 	{ "api-sock", OPT_VALUE, "PATH", "serve the control API (Firecracker's REST calls + /myvmm/) on a unix socket created at PATH (0600; an existing file is refused); without --kernel/--disk, wait for PUT /boot-source and InstanceStart", h_api_sock, .path = true },
 	{ "metrics", OPT_VALUE, "PATH", "write Firecracker-style metrics (one JSON object per line: vCPU exits, per-disk block and network bytes, API requests; counts since the previous line) to PATH, an existing file or FIFO, every 60 s, on PUT /actions FlushMetrics and when the VM stops", h_metrics, .path = true },
 	{ "snapshot-merge", OPT_VALUE, "DIFF,into=BASE", "apply a Diff snapshot's memory file (PUT /snapshot/create snapshot_type Diff) onto the memory file of the snapshot before it, in place, then exit; restore with --restore DIFFSTATE,mem=BASE", h_snapshot_merge, .path = true },
