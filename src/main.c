@@ -31,6 +31,7 @@
 #include "api/server.h"
 #include "vcpu/pause.h"
 #include "machine/machine.h"
+#include "mem/mem_file.h"
 #include "ui/display.h"
 #include "vcpu/vcpu.h"
 
@@ -255,8 +256,8 @@ static int open_chan(struct runner *r)
 }
 
 static int api_boot(void *opaque, char *msg, size_t len);
-static int api_restore(void *opaque, const char *state, const char *mem, bool resume, char *msg,
-		       size_t len);
+static int api_restore(void *opaque, const char *state, const char *mem, bool resume,
+		       bool track_dirty, char *msg, size_t len);
 
 /* The API's state (also without --api-sock: --metrics counts through it),
  * and with --api-sock the control socket on the event loop. Without a
@@ -363,8 +364,8 @@ static int api_boot(void *opaque, char *msg, size_t len)
 /* PUT /snapshot/load (I/O thread, waiting for the configuration): the
  * machine is rebuilt from the snapshot here, so that a bad snapshot is the
  * call's error; run_machine runs it (paused unless resume). */
-static int api_restore(void *opaque, const char *state, const char *mem, bool resume, char *msg,
-		       size_t len)
+static int api_restore(void *opaque, const char *state, const char *mem, bool resume,
+		       bool track_dirty, char *msg, size_t len)
 {
 	struct runner *r = opaque;
 	struct vm_restore *rs = NULL;
@@ -374,9 +375,12 @@ static int api_restore(void *opaque, const char *state, const char *mem, bool re
 
 	if (!r->api_wait)
 		return snprintf(msg, len, "the VM is already started"), -EBUSY;
-	if ((rc = vm_restore_open(state, mem, &rs, &err)) ||
-	    (rc = vm_restore_config(rs, &r->cfg, &err)) ||
-	    (rc = vm_create_restored(&r->cfg, &r->host, rs, &r->api_built, &err))) {
+	if (!(rc = vm_restore_open(state, mem, &rs, &err)) &&
+	    !(rc = vm_restore_config(rs, &r->cfg, &err))) {
+		r->cfg.track_dirty = track_dirty; /* not part of the snapshot */
+		rc = vm_create_restored(&r->cfg, &r->host, rs, &r->api_built, &err);
+	}
+	if (rc) {
 		vm_restore_close(rs);
 		snprintf(msg, len, "%s", err.msg);
 		return rc;
@@ -602,6 +606,40 @@ static int write_pidfile(const char *path)
 	return -1;
 }
 
+/* --snapshot-merge DIFF,into=BASE: 0, or 2 with one line. */
+static int snapshot_merge(const char *diff, const char *base)
+{
+	int dfd = open(diff, O_RDONLY | O_CLOEXEC), bfd = -1, r;
+	uint64_t copied = 0;
+
+	if (dfd < 0) {
+		fprintf(stderr, "myvmm: --snapshot-merge: %s: %s\n", diff, strerror(errno));
+		return EXIT_USAGE;
+	}
+	if ((bfd = open(base, O_RDWR | O_CLOEXEC)) < 0) {
+		fprintf(stderr, "myvmm: --snapshot-merge: into=%s: %s\n", base, strerror(errno));
+		close(dfd);
+		return EXIT_USAGE;
+	}
+	r = gmem_file_merge(bfd, dfd, &copied);
+	close(dfd);
+	if (close(bfd) && !r)
+		r = -errno;
+	if (r == -EINVAL)
+		fprintf(stderr, "myvmm: --snapshot-merge: %s and %s must be memory files of the same "
+			"VM (regular files of one size)\n", diff, base);
+	else if (r == -EOPNOTSUPP)
+		fprintf(stderr, "myvmm: --snapshot-merge: the filesystem of %s does not report holes "
+			"(SEEK_HOLE), so its unwritten pages cannot be told apart; keep snapshots on "
+			"ext4, xfs, btrfs or tmpfs\n", diff);
+	else if (r)
+		fprintf(stderr, "myvmm: --snapshot-merge %s into %s: %s\n", diff, base, strerror(-r));
+	else
+		fprintf(stderr, "myvmm: merged %llu KiB of %s into %s\n",
+			(unsigned long long)(copied >> 10), diff, base);
+	return r ? EXIT_USAGE : 0;
+}
+
 /* Daemons serve disks that are not raw images (and any drive the API adds). */
 static bool needs_daemons(const struct vm_config *c)
 {
@@ -661,6 +699,10 @@ int main(int argc, char **argv)
 		else
 			printf("myvmm %s\n", MYVMM_VERSION);
 		code = 0;
+		goto out_cfg;
+	}
+	if (r.cfg.merge_diff) {
+		code = snapshot_merge(r.cfg.merge_diff, r.cfg.merge_base);
 		goto out_cfg;
 	}
 	if (r.cfg.check_host) {

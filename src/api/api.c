@@ -154,7 +154,7 @@ static void get_version(struct api *a, const struct http_request *req, const cha
 json_t *api_machine_config_json(const struct vm_config *c)
 {
 	return json_pack("{s:I, s:I, s:b, s:b}", "vcpu_count", (json_int_t)c->cpus, "mem_size_mib",
-			 (json_int_t)(c->mem >> 20), "smt", 0, "track_dirty_pages", 0);
+			 (json_int_t)(c->mem >> 20), "smt", 0, "track_dirty_pages", c->track_dirty);
 }
 
 static void get_machine_config(struct api *a, const struct http_request *req, const char *arg,
@@ -186,9 +186,9 @@ static void put_machine_config(struct api *a, const struct http_request *req, co
 		api_fault(resp, 400, "vcpu_count and mem_size_mib are required");
 		goto out;
 	}
-	if (smt || dirty || (tmpl && strcmp(tmpl, "None")) || (huge && strcmp(huge, "None"))) {
-		api_fault(resp, 400, "smt, track_dirty_pages, cpu_template and huge_pages are not "
-				 "supported by myvmm; leave them out or false/\"None\"");
+	if (smt || (tmpl && strcmp(tmpl, "None")) || (huge && strcmp(huge, "None"))) {
+		api_fault(resp, 400, "smt, cpu_template and huge_pages are not supported by myvmm; "
+				 "leave them out or false/\"None\"");
 		goto out;
 	}
 	if (cpus) {
@@ -201,6 +201,9 @@ static void put_machine_config(struct api *a, const struct http_request *req, co
 		if (!api_set_opt(a, "mem", v, resp))
 			goto out;
 	}
+	/* PUT sets the whole machine config (absent = false); PATCH what it has. */
+	if (req->method == HTTP_PUT || json_object_get(j, "track_dirty_pages"))
+		a->cfg->track_dirty = dirty;
 	api_respond_json(resp, 204, NULL);
 out:
 	json_decref(j);

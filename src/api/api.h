@@ -41,9 +41,10 @@ struct api_backend_ops {
 	 * file. PUT /snapshot/load (before InstanceStart): builds the machine
 	 * from the snapshot, running or paused. */
 	int (*snapshot_create)(void *opaque, const char *state_path, const char *mem_path,
-			       char *err, size_t errlen);
+			       bool diff, char *err, size_t errlen);
+	/* track_dirty: the restored VM tracks dirty pages (Diff snapshots). */
 	int (*snapshot_load)(void *opaque, const char *state_path, const char *mem_path,
-			     bool resume, char *err, size_t errlen);
+			     bool resume, bool track_dirty, char *err, size_t errlen);
 	/* PATCH /drives/{id}: disk number disk (cfg->disks[]) now reads path. */
 	int (*drive_swap)(void *opaque, unsigned disk, const char *path, char *err, size_t errlen);
 	/* PUT /logger: route the log file there (also before InstanceStart). */

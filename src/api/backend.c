@@ -110,8 +110,8 @@ static void *b_status(void *opaque)
 	return j;
 }
 
-static int b_snapshot_create(void *opaque, const char *state, const char *mem, char *err,
-			     size_t errlen)
+static int b_snapshot_create(void *opaque, const char *state, const char *mem, bool diff,
+			     char *err, size_t errlen)
 {
 	struct vm *vm = running(opaque, err, errlen);
 	struct vm_snapshot_stats st;
@@ -120,20 +120,20 @@ static int b_snapshot_create(void *opaque, const char *state, const char *mem, c
 
 	if (!vm)
 		return -EAGAIN;
-	if ((r = vm_snapshot_create(vm, state, mem, &st, &e)))
+	if ((r = vm_snapshot_create(vm, state, mem, diff, &st, &e)))
 		snprintf(err, errlen, "%s", e.msg);
 	return r;
 }
 
 static int b_snapshot_load(void *opaque, const char *state, const char *mem, bool resume,
-			   char *err, size_t errlen)
+			   bool track_dirty, char *err, size_t errlen)
 {
 	struct api_vmm *v = opaque;
 	if (!v->restore) {
 		snprintf(err, errlen, "snapshot restore is not available here");
 		return -ENOTSUP;
 	}
-	return v->restore(v->boot_opaque, state, mem, resume, err, errlen);
+	return v->restore(v->boot_opaque, state, mem, resume, track_dirty, err, errlen);
 }
 
 static int b_drive_swap(void *opaque, unsigned disk, const char *path, char *err, size_t errlen)

@@ -86,7 +86,8 @@ static int h_vsock(struct vm_config *c, const char *v, char *err)
 	return set_str(&c->vsock_path, end + 1);
 }
 static int h_config(struct vm_config *c, const char *v, char *err) { return config_load_file(c, v, err); }
-/* SNAPSHOT[,mem=MEMFILE][,paused]; the memory file defaults to SNAPSHOT.mem. */
+/* SNAPSHOT[,mem=MEMFILE][,paused][,diff]; the memory file defaults to
+ * SNAPSHOT.mem; diff: dirty page tracking (Diff snapshots of the restored VM). */
 static int h_restore(struct vm_config *c, const char *v, char *err)
 {
 	char *spec = strdup(v), *p, *tok, *mem = NULL;
@@ -103,9 +104,11 @@ static int h_restore(struct vm_config *c, const char *v, char *err)
 			mem = tok + 4;
 		else if (!strcmp(tok, "paused"))
 			paused = true;
+		else if (!strcmp(tok, "diff"))
+			c->track_dirty = true;
 		else {
 			r = ERR("--restore %.200s: unknown field '%.50s'; use "
-				"--restore SNAPSHOT[,mem=MEMFILE][,paused]", v, tok);
+				"--restore SNAPSHOT[,mem=MEMFILE][,paused][,diff]", v, tok);
 			goto out;
 		}
 	}
@@ -129,6 +132,22 @@ out:
 static int h_help(struct vm_config *c, const char *v, char *err) { c->show_help = true; return 0; }
 static int h_version(struct vm_config *c, const char *v, char *err) { c->show_version = true; return 0; }
 static int h_check(struct vm_config *c, const char *v, char *err) { c->check_host = true; return 0; }
+
+/* DIFF,into=BASE (a path may hold commas: the last ",into=" splits). */
+static int h_snapshot_merge(struct vm_config *c, const char *v, char *err)
+{
+	const char *sep = NULL;
+	for (const char *p = strstr(v, ",into="); p; p = strstr(p + 1, ",into="))
+		sep = p;
+	if (!sep || sep == v || !sep[6])
+		return ERR("--snapshot-merge %s: use DIFF,into=BASE (the Diff memory file, then the "
+			   "memory file of the snapshot it follows)", v);
+	free(c->merge_diff);
+	free(c->merge_base);
+	c->merge_diff = strndup(v, (size_t)(sep - v));
+	c->merge_base = strdup(sep + 6);
+	return c->merge_diff && c->merge_base ? 0 : ERR("out of memory");
+}
 static int h_help_man(struct vm_config *c, const char *v, char *err) { c->print_doc = DOC_MAN; return 0; }
 static int h_help_completion(struct vm_config *c, const char *v, char *err) { c->print_doc = DOC_COMPLETION; return 0; }
 static int h_no_default_console(struct vm_config *c, const char *v, char *err) { return set_flag(&c->no_default_console, "no-default-console", v, err); }
@@ -327,9 +346,10 @@ static const struct opt_desc opts[] = {
 	{ "gdb", OPT_VALUE, "SPEC", "tcp:[HOST]:PORT | unix:PATH: serve the GDB remote protocol there (HOST default 127.0.0.1; PORT 0 picks one)", h_gdb, .values = NULL },
 	{ "gdb-wait", OPT_FLAG, NULL, "with --gdb: stop before the first instruction until gdb continues", h_gdb_wait, .values = NULL },
 	{ "sandbox", OPT_VALUE, "MODE", "on | log | off: the seccomp filter on every thread (default on; docs/SECURITY.md)", h_sandbox, .values = "on log off" },
-	{ "restore", OPT_VALUE, "SNAPSHOT[,mem=MEMFILE][,paused]", "start from a snapshot (PUT /snapshot/create) instead of booting: the machine (RAM, vCPUs, disks, network, vsock) is rebuilt from the snapshot, guest RAM is mapped copy-on-write from MEMFILE (default SNAPSHOT.mem), and the guest continues where it was paused (paused: stays paused until PATCH /vm Resumed); the network's connections and vsock connections are reset", h_restore, .path = true },
+	{ "restore", OPT_VALUE, "SNAPSHOT[,mem=MEMFILE][,paused][,diff]", "start from a snapshot (PUT /snapshot/create) instead of booting: the machine (RAM, vCPUs, disks, network, vsock) is rebuilt from the snapshot, guest RAM is mapped copy-on-write from MEMFILE (default SNAPSHOT.mem), and the guest continues where it was paused (paused: stays paused until PATCH /vm Resumed; diff: track dirty pages, so that Diff snapshots on top of MEMFILE can be taken); the network's connections and vsock connections are reset", h_restore, .path = true },
 	{ "api-sock", OPT_VALUE, "PATH", "serve the control API (Firecracker's REST calls + /myvmm/) on a unix socket created at PATH (0600; an existing file is refused); without --kernel/--disk, wait for PUT /boot-source and InstanceStart", h_api_sock, .path = true },
 	{ "metrics", OPT_VALUE, "PATH", "write Firecracker-style metrics (one JSON object per line: vCPU exits, per-disk block and network bytes, API requests; counts since the previous line) to PATH, an existing file or FIFO, every 60 s, on PUT /actions FlushMetrics and when the VM stops", h_metrics, .path = true },
+	{ "snapshot-merge", OPT_VALUE, "DIFF,into=BASE", "apply a Diff snapshot's memory file (PUT /snapshot/create snapshot_type Diff) onto the memory file of the snapshot before it, in place, then exit; restore with --restore DIFFSTATE,mem=BASE", h_snapshot_merge, .path = true },
 	{ "check", OPT_FLAG, NULL, "report whether this host can run VMs, then exit", h_check, .action = true },
 	{ "version", OPT_FLAG, NULL, "print the version and exit", h_version, .action = true },
 	{ "help", OPT_FLAG, NULL, "show this help and exit", h_help, .action = true },
@@ -354,7 +374,7 @@ void config_free(struct vm_config *c)
 	free(c->kernel); free(c->initrd); free(c->cmdline); free(c->console_path);
 	free(c->name); free(c->log_path); free(c->expect); free(c->expect_fail);
 	free(c->status_file); free(c->bios); free(c->pidfile); free(c->gdb); free(c->screenshot);
-	free(c->api_sock); free(c->metrics_path); free(c->vsock_path); free(c->restore); free(c->restore_mem);
+	free(c->api_sock); free(c->metrics_path); free(c->merge_diff); free(c->merge_base); free(c->vsock_path); free(c->restore); free(c->restore_mem);
 	free(c->mem_path);
 	for (unsigned i = 0; i < c->ndisks; i++)
 		free(c->disks[i].path);
@@ -425,7 +445,7 @@ int config_load_file(struct vm_config *c, const char *path, char err[CONFIG_ERR_
 
 int config_validate(const struct vm_config *c, char err[CONFIG_ERR_LEN])
 {
-	if (c->show_help || c->show_version || c->check_host || c->print_doc)
+	if (c->show_help || c->show_version || c->check_host || c->print_doc || c->merge_diff)
 		return 0;
 	if (c->gdb_wait && !c->gdb)
 		return ERR("--gdb-wait needs --gdb; add e.g. --gdb tcp::1234");

@@ -94,7 +94,12 @@ struct vm_snapshot_stats {
 	uint64_t mem_bytes;           /* RAM data written (the rest are holes) */
 	uint64_t ms;                  /* wall time of the whole call */
 };
-int vm_snapshot_create(struct vm *vm, const char *state_path, const char *mem_path,
+/* diff: only the pages written since the last snapshot go into the memory
+ * file (the rest are holes; gmem_file_merge applies it onto that
+ * snapshot's memory file); needs cfg->track_dirty and an earlier snapshot
+ * (or a restore) of this VM. With cfg->track_dirty every snapshot restarts
+ * the dirty log. */
+int vm_snapshot_create(struct vm *vm, const char *state_path, const char *mem_path, bool diff,
 		       struct vm_snapshot_stats *st, struct err *err);
 /* A snapshot opened for restore: the state file read and checked (magic,
  * version, checksums), the memory file opened and its size checked. */

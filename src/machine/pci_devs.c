@@ -114,6 +114,16 @@ bool pci_devs_need_shared_mem(const struct vm_config *c)
 	return false;
 }
 
+bool pci_devs_direct_disk(const struct vm_config *c)
+{
+	enum disk_format f;
+
+	for (unsigned i = 0; i < c->ndisks; i++)
+		if (c->disks[i].cache == DISK_CACHE_NONE && disk_route(&c->disks[i], &f) == DISK_INPROC)
+			return true;
+	return false;
+}
+
 bool vm_config_needs_daemons(const struct vm_config *c)
 {
 	enum disk_format f;

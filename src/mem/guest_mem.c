@@ -127,7 +127,8 @@ static int alloc(struct guest_mem *m, uint64_t ram_size, int fd, uint64_t page_s
 		 * page-table walks, and O_DIRECT disk I/O pins 2 MiB pages instead
 		 * of 512 small ones (sequential virtio-blk reads ~2x faster here).
 		 * The first 2 MiB stay small pages, so a tiny guest's RSS stays
-		 * small. Best effort: THP may be off on the host. */
+		 * small (gmem_huge_low: unless the VM has O_DIRECT disks). Best
+		 * effort: THP may be off on the host. */
 		uint64_t skip = plan[i].gpa == 0 ? GMEM_HUGE : 0;
 		if (!hugetlb && plan[i].size > skip)
 			madvise((uint8_t *)p + skip, plan[i].size - skip, MADV_HUGEPAGE);
@@ -173,11 +174,19 @@ const char *gmem_backing_name(const struct guest_mem *m)
 	return m->hugetlb ? "hugetlb" : m->file ? "file" : m->fd >= 0 ? "memfd" : "anonymous";
 }
 
+void gmem_huge_low(struct guest_mem *m)
+{
+	if (m->fd < 0 && m->nr > 0 && m->r[0].gpa == 0 && m->r[0].size >= GMEM_HUGE)
+		madvise(m->r[0].hva, GMEM_HUGE, MADV_HUGEPAGE);
+}
+
 void gmem_free(struct guest_mem *m)
 {
 	for (int i = 0; i < m->nr; i++)
 		if (m->r[i].hva)
 			munmap(m->r[i].hva, m->r[i].size);
+	for (int i = 0; i < GMEM_MAX_REGIONS; i++)
+		free(m->dirty[i]);
 	if (m->fd > 0) /* 0: a zeroed struct that was never allocated */
 		close(m->fd);
 	memset(m, 0, sizeof(*m));
@@ -235,6 +244,7 @@ int gmem_write(const struct guest_mem *m, uint64_t gpa, const void *src, uint64_
 		return -EFAULT;
 	if (len)
 		memcpy(p, src, len);
+	gmem_mark_dirty(m, gpa, len);
 	return 0;
 }
 
