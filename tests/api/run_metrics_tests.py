@@ -179,5 +179,54 @@ def metrics_cli(ctx):
           "bad metrics section: exit %d stderr %r" % (p.returncode, p.stderr))
 
 
+@metrics_test
+def metrics_net(ctx):
+    """net_eth0 / net count the frames of a UDP echo through --net user
+    (tk=net-echo, hostfwd): at least the datagrams' frames, each way, and
+    little more (the ARP exchange)."""
+    import socket
+    import subprocess
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    m = os.path.join(ctx.tmp, "net.json")
+    open(m, "w").close()
+    p = subprocess.Popen([ctx.myvmm, "--kernel", ctx.elf, "--cmdline", "tk=net-echo", "--mem", "64M",
+                          "--net", "user,hostfwd=udp:127.0.0.1:%d-:7" % port, "--metrics", m,
+                          "--timeout", "40"], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True, errors="replace")
+    c = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    c.settimeout(5)
+    sizes = (19, 1024, 4)
+    try:
+        line = ""
+        while "TK: net echo ready" not in line:
+            line = p.stdout.readline()
+            check(line, "the guest never said 'net echo ready' (exit %s)" % p.poll())
+        for n in sizes:
+            msg = (b"quit" if n == 4 else bytes(range(256)) * 4)[:n]
+            c.sendto(msg, ("127.0.0.1", port))
+            data, _ = c.recvfrom(4096)
+            check(data == msg, "echo of %d bytes differs" % n)
+        out, err = p.communicate(timeout=40)
+    finally:
+        c.close()
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    check(p.returncode == 1, "exit %s, want 1 (PASS)\n%s" % (p.returncode, err))
+    lines = read_lines(m)
+    frames = sum(n + 42 for n in sizes)  # Ethernet 14 + IPv4 20 + UDP 8
+    for key in ("rx_bytes_count", "tx_bytes_count"):
+        got = total(lines, "net_eth0", key)
+        check(frames <= got <= frames + 256, "net_eth0.%s %d, want %d..%d" % (key, got, frames,
+                                                                             frames + 256))
+        check(total(lines, "net", key) == got, "the net aggregate differs for %s" % key)
+    for key in ("rx_packets_count", "tx_packets_count"):
+        got = total(lines, "net_eth0", key)
+        check(len(sizes) <= got <= len(sizes) + 3, "net_eth0.%s %d" % (key, got))
+
+
 if __name__ == "__main__":
     sys.exit(vmmtest.main(TESTS, "myvmm-metrics-"))
