@@ -2,6 +2,7 @@
 """l1-monitor.py SOCKET CMD...: sends each CMD to a QEMU human monitor on the
 unix socket SOCKET and prints what it answers (run-nested.sh uses it to save
 a wedged L1's CPU state). Gives up on a command after 10 s of silence."""
+import re
 import socket
 import sys
 import time
@@ -35,7 +36,10 @@ def main():
     for cmd in sys.argv[2:]:
         s.sendall(cmd.encode() + b"\n")
         print("### " + cmd)
-        print(read_until_prompt(s).replace("\r", "").removesuffix("(qemu) "))
+        text = read_until_prompt(s).replace("\r", "").removesuffix("(qemu) ")
+        # the monitor echoes the command with line-editing escapes first
+        text = text.split("\n", 1)[1] if "\n" in text else ""
+        print(re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", text))
     return 0
 
 

@@ -116,12 +116,12 @@ fi
 # monitor), L1 is killed and booted again with the runs not yet done, at most
 # NESTED_RESTARTS times (0: fail at once). Every L2 run is bounded inside L1 by
 # myvmm's own --timeout, so a silent console is never a slow run.
-stall=${NESTED_STALL:-150} restarts=${NESTED_RESTARTS:-1}
+stall=${NESTED_STALL:-150} restarts=${NESTED_RESTARTS:-2}
 mon=$work/l1-mon.sock
 boot_l1() { # boot_l1 RUNS: one L1 boot; sets rc
 	rm -f "$mon"
-	qemu-system-x86_64 -accel tcg,thread=${NESTED_TCG_THREAD:-multi} \
-		-smp ${NESTED_L1_CPUS:-2} -cpu max -M q35 -m 6144 -nographic -nodefaults -no-user-config \
+	qemu-system-x86_64 -accel tcg,thread=multi \
+		-smp 2 -cpu max -M q35 -m 6144 -nographic -nodefaults -no-user-config \
 		-serial stdio -monitor unix:"$mon",server=on,wait=off -no-reboot \
 		-kernel "$kernel" -initrd "$work/l1.cpio" \
 		-append "console=ttyS0 quiet nt.runs=$1 nt.fsmib=${NESTED_FS_MIB:-16}" \
@@ -135,7 +135,7 @@ boot_l1() { # boot_l1 RUNS: one L1 boot; sets rc
 		now=$(date +%s)
 		if [ $((now - start)) -ge ${MYVMM_NESTED_TIMEOUT:-2300} ]; then
 			say "L1 still running after ${MYVMM_NESTED_TIMEOUT:-2300} s: killed"
-			kill -9 $qpid 2>/dev/null; wait $qpid 2>/dev/null; rc=124; return
+			kill -9 $qpid 2>/dev/null; wait $qpid 2>/dev/null || true; rc=124; return
 		fi
 		last=$(stat -c %Y "$work/l1-console.log")
 		if [ $((now - last)) -ge $stall ] && [ $((now - b0)) -ge $stall ]; then
@@ -143,7 +143,7 @@ boot_l1() { # boot_l1 RUNS: one L1 boot; sets rc
 			say "L1 console silent for $stall s: the emulated machine is wedged; its CPUs: $work/l1-stall-$nstall.txt"
 			python3 "$here/l1-monitor.py" "$mon" "info cpus" "info registers -a" \
 				"x/8i \$pc" >"$work/l1-stall-$nstall.txt" 2>&1 || true
-			kill -9 $qpid 2>/dev/null; wait $qpid 2>/dev/null; rc=124; return
+			kill -9 $qpid 2>/dev/null; wait $qpid 2>/dev/null || true; rc=124; return
 		fi
 	done
 	wait $qpid || rc=$?
