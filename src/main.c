@@ -31,11 +31,13 @@
 #include "api/server.h"
 #include "vcpu/pause.h"
 #include "machine/machine.h"
+#include "mem/mem_file.h"
 #include "ui/display.h"
 #include "vcpu/vcpu.h"
 
 #define EXIT_USAGE 2
 #define PENDING_MAX 4096
+#define METRICS_INTERVAL_MS 60000
 
 struct runner {
 	struct vm_config cfg;
@@ -254,16 +256,17 @@ static int open_chan(struct runner *r)
 }
 
 static int api_boot(void *opaque, char *msg, size_t len);
-static int api_restore(void *opaque, const char *state, const char *mem, bool resume, char *msg,
-		       size_t len);
+static int api_restore(void *opaque, const char *state, const char *mem, bool resume,
+		       bool track_dirty, char *msg, size_t len);
 
-/* --api-sock: the control API on the event loop. Without a kernel or disk
- * myvmm waits for the configuration (Firecracker's flow). */
+/* The API's state (also without --api-sock: --metrics counts through it),
+ * and with --api-sock the control socket on the event loop. Without a
+ * kernel or disk myvmm waits for the configuration (Firecracker's flow). */
 static int start_api(struct runner *r)
 {
 	char err[512];
 
-	r->api_wait = !r->cfg.kernel && !r->cfg.ndisks;
+	r->api_wait = r->cfg.api_sock && !r->cfg.kernel && !r->cfg.ndisks;
 	r->api_vmm = (struct api_vmm){
 		.vm = &r->vm, .t0 = &r->t0, .marker_ms = &r->marker_ms, .resets = &r->resets,
 		.cfg = &r->cfg, .boot = api_boot, .restore = api_restore, .boot_opaque = r,
@@ -276,11 +279,23 @@ static int start_api(struct runner *r)
 		.ops = &api_vmm_ops, .opaque = &r->api_vmm,
 		.id = r->cfg.name ? r->cfg.name : "anonymous-instance",
 	};
-	if (api_server_create(r->cfg.api_sock, r->loop, &r->api, &r->api_srv, err, sizeof(err))) {
+	if (r->cfg.metrics_path && api_metrics_open(&r->api, r->cfg.metrics_path, err, sizeof(err))) {
+		fprintf(stderr, "myvmm: --metrics: %s\n", err);
+		return -1;
+	}
+	if (r->cfg.api_sock &&
+	    api_server_create(r->cfg.api_sock, r->loop, &r->api, &r->api_srv, err, sizeof(err))) {
 		fprintf(stderr, "myvmm: %s\n", err);
 		return -1;
 	}
 	return 0;
+}
+
+/* Firecracker flushes its metrics every 60 s. */
+static void on_metrics(void *opaque)
+{
+	struct runner *r = opaque;
+	api_metrics_flush(&r->api, false);
 }
 
 static int setup_signals(struct runner *r)
@@ -349,8 +364,8 @@ static int api_boot(void *opaque, char *msg, size_t len)
 /* PUT /snapshot/load (I/O thread, waiting for the configuration): the
  * machine is rebuilt from the snapshot here, so that a bad snapshot is the
  * call's error; run_machine runs it (paused unless resume). */
-static int api_restore(void *opaque, const char *state, const char *mem, bool resume, char *msg,
-		       size_t len)
+static int api_restore(void *opaque, const char *state, const char *mem, bool resume,
+		       bool track_dirty, char *msg, size_t len)
 {
 	struct runner *r = opaque;
 	struct vm_restore *rs = NULL;
@@ -360,9 +375,12 @@ static int api_restore(void *opaque, const char *state, const char *mem, bool re
 
 	if (!r->api_wait)
 		return snprintf(msg, len, "the VM is already started"), -EBUSY;
-	if ((rc = vm_restore_open(state, mem, &rs, &err)) ||
-	    (rc = vm_restore_config(rs, &r->cfg, &err)) ||
-	    (rc = vm_create_restored(&r->cfg, &r->host, rs, &r->api_built, &err))) {
+	if (!(rc = vm_restore_open(state, mem, &rs, &err)) &&
+	    !(rc = vm_restore_config(rs, &r->cfg, &err))) {
+		r->cfg.track_dirty = track_dirty; /* not part of the snapshot */
+		rc = vm_create_restored(&r->cfg, &r->host, rs, &r->api_built, &err);
+	}
+	if (rc) {
 		vm_restore_close(rs);
 		snprintf(msg, len, "%s", err.msg);
 		return rc;
@@ -452,6 +470,7 @@ static enum stop_reason run_machine(struct runner *r, int *value)
 					status_exit_code(w, v, r->cfg.no_reboot));
 		}
 		vm_stop_vcpus(r->vm);
+		api_metrics_flush(&r->api, true); /* the last line of this VM's counters */
 		enum stop_reason why = vm_stop_reason(r->vm, value);
 		struct vm *vm = r->vm;
 		pthread_mutex_lock(&r->vm_lock);
@@ -587,6 +606,40 @@ static int write_pidfile(const char *path)
 	return -1;
 }
 
+/* --snapshot-merge DIFF,into=BASE: 0, or 2 with one line. */
+static int snapshot_merge(const char *diff, const char *base)
+{
+	int dfd = open(diff, O_RDONLY | O_CLOEXEC), bfd = -1, r;
+	uint64_t copied = 0;
+
+	if (dfd < 0) {
+		fprintf(stderr, "myvmm: --snapshot-merge: %s: %s\n", diff, strerror(errno));
+		return EXIT_USAGE;
+	}
+	if ((bfd = open(base, O_RDWR | O_CLOEXEC)) < 0) {
+		fprintf(stderr, "myvmm: --snapshot-merge: into=%s: %s\n", base, strerror(errno));
+		close(dfd);
+		return EXIT_USAGE;
+	}
+	r = gmem_file_merge(bfd, dfd, &copied);
+	close(dfd);
+	if (close(bfd) && !r)
+		r = -errno;
+	if (r == -EINVAL)
+		fprintf(stderr, "myvmm: --snapshot-merge: %s and %s must be memory files of the same "
+			"VM (regular files of one size)\n", diff, base);
+	else if (r == -EOPNOTSUPP)
+		fprintf(stderr, "myvmm: --snapshot-merge: the filesystem of %s does not report holes "
+			"(SEEK_HOLE), so its unwritten pages cannot be told apart; keep snapshots on "
+			"ext4, xfs, btrfs or tmpfs\n", diff);
+	else if (r)
+		fprintf(stderr, "myvmm: --snapshot-merge %s into %s: %s\n", diff, base, strerror(-r));
+	else
+		fprintf(stderr, "myvmm: merged %llu KiB of %s into %s\n",
+			(unsigned long long)(copied >> 10), diff, base);
+	return r ? EXIT_USAGE : 0;
+}
+
 /* Daemons serve disks that are not raw images (and any drive the API adds). */
 static bool needs_daemons(const struct vm_config *c)
 {
@@ -646,6 +699,10 @@ int main(int argc, char **argv)
 		else
 			printf("myvmm %s\n", MYVMM_VERSION);
 		code = 0;
+		goto out_cfg;
+	}
+	if (r.cfg.merge_diff) {
+		code = snapshot_merge(r.cfg.merge_diff, r.cfg.merge_base);
 		goto out_cfg;
 	}
 	if (r.cfg.check_host) {
@@ -715,7 +772,7 @@ int main(int argc, char **argv)
 	}
 	if ((r.cfg.console == CONSOLE_PTY || r.cfg.console == CONSOLE_UNIX) && open_chan(&r))
 		goto out_con;
-	if (r.cfg.api_sock && start_api(&r))
+	if (start_api(&r))
 		goto out_con;
 	/* With a pty/socket console the terminal still takes Ctrl-A x. */
 	if (r.cfg.console == CONSOLE_STDIO || (r.chan && isatty(STDIN_FILENO))) {
@@ -724,6 +781,8 @@ int main(int argc, char **argv)
 			r.stdin_active = true;
 	}
 	evloop_add_timer(r.loop, 1000, 1000, on_second, &r);
+	if (r.api.metrics)
+		evloop_add_timer(r.loop, METRICS_INTERVAL_MS, METRICS_INTERVAL_MS, on_metrics, &r);
 	if (r.cfg.expect || r.cfg.expect_fail)
 		evloop_add_timer(r.loop, 100, 100, on_tick, &r);
 	if (r.cfg.timeout_ms)
@@ -783,6 +842,7 @@ int main(int argc, char **argv)
 		write_status(&r, why, value, code);
 out_con:
 	api_server_destroy(r.api_srv); /* removes the socket file */
+	api_metrics_close(&r.api);
 	vm_host_ctx_release(&r.host);
 	r.con.sink = NULL;
 	console_chan_close(r.chan);

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const state_names[] = { "Not started", "Running", "Paused" };
+const char *const api_state_names[3] = { "Not started", "Running", "Paused" };
 
 void api_respond_json(struct api_response *resp, int status, json_t *j)
 {
@@ -141,7 +141,7 @@ static void get_root(struct api *a, const struct http_request *req, const char *
 		     struct api_response *resp)
 {
 	api_respond_json(resp, 200, json_pack("{s:s, s:s, s:s, s:s}", "id", a->id, "state",
-					  state_names[a->state], "vmm_version", MYVMM_VERSION,
+					  api_state_names[a->state], "vmm_version", MYVMM_VERSION,
 					  "app_name", "myvmm"));
 }
 
@@ -151,16 +151,16 @@ static void get_version(struct api *a, const struct http_request *req, const cha
 	api_respond_json(resp, 200, json_pack("{s:s}", "firecracker_version", MYVMM_VERSION));
 }
 
-static json_t *machine_config_json(const struct vm_config *c)
+json_t *api_machine_config_json(const struct vm_config *c)
 {
 	return json_pack("{s:I, s:I, s:b, s:b}", "vcpu_count", (json_int_t)c->cpus, "mem_size_mib",
-			 (json_int_t)(c->mem >> 20), "smt", 0, "track_dirty_pages", 0);
+			 (json_int_t)(c->mem >> 20), "smt", 0, "track_dirty_pages", c->track_dirty);
 }
 
 static void get_machine_config(struct api *a, const struct http_request *req, const char *arg,
 			       struct api_response *resp)
 {
-	api_respond_json(resp, 200, machine_config_json(a->cfg));
+	api_respond_json(resp, 200, api_machine_config_json(a->cfg));
 }
 
 static void put_machine_config(struct api *a, const struct http_request *req, const char *arg,
@@ -186,9 +186,9 @@ static void put_machine_config(struct api *a, const struct http_request *req, co
 		api_fault(resp, 400, "vcpu_count and mem_size_mib are required");
 		goto out;
 	}
-	if (smt || dirty || (tmpl && strcmp(tmpl, "None")) || (huge && strcmp(huge, "None"))) {
-		api_fault(resp, 400, "smt, track_dirty_pages, cpu_template and huge_pages are not "
-				 "supported by myvmm; leave them out or false/\"None\"");
+	if (smt || (tmpl && strcmp(tmpl, "None")) || (huge && strcmp(huge, "None"))) {
+		api_fault(resp, 400, "smt, cpu_template and huge_pages are not supported by myvmm; "
+				 "leave them out or false/\"None\"");
 		goto out;
 	}
 	if (cpus) {
@@ -201,6 +201,9 @@ static void put_machine_config(struct api *a, const struct http_request *req, co
 		if (!api_set_opt(a, "mem", v, resp))
 			goto out;
 	}
+	/* PUT sets the whole machine config (absent = false); PATCH what it has. */
+	if (req->method == HTTP_PUT || json_object_get(j, "track_dirty_pages"))
+		a->cfg->track_dirty = dirty;
 	api_respond_json(resp, 204, NULL);
 out:
 	json_decref(j);
@@ -429,10 +432,21 @@ static void put_actions(struct api *a, const struct http_request *req, const cha
 		}
 		r = a->ops->ctrl_alt_del(a->opaque, err, sizeof(err));
 	} else if (!strcmp(act, "FlushMetrics")) {
-		api_fault(resp, 400, "myvmm has no metrics; use GET /myvmm/status");
-		goto out;
+		r = api_metrics_flush(a, false);
+		if (r == -ENODEV) {
+			api_fault(resp, 400, "metrics are not set up: PUT /metrics {\"metrics_path\": "
+				  "...} (or --metrics FILE) first");
+			goto out;
+		}
+		if (r == -EAGAIN) {
+			api_fault(resp, 400, "the metrics line was dropped: nobody reads the FIFO");
+			goto out;
+		}
+		if (r)
+			snprintf(err, sizeof(err), "writing the metrics: %s", strerror(-r));
 	} else {
-		api_fault(resp, 400, "unknown action_type '%.64s'; use InstanceStart or SendCtrlAltDel", act);
+		api_fault(resp, 400, "unknown action_type '%.64s'; use InstanceStart, SendCtrlAltDel "
+			  "or FlushMetrics", act);
 		goto out;
 	}
 	if (r)
@@ -466,73 +480,16 @@ static void patch_vm(struct api *a, const struct http_request *req, const char *
 		goto out;
 	}
 	pause = !strcmp(st, "Paused");
+	uint64_t t0 = api_now_us();
 	if ((r = a->ops->pause(a->opaque, pause, err, sizeof(err)))) {
 		api_fault(resp, 400, "%s", err[0] ? err : strerror(-r));
 		goto out;
 	}
+	*(pause ? &a->counters.pause_us : &a->counters.resume_us) = api_now_us() - t0;
 	a->state = pause ? API_PAUSED : API_RUNNING;
 	api_respond_json(resp, 204, NULL);
 out:
 	json_decref(j);
-}
-
-static void get_vm_config(struct api *a, const struct http_request *req, const char *arg,
-			  struct api_response *resp)
-{
-	const struct vm_config *c = a->cfg;
-	json_t *drives = json_array(), *nets = json_array();
-	char id[16];
-
-	for (unsigned i = 0; i < c->ndisks; i++) {
-		snprintf(id, sizeof(id), "disk%u", i);
-		json_array_append_new(drives, json_pack("{s:s, s:s, s:b, s:b}", "drive_id",
-			c->disks[i].serial[0] ? c->disks[i].serial : id, "path_on_host",
-			c->disks[i].path, "is_root_device", c->disks[i].root, "is_read_only",
-			c->disks[i].ro));
-	}
-	if (c->net.kind == NET_USER) {
-		char mac[18];
-		const uint8_t *m = c->net.mac;
-		snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3],
-			 m[4], m[5]);
-		json_array_append_new(nets, json_pack("{s:s, s:s, s:s}", "iface_id", "eth0",
-						      "host_dev_name", "user", "guest_mac", mac));
-	}
-	json_t *j = json_pack("{s:{s:s?, s:s?, s:s?}, s:o, s:o, s:o}",
-		"boot-source", "kernel_image_path", c->kernel, "initrd_path", c->initrd,
-		"boot_args", c->cmdline, "machine-config", machine_config_json(c),
-		"drives", drives, "network-interfaces", nets);
-	if (j && c->vsock_cid)
-		json_object_set_new(j, "vsock", json_pack("{s:I, s:s}", "guest_cid",
-				    (json_int_t)c->vsock_cid, "uds_path", c->vsock_path));
-	api_respond_json(resp, 200, j);
-}
-
-static void get_status(struct api *a, const struct http_request *req, const char *arg,
-		       struct api_response *resp)
-{
-	json_t *j = a->state == API_NOT_STARTED ? json_object() : a->ops->status(a->opaque);
-	if (!j) {
-		api_fault(resp, 500, "status unavailable");
-		return;
-	}
-	json_object_set_new(j, "state", json_string(state_names[a->state]));
-	api_respond_json(resp, 200, j);
-}
-
-static void put_power_button(struct api *a, const struct http_request *req, const char *arg,
-			     struct api_response *resp)
-{
-	char err[API_ERR_LEN] = "";
-	int r;
-	if (a->state == API_NOT_STARTED) {
-		api_fault(resp, 400, "the instance is not started");
-		return;
-	}
-	if ((r = a->ops->power_button(a->opaque, err, sizeof(err))))
-		api_fault(resp, 400, "%s", err[0] ? err : strerror(-r));
-	else
-		api_respond_json(resp, 204, NULL);
 }
 
 typedef void (*api_handler)(struct api *, const struct http_request *, const char *,
@@ -542,37 +499,72 @@ struct route {
 	enum http_method method;
 	const char *path;      /* exact, or a prefix ending in '/' that takes an id */
 	api_handler fn;
+	/* Metrics: the section and the counter's stem (Firecracker's names
+	 * where it has the call: put_api_requests.drive_count / drive_fails). */
+	const char *group, *metric;
 };
+
+#define GET_M "get_api_requests"
+#define PUT_M "put_api_requests"
+#define PATCH_M "patch_api_requests"
+#define OWN_M "myvmm_api_requests"
 
 static const struct route routes[] = {
-	{ HTTP_GET, "/", get_root },
-	{ HTTP_GET, "/version", get_version },
-	{ HTTP_GET, "/machine-config", get_machine_config },
-	{ HTTP_PUT, "/machine-config", put_machine_config },
-	{ HTTP_PATCH, "/machine-config", put_machine_config },
-	{ HTTP_PUT, "/boot-source", put_boot_source },
-	{ HTTP_PUT, "/drives/", put_drive },
-	{ HTTP_PUT, "/network-interfaces/", put_net },
-	{ HTTP_PUT, "/actions", put_actions },
-	{ HTTP_PATCH, "/vm", patch_vm },
-	{ HTTP_GET, "/vm/config", get_vm_config },
-	{ HTTP_PUT, "/snapshot/create", api_put_snapshot_create },
-	{ HTTP_PUT, "/snapshot/load", api_put_snapshot_load },
-	{ HTTP_PUT, "/vsock", put_vsock },
-	{ HTTP_PATCH, "/drives/", api_patch_drive },
-	{ HTTP_PUT, "/logger", api_put_logger },
-	{ HTTP_GET, "/myvmm/status", get_status },
-	{ HTTP_PUT, "/myvmm/power-button", put_power_button },
-	{ HTTP_PUT, "/myvmm/screenshot", api_put_screenshot },
-	{ HTTP_GET, "/myvmm/console", api_get_console },
+	{ HTTP_GET, "/", get_root, GET_M, "instance_info" },
+	{ HTTP_GET, "/version", get_version, GET_M, "vmm_version" },
+	{ HTTP_GET, "/machine-config", get_machine_config, GET_M, "machine_cfg" },
+	{ HTTP_PUT, "/machine-config", put_machine_config, PUT_M, "machine_cfg" },
+	{ HTTP_PATCH, "/machine-config", put_machine_config, PATCH_M, "machine_cfg" },
+	{ HTTP_PUT, "/boot-source", put_boot_source, PUT_M, "boot_source" },
+	{ HTTP_PUT, "/drives/", put_drive, PUT_M, "drive" },
+	{ HTTP_PUT, "/network-interfaces/", put_net, PUT_M, "network" },
+	{ HTTP_PUT, "/actions", put_actions, PUT_M, "actions" },
+	{ HTTP_PATCH, "/vm", patch_vm, OWN_M, "vm_state" },
+	{ HTTP_GET, "/vm/config", api_get_vm_config, OWN_M, "vm_config" },
+	{ HTTP_PUT, "/snapshot/create", api_put_snapshot_create, OWN_M, "snapshot_create" },
+	{ HTTP_PUT, "/snapshot/load", api_put_snapshot_load, OWN_M, "snapshot_load" },
+	{ HTTP_PUT, "/vsock", put_vsock, PUT_M, "vsock" },
+	{ HTTP_PATCH, "/drives/", api_patch_drive, PATCH_M, "drive" },
+	{ HTTP_PUT, "/logger", api_put_logger, PUT_M, "logger" },
+	{ HTTP_PUT, "/metrics", api_put_metrics, PUT_M, "metrics" },
+	{ HTTP_GET, "/myvmm/status", api_get_status, OWN_M, "status" },
+	{ HTTP_PUT, "/myvmm/power-button", api_put_power_button, OWN_M, "power_button" },
+	{ HTTP_PUT, "/myvmm/screenshot", api_put_screenshot, OWN_M, "screenshot" },
+	{ HTTP_GET, "/myvmm/console", api_get_console, OWN_M, "console" },
 };
+#define NROUTES (sizeof(routes) / sizeof(routes[0]))
+_Static_assert(NROUTES <= API_MAX_ROUTES, "raise API_MAX_ROUTES");
 
-void api_handle(struct api *a, const struct http_request *req, struct api_response *resp)
+void api_requests_json(const struct api *a, json_t *sections)
+{
+	char key[64];
+
+	for (size_t i = 0; i < NROUTES; i++) {
+		json_t *g = json_object_get(sections, routes[i].group);
+		if (!g) {
+			g = json_object();
+			json_object_set_new(sections, routes[i].group, g);
+		}
+		snprintf(key, sizeof(key), "%s_count", routes[i].metric);
+		json_object_set_new(g, key, json_integer((json_int_t)(a->counters.count[i] +
+			json_integer_value(json_object_get(g, key)))));
+		if (!strcmp(routes[i].group, GET_M))
+			continue; /* Firecracker counts no GET failures */
+		snprintf(key, sizeof(key), "%s_fails", routes[i].metric);
+		json_object_set_new(g, key, json_integer((json_int_t)(a->counters.fails[i] +
+			json_integer_value(json_object_get(g, key)))));
+	}
+	json_t *own = json_object_get(sections, OWN_M);
+	json_object_set_new(own, "requests", json_integer((json_int_t)a->counters.requests));
+	json_object_set_new(own, "fails", json_integer((json_int_t)a->counters.fails_total));
+	json_object_set_new(own, "http_errors", json_integer((json_int_t)a->counters.http_errors));
+}
+
+static void dispatch(struct api *a, const struct http_request *req, struct api_response *resp)
 {
 	bool path_known = false;
 
-	memset(resp, 0, sizeof(*resp));
-	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+	for (size_t i = 0; i < NROUTES; i++) {
 		const struct route *rt = &routes[i];
 		size_t n = strlen(rt->path);
 		const char *arg = NULL;
@@ -586,15 +578,26 @@ void api_handle(struct api *a, const struct http_request *req, struct api_respon
 		path_known = true;
 		if (rt->method != req->method)
 			continue;
-		if (arg && !valid_id(arg)) {
+		a->counters.count[i]++;
+		if (arg && !valid_id(arg))
 			api_fault(resp, 400, "invalid id '%.64s' in the path: use 1-64 of A-Z a-z 0-9 _", arg);
-			return;
-		}
-		rt->fn(a, req, arg, resp);
+		else
+			rt->fn(a, req, arg, resp);
+		if (resp->status >= 400)
+			a->counters.fails[i]++;
 		return;
 	}
 	if (path_known)
 		api_fault(resp, 400, "invalid request method for %s", req->path);
 	else
 		api_fault(resp, 400, "invalid request path %s", req->path);
+}
+
+void api_handle(struct api *a, const struct http_request *req, struct api_response *resp)
+{
+	memset(resp, 0, sizeof(*resp));
+	dispatch(a, req, resp);
+	a->counters.requests++;
+	if (resp->status >= 400)
+		a->counters.fails_total++;
 }

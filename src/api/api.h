@@ -10,6 +10,7 @@
 #define MYVMM_API_H
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "api/http.h"
 #include "cli/config.h"
@@ -40,9 +41,10 @@ struct api_backend_ops {
 	 * file. PUT /snapshot/load (before InstanceStart): builds the machine
 	 * from the snapshot, running or paused. */
 	int (*snapshot_create)(void *opaque, const char *state_path, const char *mem_path,
-			       char *err, size_t errlen);
+			       bool diff, char *err, size_t errlen);
+	/* track_dirty: the restored VM tracks dirty pages (Diff snapshots). */
 	int (*snapshot_load)(void *opaque, const char *state_path, const char *mem_path,
-			     bool resume, char *err, size_t errlen);
+			     bool resume, bool track_dirty, char *err, size_t errlen);
 	/* PATCH /drives/{id}: disk number disk (cfg->disks[]) now reads path. */
 	int (*drive_swap)(void *opaque, unsigned disk, const char *path, char *err, size_t errlen);
 	/* PUT /logger: route the log file there (also before InstanceStart). */
@@ -52,7 +54,29 @@ struct api_backend_ops {
 	/* GET /myvmm/console: {"type", "path"} of the attachable console (a
 	 * jansson json_t *), NULL when the console cannot be attached to. */
 	void *(*console)(void *opaque);
+	/* Metrics: the running VM's counters so far (cumulative), a jansson
+	 * object of sections ({"vcpu": {...}, "block_ID": {...}, ...}); NULL
+	 * while no VM runs. */
+	void *(*vm_counters)(void *opaque);
+	/* Absolute values for the "myvmm" metrics section (uptime, resets). */
+	void *(*vm_gauges)(void *opaque);
+	/* --config-file's "metrics" section: records the path (main opens it).
+	 * NULL on the running VMM, where PUT /metrics opens the file itself. */
+	int (*metrics_config)(void *opaque, const char *path, char *err, size_t errlen);
 };
+
+#define API_MAX_ROUTES 32
+
+/* What the API counts for metrics (api_metrics.c). */
+struct api_counters {
+	uint64_t count[API_MAX_ROUTES], fails[API_MAX_ROUTES]; /* per route of api.c */
+	uint64_t requests, fails_total;   /* every request, every >= 400 answer */
+	uint64_t http_errors;             /* requests refused before api_handle (server.c) */
+	/* latencies_us (Firecracker's store metrics: the last call's). */
+	uint64_t pause_us, resume_us, full_create_us, diff_create_us, load_us;
+};
+
+struct api_metrics;
 
 struct api {
 	struct vm_config *cfg;          /* the configuration (owned by the caller) */
@@ -60,6 +84,8 @@ struct api {
 	const struct api_backend_ops *ops;
 	void *opaque;
 	const char *id;                 /* instance id: --name, or "anonymous-instance" */
+	struct api_counters counters;
+	struct api_metrics *metrics;    /* NULL until PUT /metrics or --metrics */
 };
 
 struct api_response {
@@ -70,6 +96,20 @@ struct api_response {
 
 /* Serves one parsed request. Always fills resp (free resp->body). */
 void api_handle(struct api *a, const struct http_request *req, struct api_response *resp);
+
+/* Metrics (Firecracker's PUT /metrics): newline-delimited JSON objects
+ * appended to path, which must exist (a regular file, or a FIFO opened
+ * without waiting for a reader). Counters are Firecracker's: each line has
+ * what happened since the line before. Once per process. 0 or -errno with
+ * one line in err. */
+int api_metrics_open(struct api *a, const char *path, char *err, size_t errlen);
+/* Writes one line (the periodic timer, FlushMetrics, a VM that stops).
+ * vm_ending: the VM's counters go away after this line (a reset or the
+ * exit), so the next VM's count from zero. -ENODEV when metrics are not
+ * set up, -EAGAIN when the line was dropped (a FIFO nobody empties), else
+ * 0 or -errno. */
+int api_metrics_flush(struct api *a, bool vm_ending);
+void api_metrics_close(struct api *a);
 
 /* True when text (a config file's contents) is JSON rather than INI: it
  * starts with '{' (or is a JSON array: '[' then '{', '[', '"' or ']'),

@@ -40,8 +40,22 @@ static int cfg_logger(void *opaque, const struct api_logger *l, char *err, size_
 	return 0;
 }
 
+/* The metrics section records the path; main() opens it. */
+static int cfg_metrics(void *opaque, const char *path, char *err, size_t errlen)
+{
+	struct vm_config *c = opaque;
+	char cerr[CONFIG_ERR_LEN] = "";
+
+	if (config_set(c, "metrics", path, cerr)) {
+		snprintf(err, errlen, "%s", cerr);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /* Only the pre-boot calls are reachable from a file. */
-static const struct api_backend_ops cfg_ops = { .logger = cfg_logger };
+static const struct api_backend_ops cfg_ops = { .logger = cfg_logger,
+						.metrics_config = cfg_metrics };
 
 struct section {
 	const char *name;
@@ -56,6 +70,7 @@ static const struct section sections[] = {
 	{ "network-interfaces", "/network-interfaces/", "iface_id" },
 	{ "vsock", "/vsock", NULL },
 	{ "logger", "/logger", NULL },
+	{ "metrics", "/metrics", NULL },
 };
 
 /* One call; 0 or -EINVAL with "FILE: WHERE: fault_message" in err. */
@@ -147,8 +162,8 @@ int api_config_load_json(struct vm_config *c, const char *text, const char *fnam
 				s = &sections[i];
 		if (!s) {
 			snprintf(err, CONFIG_ERR_LEN, "%.200s: unknown section \"%.64s\"; myvmm reads "
-				 "boot-source, drives, machine-config, network-interfaces, vsock and "
-				 "logger", fname, key);
+				 "boot-source, drives, machine-config, network-interfaces, vsock, "
+				 "logger and metrics", fname, key);
 			ret = -EINVAL;
 			break;
 		}

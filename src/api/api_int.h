@@ -35,7 +35,18 @@ bool api_id_matches(json_t *j, const char *field, const char *id, struct api_res
 /* The disk whose drive id is id (its serial, or "diskN"), or -1. */
 int api_find_drive(const struct vm_config *c, const char *id);
 
+/* "Not started", "Running", "Paused" (enum api_state). */
+extern const char *const api_state_names[3];
+/* GET /machine-config's body. */
+json_t *api_machine_config_json(const struct vm_config *c);
+
 /* api_runtime.c: calls on a running VM and myvmm's own. */
+void api_get_vm_config(struct api *a, const struct http_request *req, const char *arg,
+		       struct api_response *resp);
+void api_get_status(struct api *a, const struct http_request *req, const char *arg,
+		    struct api_response *resp);
+void api_put_power_button(struct api *a, const struct http_request *req, const char *arg,
+			  struct api_response *resp);
 void api_patch_drive(struct api *a, const struct http_request *req, const char *id,
 		     struct api_response *resp);
 void api_put_logger(struct api *a, const struct http_request *req, const char *arg,
@@ -44,6 +55,13 @@ void api_put_screenshot(struct api *a, const struct http_request *req, const cha
 			struct api_response *resp);
 void api_get_console(struct api *a, const struct http_request *req, const char *arg,
 		     struct api_response *resp);
+
+/* api_metrics.c: PUT /metrics; the request counters as sections (adds to
+ * what sections has); CLOCK_MONOTONIC in microseconds. */
+void api_put_metrics(struct api *a, const struct http_request *req, const char *arg,
+		     struct api_response *resp);
+void api_requests_json(const struct api *a, json_t *sections);
+uint64_t api_now_us(void);
 
 /* api_snapshot.c: PUT /snapshot/create and PUT /snapshot/load. */
 void api_put_snapshot_create(struct api *a, const struct http_request *req, const char *arg,

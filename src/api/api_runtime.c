@@ -1,6 +1,7 @@
 /* The API calls beyond the pre-boot configuration: PATCH /drives/{id} (swap
- * a running disk's backing file), PUT /logger, and myvmm's own
- * PUT /myvmm/screenshot and GET /myvmm/console (see api.h, README). */
+ * a running disk's backing file), PUT /logger, GET /vm/config, and myvmm's
+ * own GET /myvmm/status, PUT /myvmm/power-button, PUT /myvmm/screenshot and
+ * GET /myvmm/console (see api.h, README). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -176,4 +177,63 @@ void api_get_console(struct api *a, const struct http_request *req, const char *
 		return;
 	}
 	api_respond_json(resp, 200, j);
+}
+
+void api_get_vm_config(struct api *a, const struct http_request *req, const char *arg,
+			  struct api_response *resp)
+{
+	const struct vm_config *c = a->cfg;
+	json_t *drives = json_array(), *nets = json_array();
+	char id[16];
+
+	for (unsigned i = 0; i < c->ndisks; i++) {
+		snprintf(id, sizeof(id), "disk%u", i);
+		json_array_append_new(drives, json_pack("{s:s, s:s, s:b, s:b}", "drive_id",
+			c->disks[i].serial[0] ? c->disks[i].serial : id, "path_on_host",
+			c->disks[i].path, "is_root_device", c->disks[i].root, "is_read_only",
+			c->disks[i].ro));
+	}
+	if (c->net.kind == NET_USER) {
+		char mac[18];
+		const uint8_t *m = c->net.mac;
+		snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3],
+			 m[4], m[5]);
+		json_array_append_new(nets, json_pack("{s:s, s:s, s:s}", "iface_id", "eth0",
+						      "host_dev_name", "user", "guest_mac", mac));
+	}
+	json_t *j = json_pack("{s:{s:s?, s:s?, s:s?}, s:o, s:o, s:o}",
+		"boot-source", "kernel_image_path", c->kernel, "initrd_path", c->initrd,
+		"boot_args", c->cmdline, "machine-config", api_machine_config_json(c),
+		"drives", drives, "network-interfaces", nets);
+	if (j && c->vsock_cid)
+		json_object_set_new(j, "vsock", json_pack("{s:I, s:s}", "guest_cid",
+				    (json_int_t)c->vsock_cid, "uds_path", c->vsock_path));
+	api_respond_json(resp, 200, j);
+}
+
+void api_get_status(struct api *a, const struct http_request *req, const char *arg,
+		       struct api_response *resp)
+{
+	json_t *j = a->state == API_NOT_STARTED ? json_object() : a->ops->status(a->opaque);
+	if (!j) {
+		api_fault(resp, 500, "status unavailable");
+		return;
+	}
+	json_object_set_new(j, "state", json_string(api_state_names[a->state]));
+	api_respond_json(resp, 200, j);
+}
+
+void api_put_power_button(struct api *a, const struct http_request *req, const char *arg,
+			     struct api_response *resp)
+{
+	char err[API_ERR_LEN] = "";
+	int r;
+	if (a->state == API_NOT_STARTED) {
+		api_fault(resp, 400, "the instance is not started");
+		return;
+	}
+	if ((r = a->ops->power_button(a->opaque, err, sizeof(err))))
+		api_fault(resp, 400, "%s", err[0] ? err : strerror(-r));
+	else
+		api_respond_json(resp, 204, NULL);
 }

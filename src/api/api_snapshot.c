@@ -1,7 +1,9 @@
 /* PUT /snapshot/create and PUT /snapshot/load, with Firecracker's bodies
  * (swagger: SnapshotCreateParams, SnapshotLoadParams) and its rules: create
- * only while Paused, load only before the instance is started. Fields
- * myvmm cannot honour are refused by name rather than ignored. */
+ * only while Paused, load only before the instance is started; Diff
+ * snapshots need dirty page tracking (machine-config track_dirty_pages, or
+ * enable_diff_snapshots / track_dirty_pages on load). Fields myvmm cannot
+ * honour are refused by name rather than ignored. */
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
@@ -31,12 +33,12 @@ void api_put_snapshot_create(struct api *a, const struct http_request *req, cons
 		api_fault(resp, 400, "snapshot_path and mem_file_path are required");
 		goto out;
 	}
-	if (type && strcmp(type, "Full")) {
-		snprintf(err, sizeof(err), "snapshot_type '%.32s' is not supported: myvmm takes "
-			 "Full snapshots only", type);
+	if (type && strcmp(type, "Full") && strcmp(type, "Diff")) {
+		snprintf(err, sizeof(err), "snapshot_type '%.32s': use \"Full\" or \"Diff\"", type);
 		api_fault(resp, 400, "%s", err);
 		goto out;
 	}
+	bool diff = type && !strcmp(type, "Diff");
 	if (a->state != API_PAUSED) {
 		snprintf(err, sizeof(err), "Create snapshot is not allowed in state %s: pause the "
 			 "VM first (PATCH /vm {\"state\": \"Paused\"})",
@@ -48,10 +50,12 @@ void api_put_snapshot_create(struct api *a, const struct http_request *req, cons
 		api_fault(resp, 400, "snapshots are not supported by this VMM");
 		goto out;
 	}
-	if ((r = a->ops->snapshot_create(a->opaque, state, mem, err, sizeof(err)))) {
+	uint64_t t0 = api_now_us();
+	if ((r = a->ops->snapshot_create(a->opaque, state, mem, diff, err, sizeof(err)))) {
 		api_fault(resp, 400, "%s", err[0] ? err : strerror(-r));
 		goto out;
 	}
+	*(diff ? &a->counters.diff_create_us : &a->counters.full_create_us) = api_now_us() - t0;
 	api_respond_json(resp, 204, NULL);
 out:
 	json_decref(j);
@@ -122,11 +126,6 @@ void api_put_snapshot_load(struct api *a, const struct http_request *req, const 
 		api_fault(resp, 400, "snapshot_path and mem_backend (or mem_file_path) are required");
 		goto out;
 	}
-	if (diff || dirty) {
-		api_fault(resp, 400, "diff snapshots and dirty page tracking are not supported: myvmm "
-			  "takes Full snapshots only");
-		goto out;
-	}
 	if (a->state != API_NOT_STARTED) {
 		api_fault(resp, 400, "Loading a snapshot is only allowed before the instance is started; "
 			  "start a new myvmm --api-sock PATH (without --kernel) for it");
@@ -136,10 +135,13 @@ void api_put_snapshot_load(struct api *a, const struct http_request *req, const 
 		api_fault(resp, 400, "snapshots are not supported by this VMM");
 		goto out;
 	}
-	if ((r = a->ops->snapshot_load(a->opaque, state, mem, resume, err, sizeof(err)))) {
+	uint64_t t0 = api_now_us();
+	if ((r = a->ops->snapshot_load(a->opaque, state, mem, resume, diff || dirty, err,
+				       sizeof(err)))) {
 		api_fault(resp, 400, "%s", err[0] ? err : strerror(-r));
 		goto out;
 	}
+	a->counters.load_us = api_now_us() - t0;
 	a->state = resume ? API_RUNNING : API_PAUSED;
 	api_respond_json(resp, 204, NULL);
 out:

@@ -110,8 +110,8 @@ static void *b_status(void *opaque)
 	return j;
 }
 
-static int b_snapshot_create(void *opaque, const char *state, const char *mem, char *err,
-			     size_t errlen)
+static int b_snapshot_create(void *opaque, const char *state, const char *mem, bool diff,
+			     char *err, size_t errlen)
 {
 	struct vm *vm = running(opaque, err, errlen);
 	struct vm_snapshot_stats st;
@@ -120,20 +120,20 @@ static int b_snapshot_create(void *opaque, const char *state, const char *mem, c
 
 	if (!vm)
 		return -EAGAIN;
-	if ((r = vm_snapshot_create(vm, state, mem, &st, &e)))
+	if ((r = vm_snapshot_create(vm, state, mem, diff, &st, &e)))
 		snprintf(err, errlen, "%s", e.msg);
 	return r;
 }
 
 static int b_snapshot_load(void *opaque, const char *state, const char *mem, bool resume,
-			   char *err, size_t errlen)
+			   bool track_dirty, char *err, size_t errlen)
 {
 	struct api_vmm *v = opaque;
 	if (!v->restore) {
 		snprintf(err, errlen, "snapshot restore is not available here");
 		return -ENOTSUP;
 	}
-	return v->restore(v->boot_opaque, state, mem, resume, err, errlen);
+	return v->restore(v->boot_opaque, state, mem, resume, track_dirty, err, errlen);
 }
 
 static int b_drive_swap(void *opaque, unsigned disk, const char *path, char *err, size_t errlen)
@@ -219,6 +219,79 @@ static int b_screenshot(void *opaque, const char *path, char *err, size_t errlen
 	return r;
 }
 
+/* Firecracker's BlockDeviceMetrics fields myvmm counts (+ aggregate). */
+static void add_block(json_t *o, const struct virtio_blk_stats *b)
+{
+	static const char *const keys[] = { "read_count", "read_bytes", "write_count",
+					    "write_bytes", "flush_count", "invalid_reqs_count",
+					    "execute_fails" };
+	const uint64_t vals[] = { b->read_count, b->read_bytes, b->write_count, b->write_bytes,
+				  b->flush_count, b->invalid_reqs, b->execute_fails };
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		json_object_set_new(o, keys[i], json_integer((json_int_t)vals[i] +
+				    json_integer_value(json_object_get(o, keys[i]))));
+}
+
+static void *b_vm_counters(void *opaque)
+{
+	struct api_vmm *v = opaque;
+	struct vm *vm = *v->vm;
+	struct vm_stats st;
+	struct virtio_blk_stats zero = { 0 };
+	char name[48];
+
+	if (!vm)
+		return NULL;
+	vm_get_stats(vm, &st);
+	json_t *j = json_object(), *all = json_object();
+	json_object_set_new(j, "vcpu", json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}",
+		"exit_io_in", (json_int_t)st.vcpu.io_in, "exit_io_out", (json_int_t)st.vcpu.io_out,
+		"exit_mmio_read", (json_int_t)st.vcpu.mmio_read,
+		"exit_mmio_write", (json_int_t)st.vcpu.mmio_write,
+		"failures", (json_int_t)st.vcpu.failures, "exit_other", (json_int_t)st.vcpu.other));
+	add_block(all, &zero);
+	for (unsigned i = 0; i < st.ndisks; i++) {
+		const char *serial = v->cfg->disks[i].serial;
+		json_t *o;
+		if (!st.disk_present[i])
+			continue;
+		if (serial[0])
+			snprintf(name, sizeof(name), "block_%.*s", (int)sizeof(v->cfg->disks[i].serial),
+				 serial);
+		else
+			snprintf(name, sizeof(name), "block_disk%u", i);
+		o = json_object();
+		add_block(o, &st.disk[i]);
+		add_block(all, &st.disk[i]);
+		json_object_set_new(j, name, o);
+	}
+	json_object_set_new(j, "block", all);
+	if (st.net_present) {
+		/* One interface: GET /vm/config calls it eth0. */
+		json_t *n = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}",
+			"rx_bytes_count", (json_int_t)st.net.rx_bytes,
+			"rx_packets_count", (json_int_t)st.net.rx_frames,
+			"tx_bytes_count", (json_int_t)st.net.tx_bytes,
+			"tx_packets_count", (json_int_t)st.net.tx_frames,
+			"rx_dropped", (json_int_t)st.net.rx_dropped,
+			"tx_dropped", (json_int_t)st.net.tx_dropped);
+		json_object_set_new(j, "net_eth0", json_deep_copy(n));
+		json_object_set_new(j, "net", n);
+	}
+	return j;
+}
+
+static void *b_vm_gauges(void *opaque)
+{
+	struct api_vmm *v = opaque;
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	int64_t up = (int64_t)(t.tv_sec - v->t0->tv_sec) * 1000 +
+		     (t.tv_nsec - v->t0->tv_nsec) / 1000000;
+	return json_pack("{s:I, s:i}", "uptime_ms", (json_int_t)up, "resets", (int)*v->resets);
+}
+
 static void *b_console(void *opaque)
 {
 	struct api_vmm *v = opaque;
@@ -239,4 +312,6 @@ const struct api_backend_ops api_vmm_ops = {
 	.logger = b_logger,
 	.screenshot = b_screenshot,
 	.console = b_console,
+	.vm_counters = b_vm_counters,
+	.vm_gauges = b_vm_gauges,
 };

@@ -31,7 +31,7 @@ struct api_vmm {
 	int (*boot)(void *opaque, char *err, size_t errlen);
 	/* PUT /snapshot/load: builds the VM from the snapshot (same opaque). */
 	int (*restore)(void *opaque, const char *state_path, const char *mem_path, bool resume,
-		       char *err, size_t errlen);
+		       bool track_dirty, char *err, size_t errlen);
 	void *boot_opaque;
 };
 

@@ -23,11 +23,15 @@ struct http_request {
 	size_t body_len;
 	bool keep_alive;                /* false after "Connection: close" */
 	size_t total_len;               /* bytes of the buffer this request used */
+	char error[128];                /* after an error: what was wrong, one line */
 };
 
 /* Parses one request from buf[0..len). Returns 1 with *req filled when buf
  * holds a whole request, 0 when more bytes are needed, or a negative HTTP
- * status (-400, -411, -413, -414, -431, -501, -505) when it never will. */
+ * status when it never will, with req->error saying why: -400 malformed,
+ * -411 Transfer-Encoding (a body needs Content-Length), -413 body above
+ * HTTP_MAX_BODY, -414 path above HTTP_MAX_PATH, -431 head above
+ * HTTP_MAX_HEAD or HTTP_MAX_HEADERS fields, -505 not HTTP/1.0 or 1.1. */
 int http_parse_request(const char *buf, size_t len, struct http_request *req);
 /* The reason phrase of status ("OK", "No Content", "Bad Request", ...). */
 const char *http_reason(int status);

@@ -12,6 +12,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "host/evloop.h"
 #include "host/log.h"
 
@@ -90,10 +92,15 @@ static void on_conn(void *opaque, int fd, uint32_t events)
 	/* Pipelined requests are served in order; each is bounded by the buffer. */
 	while (c->len && (r = http_parse_request(c->buf, c->len, &req)) != 0) {
 		if (r < 0) {
-			char body[128];
-			int bl = snprintf(body, sizeof(body), "{\"fault_message\":\"%s\"}",
-					  http_reason(-r));
-			respond(c, -r, body, (size_t)bl, false);
+			/* The same error body as every API error, saying what was
+			 * wrong; the connection closes (its framing is lost). */
+			json_t *j = json_pack("{s:s}", "fault_message",
+					      req.error[0] ? req.error : http_reason(-r));
+			char *body = j ? json_dumps(j, JSON_COMPACT) : NULL;
+			c->srv->api->counters.http_errors++;
+			respond(c, -r, body ? body : "", body ? strlen(body) : 0, false);
+			free(body);
+			json_decref(j);
 			conn_close(c);
 			return;
 		}
@@ -125,8 +132,11 @@ static void on_accept(void *opaque, int fd, uint32_t events)
 		if (s->conn[i].fd < 0)
 			c = &s->conn[i];
 	if (!c || evloop_add_fd(s->loop, cfd, EPOLLIN, on_conn, c)) {
-		static const char busy[] = "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n"
-					   "Connection: close\r\n\r\n";
+#define BUSY_BODY "{\"fault_message\":\"too many API connections open (8 max)\"}"
+		_Static_assert(sizeof(BUSY_BODY) - 1 == 57 && API_MAX_CLIENTS == 8, "busy response");
+		static const char busy[] = "HTTP/1.1 503 Service Unavailable\r\nServer: myvmm\r\n"
+			"Content-Type: application/json\r\nContent-Length: 57\r\n"
+			"Connection: close\r\n\r\n" BUSY_BODY;
 		send_all(cfd, busy, sizeof(busy) - 1);
 		close(cfd);
 		return;

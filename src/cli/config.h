@@ -80,6 +80,8 @@ struct vm_config {
 	char *bios;              /* --bios: firmware image; NULL = Debian's SeaBIOS */
 	enum boot_order boot;
 	uint64_t mem;            /* bytes */
+	char *mem_path;          /* --mem-path: hugetlbfs dir or file for guest RAM; NULL = none */
+	bool hugepages;          /* --hugepages: guest RAM on a MFD_HUGETLB memfd */
 	unsigned cpus;
 	bool no_reboot;
 	bool no_pit;             /* --no-pit: no i8254 (faster start/exit) */
@@ -107,15 +109,22 @@ struct vm_config {
 	bool gdb_wait;           /* --gdb-wait: start stopped until gdb continues */
 	int sandbox;             /* --sandbox: enum sandbox_mode (host/sandbox.h), 0 = on */
 	char *api_sock;          /* --api-sock PATH: the control API socket; NULL = none */
+	char *metrics_path;      /* --metrics PATH (Firecracker's metrics); NULL = none */
 	char *restore;           /* --restore SNAPSHOT: start from a snapshot; NULL = boot */
 	char *restore_mem;       /* its guest RAM file (default SNAPSHOT.mem) */
 	bool restore_paused;     /* --restore ...,paused: stay paused after the restore */
+	/* machine-config track_dirty_pages (API / JSON config file), PUT
+	 * /snapshot/load enable_diff_snapshots: KVM dirty logging, so that
+	 * PUT /snapshot/create can write Diff snapshots. */
+	bool track_dirty;
 	/* The "logger" section of a JSON --config-file (PUT /logger's body):
 	 * log_path must exist; the file gets logger_level (-1 = Off). */
 	bool logger_set;
 	int logger_level;
 	bool logger_show_level, logger_show_origin;
 	bool show_help, show_version, check_host;
+	/* --snapshot-merge DIFF,into=BASE: apply a Diff memory file, then exit. */
+	char *merge_diff, *merge_base;
 	enum config_doc { DOC_NONE, DOC_MAN, DOC_COMPLETION } print_doc; /* --help-man, --help-completion */
 	bool qemu_mode;          /* parsed as a QEMU command line (src/cli/qemu_args.c) */
 	char *pidfile;           /* QEMU -pidfile */

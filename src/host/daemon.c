@@ -177,6 +177,42 @@ int daemon_prepare(struct daemon *d, const char *tag, char *err, size_t errlen)
 	return 0;
 }
 
+void daemon_child_exec(const char *log, const char *ro_dir, char *const argv[], pid_t parent,
+		       unsigned flags)
+{
+	int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	/* Dies with its parent, however it dies. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(127);
+	if (nul >= 0) {
+		dup2(nul, 0);
+		dup2(nul, 1);
+	}
+	if (fd >= 0)
+		dup2(fd, 2);
+	if (flags & DAEMON_CHILD_OWN_PGRP)
+		setpgid(0, 0); /* a terminal's Ctrl-C goes to myvmm, which tears down */
+	if (flags & DAEMON_CHILD_DEFAULT_SIGNALS) {
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGHUP, SIG_DFL);
+		signal(SIGQUIT, SIG_DFL);
+		signal(SIGPIPE, SIG_DFL);
+	}
+	if (ro_dir && *ro_dir && (errno = -daemon_child_ro_dir(ro_dir))) {
+		dprintf(2, "cannot make %s read-only for %s: %s\n", ro_dir, argv[0],
+			strerror(errno));
+		_exit(126);
+	}
+	execvp(argv[0], argv);
+	_exit(127);
+}
+
 /* No spawner: fork here (works only without the sandbox). */
 static int fork_direct(struct daemon *d, char *const argv[], const char *ro_dir)
 {
@@ -188,28 +224,8 @@ static int fork_direct(struct daemon *d, char *const argv[], const char *ro_dir)
 		d->pid = 0;
 		return r;
 	}
-	if (d->pid == 0) {
-		int fd = open(d->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-		int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
-		/* Dies with us, however we die. */
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != ppid)
-			_exit(127);
-		if (nul >= 0) {
-			dup2(nul, 0);
-			dup2(nul, 1);
-		}
-		if (fd >= 0)
-			dup2(fd, 2);
-		setpgid(0, 0); /* a terminal's Ctrl-C goes to myvmm, which tears down */
-		if (ro_dir && (errno = -daemon_child_ro_dir(ro_dir))) {
-			dprintf(2, "cannot make %s read-only for %s: %s\n", ro_dir, argv[0],
-				strerror(errno));
-			_exit(126);
-		}
-		execvp(argv[0], argv);
-		_exit(127);
-	}
+	if (d->pid == 0)
+		daemon_child_exec(d->log, ro_dir, argv, ppid, DAEMON_CHILD_OWN_PGRP);
 	return 0;
 }
 

@@ -89,6 +89,14 @@ int daemon_run_child(struct daemon *d, char *const argv[], const struct daemon_c
 		     char *err, size_t errlen);
 /* In a daemon's child before exec: the ro_dir set-up. 0 or -errno. */
 int daemon_child_ro_dir(const char *dir);
+/* In a daemon's child just after fork (direct or by the spawner): stdin and
+ * stdout /dev/null, stderr to log, PR_SET_PDEATHSIG(SIGKILL) (exits 127 when
+ * parent is already gone), the ro_dir set-up (NULL or "": none; exits 126
+ * with a line on log when it fails), then execvp(argv). Flags: */
+#define DAEMON_CHILD_OWN_PGRP 1u        /* setpgid(0, 0) (forked by myvmm) */
+#define DAEMON_CHILD_DEFAULT_SIGNALS 2u /* empty mask, SIGINT/HUP/QUIT/PIPE default */
+void daemon_child_exec(const char *log, const char *ro_dir, char *const argv[], pid_t parent,
+		       unsigned flags) __attribute__((noreturn));
 /* Has the daemon exited (reaped)? */
 bool daemon_exited(struct daemon *d);
 /* The daemon's first non-empty stderr line not containing skip (NULL: any). */

@@ -119,37 +119,6 @@ struct sp_child {
 	char dir[DAEMON_DIR_LEN];
 };
 
-static void child_exec(const struct sp_req *q, char *const argv[], pid_t spawner)
-{
-	int fd = open(q->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
-	sigset_t none;
-
-	/* Dies with the spawner, however it dies. */
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (getppid() != spawner)
-		_exit(127);
-	if (nul >= 0) {
-		dup2(nul, 0);
-		dup2(nul, 1);
-	}
-	if (fd >= 0)
-		dup2(fd, 2);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	signal(SIGINT, SIG_DFL);
-	signal(SIGHUP, SIG_DFL);
-	signal(SIGQUIT, SIG_DFL);
-	signal(SIGPIPE, SIG_DFL);
-	if (q->ro_dir[0] && (errno = -daemon_child_ro_dir(q->ro_dir))) {
-		dprintf(2, "cannot make %s read-only for %s: %s\n", q->ro_dir, argv[0],
-			strerror(errno));
-		_exit(126);
-	}
-	execvp(argv[0], argv);
-	_exit(127);
-}
-
 static int sp_spawn(struct sp_req *q, struct sp_child *kids, pid_t *out)
 {
 	char *argv[DAEMON_ARGV_MAX + 1];
@@ -180,7 +149,7 @@ static int sp_spawn(struct sp_req *q, struct sp_child *kids, pid_t *out)
 	if (pid < 0)
 		return -errno;
 	if (pid == 0)
-		child_exec(q, argv, self);
+		daemon_child_exec(q->log, q->ro_dir, argv, self, DAEMON_CHILD_DEFAULT_SIGNALS);
 	slot->pid = pid;
 	slot->exited = false;
 	snprintf(slot->dir, sizeof(slot->dir), "%s", q->dir);

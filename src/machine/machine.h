@@ -10,9 +10,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "devices/virtio/blk.h"
+#include "devices/virtio/net.h"
 #include "devices/vmctl.h"
 #include "host/err.h"
 #include "ui/display.h"
+#include "vcpu/vcpu.h"
+
+#define VM_STATS_MAX_DISKS 16   /* CONFIG_MAX_DISKS */
 
 struct vm;
 struct vm_config;
@@ -89,7 +94,12 @@ struct vm_snapshot_stats {
 	uint64_t mem_bytes;           /* RAM data written (the rest are holes) */
 	uint64_t ms;                  /* wall time of the whole call */
 };
-int vm_snapshot_create(struct vm *vm, const char *state_path, const char *mem_path,
+/* diff: only the pages written since the last snapshot go into the memory
+ * file (the rest are holes; gmem_file_merge applies it onto that
+ * snapshot's memory file); needs cfg->track_dirty and an earlier snapshot
+ * (or a restore) of this VM. With cfg->track_dirty every snapshot restarts
+ * the dirty log. */
+int vm_snapshot_create(struct vm *vm, const char *state_path, const char *mem_path, bool diff,
 		       struct vm_snapshot_stats *st, struct err *err);
 /* A snapshot opened for restore: the state file read and checked (magic,
  * version, checksums), the memory file opened and its size checked. */
@@ -111,6 +121,19 @@ int vm_disk_swap(struct vm *vm, unsigned i, const char *path, char *err, size_t 
 /* After a restore (I/O thread): VIRTIO_VSOCK_EVENT_TRANSPORT_RESET to the
  * guest's vsock driver, all connections dropped. -ENODEV without vsock. */
 int vm_vsock_transport_reset(struct vm *vm);
+
+/* Counters for metrics (I/O thread, between vm_create and vm_destroy):
+ * the vCPUs' exits summed, each disk's virtio-blk requests (disk_present[i]
+ * false: disk i is not an in-process virtio-blk) and virtio-net's. */
+struct vm_stats {
+	struct vcpu_stats vcpu;
+	unsigned ndisks;
+	bool disk_present[VM_STATS_MAX_DISKS];
+	struct virtio_blk_stats disk[VM_STATS_MAX_DISKS];
+	bool net_present;
+	struct virtio_net_stats net;
+};
+void vm_get_stats(struct vm *vm, struct vm_stats *st);
 
 /* UI side: the current frame (see display.h); -ENODEV without a display. */
 int vm_display_frame(struct vm *vm, display_draw_fn draw, void *arg);

@@ -80,6 +80,9 @@ struct vm {
 	 * (during vm_create only), and the memory file its RAM maps. */
 	struct vm_restore *restore;
 	uint64_t ram_file_dev, ram_file_ino; /* 0/0: RAM is anonymous */
+	/* Dirty tracking: a snapshot was taken (or RAM restored from one), so
+	 * the dirty pages since then make a Diff on top of it. */
+	bool dirty_base;
 };
 
 #define ERRF(...) err_set(err, __VA_ARGS__)
@@ -94,6 +97,8 @@ void legacy_destroy(struct vm *vm);
 int pci_devs_create(struct vm *vm, struct err *err);     /* pci_devs.c */
 /* A vhost-user device will be attached: guest RAM must be shareable. */
 bool pci_devs_need_shared_mem(const struct vm_config *c); /* pci_devs.c */
+/* A raw disk is served in-process with O_DIRECT (cache=none). */
+bool pci_devs_direct_disk(const struct vm_config *c);     /* pci_devs.c */
 void pci_devs_destroy(struct vm *vm);
 /* The virtio PCI functions, in creation order (snapshots). */
 unsigned pci_devs_virtio_count(const struct vm *vm);

@@ -33,6 +33,7 @@ struct vm_virtio {
 	struct net_slirp *net;        /* user network, NULL unless --net user */
 	struct virtio_dev *blk[CONFIG_MAX_DISKS]; /* disk i's in-process virtio-blk, or NULL */
 	struct virtio_dev *vsock;     /* NULL unless --vsock */
+	struct virtio_dev *netdev;    /* the virtio-net device, NULL unless --net user */
 	unsigned n;
 	struct {
 		struct virtio_dev *dev;
@@ -109,6 +110,16 @@ bool pci_devs_need_shared_mem(const struct vm_config *c)
 		return true;   /* virtiofsd maps guest RAM */
 	for (unsigned i = 0; i < c->ndisks; i++)
 		if (c->disks[i].iface == DISK_IF_VIRTIO && disk_route(&c->disks[i], &f) != DISK_INPROC)
+			return true;
+	return false;
+}
+
+bool pci_devs_direct_disk(const struct vm_config *c)
+{
+	enum disk_format f;
+
+	for (unsigned i = 0; i < c->ndisks; i++)
+		if (c->disks[i].cache == DISK_CACHE_NONE && disk_route(&c->disks[i], &f) == DISK_INPROC)
 			return true;
 	return false;
 }
@@ -241,6 +252,7 @@ static int mk_net(struct vm *vm, unsigned i, struct virtio_dev **out, struct err
 	}
 	virtio_net_set_backend(*out, &(struct net_backend){ .send = net_slirp_send,
 							   .opaque = vm->virtio->net });
+	vm->virtio->netdev = *out;
 	return 0;
 }
 
@@ -354,6 +366,25 @@ void pci_devs_destroy(struct vm *vm)
 		free(vm->pci);
 		vm->pci = NULL;
 	}
+}
+
+_Static_assert(VM_STATS_MAX_DISKS == CONFIG_MAX_DISKS, "vm_stats covers every disk");
+
+void vm_get_stats(struct vm *vm, struct vm_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	for (unsigned i = 0; i < vm->ncpus && vm->vcpus; i++)
+		if (vm->vcpus[i])
+			vcpu_stats_add(vm->vcpus[i], &st->vcpu);
+	st->ndisks = vm->cfg->ndisks < CONFIG_MAX_DISKS ? vm->cfg->ndisks : CONFIG_MAX_DISKS;
+	for (unsigned i = 0; i < st->ndisks && vm->virtio; i++) {
+		st->disk_present[i] = vm->virtio->blk[i] != NULL;
+		if (vm->virtio->blk[i])
+			virtio_blk_get_stats(vm->virtio->blk[i], &st->disk[i]);
+	}
+	st->net_present = vm->virtio && vm->virtio->netdev;
+	if (st->net_present)
+		virtio_net_get_stats(vm->virtio->netdev, &st->net);
 }
 
 unsigned pci_devs_virtio_count(const struct vm *vm)

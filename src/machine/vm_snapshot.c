@@ -8,10 +8,12 @@
  * copy-on-write before anything runs), device models, vCPUs, then the VM's
  * irqchips and clock, so the clock is set last, closest to the restart. */
 #include <errno.h>
+#include <linux/kvm.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -104,6 +106,11 @@ static int check_supported(struct vm *vm, struct err *err)
 		ERRF("snapshots do not save the display (--display sdl / --screenshot); drop it");
 		return -ENOTSUP;
 	}
+	if (vm->mem.file) {
+		ERRF("snapshots need guest RAM of its own; RAM in a file (--mem-path, --hugepages) "
+		     "is not saved: start the VM without it");
+		return -ENOTSUP;
+	}
 	if (vm->mem.fd >= 0) {
 		ERRF("snapshots need guest RAM of its own; shared RAM for vhost-user back-ends "
 		     "(qemu-storage-daemon disks) is not saved");
@@ -183,7 +190,40 @@ static int write_file(const char *what, const char *path, const void *buf, size_
 	return 0;
 }
 
-static int save_ram(struct vm *vm, const char *path, uint64_t *written, struct err *err)
+/* Diff snapshots: the pages written since the last snapshot, KVM's dirty
+ * log (vCPU writes; reading it clears it) ORed with the VMM's own marks
+ * (device writes). bits[i] are calloc'd; the caller frees them. */
+static int dirty_collect(struct vm *vm, uint64_t *bits[GMEM_MAX_REGIONS], struct err *err)
+{
+	for (int i = 0; i < vm->mem.nr; i++) {
+		struct kvm_dirty_log log = { .slot = MEMSLOT_RAM0 + (uint32_t)i };
+		if (!(bits[i] = calloc(gmem_dirty_words(&vm->mem, i), sizeof(uint64_t)))) {
+			ERRF("out of memory for the dirty bitmaps");
+			return -ENOMEM;
+		}
+		log.dirty_bitmap = bits[i];
+		if (ioctl(vm->fd, KVM_GET_DIRTY_LOG, &log) < 0) {
+			int r = -errno;
+			ERRF("KVM_GET_DIRTY_LOG: %s", strerror(-r));
+			return r;
+		}
+		gmem_dirty_take(&vm->mem, i, bits[i]);
+	}
+	return 0;
+}
+
+/* A snapshot that failed: its pages count again for the next one (KVM's
+ * part is gone from KVM's log, so it goes into the VMM's bitmap). */
+static void dirty_putback(struct vm *vm, uint64_t *bits[GMEM_MAX_REGIONS])
+{
+	for (int i = 0; i < vm->mem.nr; i++)
+		if (bits[i])
+			gmem_dirty_restore(&vm->mem, i, bits[i]);
+}
+
+/* bits NULL: every page the guest used (Full); else only those (Diff). */
+static int save_ram(struct vm *vm, const char *path, uint64_t *const bits[], uint64_t *written,
+		    struct err *err)
 {
 	struct stat st;
 	int fd, r;
@@ -200,7 +240,8 @@ static int save_ram(struct vm *vm, const char *path, uint64_t *written, struct e
 		ERRF("mem_file_path %s: %s", path, strerror(errno));
 		return -errno;
 	}
-	r = vm->ram_file_ino ? gmem_save_file_all(&vm->mem, fd, written) :
+	r = bits ? gmem_save_file_pages(&vm->mem, fd, bits, written) :
+	    vm->ram_file_ino ? gmem_save_file_all(&vm->mem, fd, written) :
 			       gmem_save_file(&vm->mem, fd, written);
 	if (!r && fdatasync(fd) < 0)
 		r = -errno;
@@ -212,10 +253,27 @@ static int save_ram(struct vm *vm, const char *path, uint64_t *written, struct e
 	return r;
 }
 
-int vm_snapshot_create(struct vm *vm, const char *state_path, const char *mem_path,
+static int check_diff(struct vm *vm, struct err *err)
+{
+	if (!vm->cfg->track_dirty) {
+		ERRF("a Diff snapshot needs dirty page tracking: start the VM with machine-config "
+		     "\"track_dirty_pages\": true (or load it with \"enable_diff_snapshots\": true)");
+		return -EINVAL;
+	}
+	if (!vm->dirty_base) {
+		ERRF("a Diff snapshot holds the pages written since the last snapshot, and this VM "
+		     "has none: take a Full snapshot first");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int vm_snapshot_create(struct vm *vm, const char *state_path, const char *mem_path, bool diff,
 		       struct vm_snapshot_stats *st, struct err *err)
 {
 	uint64_t t0 = ms_now(), written = 0;
+	uint64_t *bits[GMEM_MAX_REGIONS] = { 0 };
+	bool took = false;
 	struct snap_writer w;
 	struct sbuf cfg = { 0 };
 	uint8_t *vmblob = NULL;
@@ -223,7 +281,7 @@ int vm_snapshot_create(struct vm *vm, const char *state_path, const char *mem_pa
 	char msg[256];
 	int r;
 
-	if ((r = check_supported(vm, err)))
+	if ((r = check_supported(vm, err)) || (diff && (r = check_diff(vm, err))))
 		return r;
 	/* Disks first: their last completions land in the rings we save. */
 	for (unsigned i = 0; i < pci_devs_virtio_count(vm); i++)
@@ -232,6 +290,13 @@ int vm_snapshot_create(struct vm *vm, const char *state_path, const char *mem_pa
 			return r;
 		}
 	snap_writer_init(&w, ram_total(&vm->mem));
+	/* With tracking, every snapshot is the base of the next Diff: the
+	 * dirty pages are taken (and cleared) here, with nothing running. */
+	if (vm->cfg->track_dirty) {
+		took = true;
+		if ((r = dirty_collect(vm, bits, err)))
+			goto out;
+	}
 	if ((r = snap_config_save(vm->cfg, &cfg))) {
 		ERRF("saving the configuration: %s", strerror(-r));
 		goto out;
@@ -248,16 +313,21 @@ int vm_snapshot_create(struct vm *vm, const char *state_path, const char *mem_pa
 		ERRF("building the snapshot: %s", strerror(-r));
 		goto out;
 	}
-	if ((r = save_ram(vm, mem_path, &written, err)) ||
+	if ((r = save_ram(vm, mem_path, diff ? bits : NULL, &written, err)) ||
 	    (r = write_file("snapshot_path", state_path, w.buf, w.len, err)))
 		goto out;
 	if (st)
 		*st = (struct vm_snapshot_stats){ .state_bytes = w.len, .mem_bytes = written,
 						  .ms = ms_now() - t0 };
-	pr_info("snapshot %s: %zu bytes of state, %llu KiB of RAM data in %s, %llu ms", state_path,
-		w.len, (unsigned long long)(written >> 10), mem_path,
-		(unsigned long long)(ms_now() - t0));
+	vm->dirty_base = vm->cfg->track_dirty;
+	pr_info("snapshot %s (%s): %zu bytes of state, %llu KiB of RAM data in %s, %llu ms",
+		state_path, diff ? "Diff" : "Full", w.len, (unsigned long long)(written >> 10),
+		mem_path, (unsigned long long)(ms_now() - t0));
 out:
+	if (r && took)
+		dirty_putback(vm, bits);
+	for (int i = 0; i < GMEM_MAX_REGIONS; i++)
+		free(bits[i]);
 	free(vmblob);
 	sb_free(&cfg);
 	snap_writer_free(&w);
@@ -382,6 +452,7 @@ int vm_restore_ram(struct vm *vm, struct err *err)
 	}
 	vm->ram_file_dev = rs->mem_dev;
 	vm->ram_file_ino = rs->mem_ino;
+	vm->dirty_base = true; /* the memory file is the base of a Diff */
 	return 0;
 }
 

@@ -17,6 +17,16 @@ int gmem_save_file(const struct guest_mem *m, int fd, uint64_t *written);
 /* The same, reading every page: for RAM mapped from a file (a restored VM),
  * where mincore reports the page cache, not what the guest touched. */
 int gmem_save_file_all(const struct guest_mem *m, int fd, uint64_t *written);
+/* Diff snapshots: writes only the pages whose bit is set in bits[i] (one
+ * bitmap per region, gmem_dirty_words long), zero pages included, and sets
+ * the file size to the RAM size: every other page is a hole. */
+int gmem_save_file_pages(const struct guest_mem *m, int fd, uint64_t *const bits[],
+			 uint64_t *written);
+/* Applies a diff memory file onto its base (same size): copies the diff's
+ * data ranges (SEEK_DATA/SEEK_HOLE) over the base and fdatasyncs it.
+ * -EINVAL: not two regular files of one size; -EOPNOTSUPP: the diff's
+ * filesystem does not report holes. *copied = bytes copied. */
+int gmem_file_merge(int base, int diff, uint64_t *copied);
 /* Replaces m's RAM mappings with private mappings of fd (a file written by
  * gmem_save_file for a RAM of the same size). Returns 0, -EINVAL when the
  * file's size does not match, or -errno. */

@@ -163,6 +163,44 @@ static void complete_io(struct vcpu *v)
 	__atomic_store_n(&v->run->immediate_exit, 0, __ATOMIC_RELAXED);
 }
 
+/* Only this vCPU's thread writes its counters: a relaxed store is enough. */
+static void stat_inc(uint64_t *c)
+{
+	__atomic_store_n(c, *c + 1, __ATOMIC_RELAXED);
+}
+
+static void count_exit(struct vcpu *v, const struct exit_info *x)
+{
+	struct vcpu_stats *s = &v->stats;
+
+	switch (x->action) {
+	case EXIT_PIO:
+		stat_inc(x->is_write ? &s->io_out : &s->io_in);
+		break;
+	case EXIT_MMIO:
+		stat_inc(x->is_write ? &s->mmio_write : &s->mmio_read);
+		break;
+	case EXIT_ERROR:
+		stat_inc(&s->failures);
+		break;
+	default:
+		stat_inc(&s->other);
+		break;
+	}
+}
+
+void vcpu_stats_add(const struct vcpu *v, struct vcpu_stats *sum)
+{
+	const struct vcpu_stats *s = &v->stats;
+
+	sum->io_in += __atomic_load_n(&s->io_in, __ATOMIC_RELAXED);
+	sum->io_out += __atomic_load_n(&s->io_out, __ATOMIC_RELAXED);
+	sum->mmio_read += __atomic_load_n(&s->mmio_read, __ATOMIC_RELAXED);
+	sum->mmio_write += __atomic_load_n(&s->mmio_write, __ATOMIC_RELAXED);
+	sum->other += __atomic_load_n(&s->other, __ATOMIC_RELAXED);
+	sum->failures += __atomic_load_n(&s->failures, __ATOMIC_RELAXED);
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *v = arg;
@@ -199,11 +237,13 @@ static void *vcpu_thread(void *arg)
 				__atomic_store_n(&v->run->immediate_exit, 0, __ATOMIC_RELAXED);
 				continue;
 			}
+			stat_inc(&v->stats.failures);
 			pr_err("vcpu%u: KVM_RUN failed: %s", v->id, strerror(errno));
 			vmctl_stop(&env->ctl, STOP_INTERNAL_ERROR, 0);
 			break;
 		}
 		exit_decode(v->run, v->run_size, &x);
+		count_exit(v, &x);
 		switch (x.action) {
 		case EXIT_CONTINUE:
 			break;

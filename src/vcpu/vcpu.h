@@ -33,8 +33,18 @@ struct vcpu_env {
 	bool debug;                      /* log unhandled port/MMIO accesses */
 };
 
+/* Exits handled by this vCPU's thread (metrics); written only by that
+ * thread, read by others with __atomic loads. */
+struct vcpu_stats {
+	uint64_t io_in, io_out;          /* KVM_EXIT_IO exits (one per exit, rep included) */
+	uint64_t mmio_read, mmio_write;  /* KVM_EXIT_MMIO */
+	uint64_t other;                  /* every other exit KVM_RUN returned with */
+	uint64_t failures;               /* KVM_RUN errors and internal-error exits */
+};
+
 struct vcpu {
 	const struct vcpu_env *env;
+	struct vcpu_stats stats;
 	unsigned id;
 	int fd;
 	struct kvm_run *run;
@@ -55,6 +65,8 @@ int vcpu_start(struct vcpu *v);
 /* Makes KVM_RUN return promptly (immediate_exit + signal). */
 void vcpu_kick(struct vcpu *v);
 void vcpu_join(struct vcpu *v);
+/* Adds v's exit counters to *sum (any thread). */
+void vcpu_stats_add(const struct vcpu *v, struct vcpu_stats *sum);
 
 /* CPUID for vCPU `id` of `ncpus`: APIC IDs and topology patched into KVM's
  * supported table, everything else (incl. 0x4000000x) passed through. Pure. */

@@ -7,7 +7,6 @@ the tests talk HTTP/1.1 to its unix socket with a small client (and curl
 
 Nothing is skipped: without /dev/kvm (or curl) the tests fail and say why.
 """
-import argparse
 import json
 import os
 import re
@@ -16,54 +15,12 @@ import socket
 import stat
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
-PROC_TIMEOUT = 60
-
-
-class TestFailure(Exception):
-    pass
-
-
-def check(cond, msg):
-    if not cond:
-        raise TestFailure(msg)
-
-
-def call(sock, method, path, body=None, raw=None, timeout=10):
-    """One request on a fresh connection: (status, parsed JSON body or None, ms)."""
-    data = raw if raw is not None else (json.dumps(body).encode() if body is not None else b"")
-    req = "%s %s HTTP/1.1\r\nHost: localhost\r\nAccept: application/json\r\n" % (method, path)
-    if data or method in ("PUT", "PATCH"):
-        req += "Content-Type: application/json\r\nContent-Length: %d\r\n" % len(data)
-    t0 = time.monotonic()
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(timeout)
-    s.connect(sock)
-    s.sendall(req.encode() + b"\r\n" + data)
-    buf = b""
-    while b"\r\n\r\n" not in buf:
-        chunk = s.recv(65536)
-        check(chunk, "connection closed before a response header: %r" % buf)
-        buf += chunk
-    head, rest = buf.split(b"\r\n\r\n", 1)
-    lines = head.decode().split("\r\n")
-    m = re.match(r"HTTP/1\.1 (\d{3}) ", lines[0])
-    check(m, "bad status line %r" % lines[0])
-    clen = 0
-    for l in lines[1:]:
-        k, _, v = l.partition(":")
-        if k.strip().lower() == "content-length":
-            clen = int(v)
-    while len(rest) < clen:
-        chunk = s.recv(65536)
-        check(chunk, "connection closed inside the body")
-        rest += chunk
-    s.close()
-    ms = (time.monotonic() - t0) * 1000
-    return int(m.group(1)), (json.loads(rest[:clen]) if clen else None), ms
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import vmmtest  # noqa: E402
+from vmmtest import TestFailure, VMM, call, check  # noqa: E402,F401
 
 
 def expect(sock, method, path, body, status, fault=None, raw=None):
@@ -78,80 +35,6 @@ def expect(sock, method, path, body, status, fault=None, raw=None):
     elif status == 204:
         check(j is None, "%s %s: 204 with a body %r" % (method, path, j))
     return j
-
-
-class VMM:
-    """myvmm with --api-sock in the background; stdout (the guest console)
-    read line by line on a thread."""
-
-    def __init__(self, ctx, args=(), sock=None):
-        self.sock = sock or os.path.join(ctx.tmp, "api-%d.sock" % time.monotonic_ns())
-        self.argv = [ctx.myvmm, "--api-sock", self.sock, "--timeout", "45"] + list(args)
-        self.errf = tempfile.NamedTemporaryFile("w+", dir=ctx.tmp, suffix=".err", delete=False)
-        self.lines, self.cv = [], threading.Condition()
-        self.t0 = time.monotonic()
-        self.p = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                  stderr=self.errf, text=True, errors="replace")
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self):
-        for l in self.p.stdout:
-            with self.cv:
-                self.lines.append(l.rstrip("\r\n"))
-                self.cv.notify_all()
-
-    def stderr(self):
-        with open(self.errf.name) as f:
-            return f.read()
-
-    def describe(self):
-        return "\n  command: %s\n  --- console ---\n%s\n  --- stderr ---\n%s" % (
-            " ".join(self.argv), "\n".join(self.lines[-30:]), self.stderr())
-
-    def wait_sock(self):
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            if os.path.exists(self.sock):
-                return
-            check(self.p.poll() is None, "myvmm exited %s before creating the socket%s" %
-                  (self.p.returncode, self.describe()))
-            time.sleep(0.01)
-        raise TestFailure("no socket after 20 s" + self.describe())
-
-    def wait_line(self, regex, timeout=30):
-        deadline = time.monotonic() + timeout
-        with self.cv:
-            while True:
-                for l in self.lines:
-                    if re.search(regex, l):
-                        return l
-                left = deadline - time.monotonic()
-                if left <= 0 or (self.p.poll() is not None and not self._more()):
-                    raise TestFailure("console never matched %r%s" % (regex, self.describe()))
-                self.cv.wait(min(left, 0.2))
-
-    def _more(self):
-        return False
-
-    def count(self, regex):
-        with self.cv:
-            return sum(1 for l in self.lines if re.search(regex, l))
-
-    def finish(self, rc, timeout=PROC_TIMEOUT):
-        try:
-            got = self.p.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.p.kill()
-            self.p.wait()
-            raise TestFailure("myvmm still running after %d s%s" % (timeout, self.describe()))
-        time.sleep(0.05)
-        check(got == rc, "exit status %s, want %s%s" % (got, rc, self.describe()))
-        check(not os.path.exists(self.sock), "the API socket %s was left behind" % self.sock)
-
-    def kill(self):
-        if self.p.poll() is None:
-            self.p.kill()
-            self.p.wait()
 
 
 TESTS = {}
@@ -519,7 +402,7 @@ def config_file(ctx):
         ('{"boot-source": {"kernel_image_path": "%s"}, "logger": {"log_path": "%s/missing.log"}}'
          % (ctx.elf, ctx.tmp), r"logger.log_path .*missing.log: No such file"),
         ('{"logger": {"log_path": "%s", "level": "Loud"}}' % log, r"logger: level 'Loud'"),
-        ('{"metrics": {"metrics_path": "/tmp/m"}}', r'unknown section "metrics"'),
+        ('{"balloon": {"amount_mib": 1}}', r'unknown section "balloon"'),
         ('{"boot-source": {"kernel_image_path": "a"}, "boot-source": {}}', r"invalid JSON.*duplicate"),
         ('{"boot-source": ', r"invalid JSON at line 1"),
         ('[{"boot-source": {}}]', r"top level must be a JSON object"),
@@ -937,24 +820,5 @@ def swagger(ctx):
         v.kill()
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--myvmm", required=True)
-    ap.add_argument("--elf", required=True)
-    ap.add_argument("--only", required=True, choices=sorted(TESTS))
-    a = ap.parse_args()
-    if not os.access("/dev/kvm", os.R_OK | os.W_OK):
-        print("FAIL: /dev/kvm is missing or not accessible")
-        return 1
-    ctx = argparse.Namespace(myvmm=a.myvmm, elf=a.elf, tmp=tempfile.mkdtemp(prefix="myvmm-api-"))
-    try:
-        TESTS[a.only](ctx)
-    except TestFailure as e:
-        print("FAIL %s: %s" % (a.only, e))
-        return 1
-    print("PASS %s" % a.only)
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(vmmtest.main(TESTS, "myvmm-api-"))

@@ -146,6 +146,21 @@ def test_virtiofs_errors(ctx):
     no_daemons_left(ctx)
 
 
+def live_hang(ctx, args, env):
+    """myvmm running tk=hang in the background, given up to 10 s to have its
+    virtiofsd up (the launcher and its sandboxed server: two processes)."""
+    live = Live(ctx.argv(ctx.elf, "tk=hang", args, 30), stdin=subprocess.DEVNULL,
+                env=dict(os.environ, **env))
+    try:
+        end = time.monotonic() + 10
+        while len(virtiofsds(ctx)) < 2 and time.monotonic() < end:
+            time.sleep(0.05)
+    except BaseException:
+        live.kill()
+        raise
+    return live
+
+
 @boot_test(120, labels=L)
 def test_virtiofs_lifecycle(ctx):
     share, _ = make_share(ctx, "life", 100)
@@ -159,12 +174,8 @@ def test_virtiofs_lifecycle(ctx):
         no_daemons_left(ctx, r)
         no_tmpdirs_left(tmp, r)
     # SIGTERM: prompt exit, daemon reaped
-    live = Live(ctx.argv(ctx.elf, "tk=hang", A, 30), stdin=subprocess.DEVNULL,
-                env=dict(os.environ, **env))
+    live = live_hang(ctx, A, env)
     try:
-        end = time.monotonic() + 10
-        while len(virtiofsds(ctx)) < 2 and time.monotonic() < end:
-            time.sleep(0.05)
         check(len(virtiofsds(ctx)) >= 1, "no virtiofsd started")
         live.p.send_signal(signal.SIGTERM)
         t0 = time.monotonic()
@@ -177,12 +188,8 @@ def test_virtiofs_lifecycle(ctx):
     no_tmpdirs_left(tmp, r)
     # SIGKILL of myvmm: the spawner stops the daemon (its sandboxed server
     # also loses its socket) and removes the private dir.
-    live = Live(ctx.argv(ctx.elf, "tk=hang", A, 30), stdin=subprocess.DEVNULL,
-                env=dict(os.environ, **env))
+    live = live_hang(ctx, A, env)
     try:
-        end = time.monotonic() + 10
-        while len(virtiofsds(ctx)) < 2 and time.monotonic() < end:
-            time.sleep(0.05)
         live.p.kill()
         live.p.wait()
     finally:

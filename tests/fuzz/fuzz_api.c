@@ -17,11 +17,13 @@ static void *f_status(void *o) { return json_object(); }
 static int f_swap(void *o, unsigned d, const char *p, char *e, size_t n) { return d ? -ENODEV : 0; }
 static int f_logger(void *o, const struct api_logger *l, char *e, size_t n) { return 0; }
 static int f_shot(void *o, const char *p, char *e, size_t n) { return -ENODEV; }
+/* PUT /metrics records only: the fuzzer must not append to files it names. */
+static int f_metrics(void *o, const char *p, char *e, size_t n) { return 0; }
 static void *f_console(void *o) { return json_pack("{s:s, s:s}", "type", "unix", "path", "/x"); }
 static const struct api_backend_ops ops = {
 	.start = f_start, .ctrl_alt_del = f_ok, .power_button = f_ok, .pause = f_pause,
 	.status = f_status, .drive_swap = f_swap, .logger = f_logger, .screenshot = f_shot,
-	.console = f_console,
+	.console = f_console, .metrics_config = f_metrics,
 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -9,107 +9,36 @@ the right sum and every tick exactly once.
 
 Nothing is skipped: without /dev/kvm the tests fail and say why.
 """
-import argparse
-import json
 import os
 import re
-import shutil
-import signal
-import socket
 import subprocess
 import sys
-import tempfile
 import time
 
 PROC_TIMEOUT = 90
 
 
-class TestFailure(Exception):
-    pass
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import vmmtest  # noqa: E402
+from vmmtest import TestFailure, check  # noqa: E402,F401
 
 
-def check(cond, msg):
-    if not cond:
-        raise TestFailure(msg)
+def Vm(ctx, name, args):
+    """myvmm in the background (tests/lib/vmmtest.py), its API socket up."""
+    vm = vmmtest.VMM(ctx, ["--console", "stdio"] + args,
+                     sock=os.path.join(ctx.tmp, name + ".sock"), timeout=80)
+    vm.wait_sock()
+    return vm
 
 
-def call(sock, method, path, body=None, timeout=30):
-    """One request on a fresh connection: (status, parsed JSON or None)."""
-    data = json.dumps(body).encode() if body is not None else b""
-    req = ("%s %s HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
-           "Content-Length: %d\r\n\r\n" % (method, path, len(data))).encode() + data
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(timeout)
-    s.connect(sock)
-    s.sendall(req)
-    buf = b""
-    while b"\r\n\r\n" not in buf:
-        chunk = s.recv(65536)
-        check(chunk, "connection closed before a response header: %r" % buf)
-        buf += chunk
-    head, rest = buf.split(b"\r\n\r\n", 1)
-    lines = head.decode().split("\r\n")
-    status = int(lines[0].split()[1])
-    clen = 0
-    for l in lines[1:]:
-        k, _, v = l.partition(":")
-        if k.strip().lower() == "content-length":
-            clen = int(v)
-    while len(rest) < clen:
-        chunk = s.recv(65536)
-        check(chunk, "short body")
-        rest += chunk
-    s.close()
-    return status, (json.loads(rest) if clen else None)
-
-
-def wait_for(pred, timeout, what):
+def wait_text(vm, pat, timeout=40):
+    """Until the console matches pat (or myvmm exited)."""
     t0 = time.monotonic()
     while time.monotonic() - t0 < timeout:
-        v = pred()
-        if v:
-            return v
+        if re.search(pat, vm.text()) or vm.p.poll() is not None:
+            return
         time.sleep(0.02)
-    raise TestFailure("timed out after %d s waiting for %s" % (timeout, what))
-
-
-class Vm:
-    """myvmm in the background, console to a file."""
-
-    def __init__(self, ctx, name, args):
-        self.out = os.path.join(ctx.tmp, name + ".out")
-        self.sock = os.path.join(ctx.tmp, name + ".sock")
-        self.f = open(self.out, "wb")
-        self.t0 = time.monotonic()
-        self.p = subprocess.Popen([ctx.myvmm, "--api-sock", self.sock, "--timeout", "80",
-                                   "--console", "stdio"] + args,
-                                  stdin=subprocess.DEVNULL, stdout=self.f,
-                                  stderr=subprocess.STDOUT)
-        wait_for(lambda: os.path.exists(self.sock) or self.p.poll() is not None, 20,
-                 "the API socket")
-        check(self.p.poll() is None, "myvmm exited at once:\n" + self.text())
-
-    def text(self):
-        with open(self.out, "rb") as f:
-            return f.read().decode(errors="replace")
-
-    def call(self, method, path, body=None):
-        return call(self.sock, method, path, body)
-
-    def wait_text(self, pat, timeout=40):
-        return wait_for(lambda: re.search(pat, self.text()) or self.p.poll() is not None,
-                        timeout, repr(pat))
-
-    def kill(self):
-        if self.p.poll() is None:
-            self.p.send_signal(signal.SIGKILL)
-        self.p.wait(timeout=10)
-        self.f.close()
-
-    def wait(self, timeout=PROC_TIMEOUT):
-        rc = self.p.wait(timeout=timeout)
-        self.f.close()
-        return rc
+    raise TestFailure("timed out after %d s waiting for %r%s" % (timeout, pat, vm.describe()))
 
 
 def expected_sum(n):
@@ -134,7 +63,7 @@ def boot_and_snapshot(ctx, name, ticks=40, at=10, extra=None, cmd_extra=""):
                         "tk=snap-count tk.ticks=%d tk.period=50 %s" % (ticks, cmd_extra)] +
             (extra or []))
     try:
-        vm.wait_text(r"TK: tick %d\b" % at)
+        wait_text(vm, r"TK: tick %d\b" % at)
         st, body = vm.call("PUT", "/snapshot/create", {
             "snapshot_path": os.path.join(ctx.tmp, name + ".snap"),
             "mem_file_path": os.path.join(ctx.tmp, name + ".mem")})
@@ -186,14 +115,14 @@ def t_count_restore(ctx):
 
 def t_api_load(ctx):
     """PUT /snapshot/load in wait-for-config mode, paused, then resumed; and the
-    create/load rules (paused only, before start only, Full only)."""
+    create/load rules (paused only, before start only)."""
     snap, mem, before = boot_and_snapshot(ctx, "b")
     vm = Vm(ctx, "b2", [])
     try:
         for body, want in [
                 ({"snapshot_path": snap}, "required"),
-                ({"snapshot_path": snap, "mem_file_path": mem, "enable_diff_snapshots": True},
-                 "not supported"),
+                ({"snapshot_path": snap, "mem_file_path": mem, "enable_diff_snapshots": "yes"},
+                 "must be true or false"),
                 ({"snapshot_path": snap, "mem_backend": {"backend_type": "Uffd",
                                                           "backend_path": mem}}, "File"),
                 ({"snapshot_path": snap, "mem_file_path": mem, "bogus": 1}, "unknown field"),
@@ -215,7 +144,7 @@ def t_api_load(ctx):
               "create onto the mapped memory file: %s %s" % (st, b))
         st, b = vm.call("PATCH", "/vm", {"state": "Resumed"})
         check(st == 204, "resume: %s %s" % (st, b))
-        rc = vm.wait()
+        rc = vm.wait(PROC_TIMEOUT)
     finally:
         vm.kill()
     out = vm.text()
@@ -319,29 +248,5 @@ TESTS = {
 }
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--myvmm", required=True)
-    ap.add_argument("--elf", required=True)
-    ap.add_argument("--only", required=True, choices=sorted(TESTS))
-    ap.add_argument("--keep", action="store_true")
-    a = ap.parse_args()
-    if not os.path.exists("/dev/kvm"):
-        print("FAIL: /dev/kvm is missing; these tests need KVM")
-        return 1
-    ctx = argparse.Namespace(myvmm=a.myvmm, elf=a.elf,
-                             tmp=tempfile.mkdtemp(prefix="myvmm-snap-"))
-    try:
-        TESTS[a.only](ctx)
-    except TestFailure as e:
-        print("FAIL %s: %s" % (a.only, e))
-        return 1
-    finally:
-        if not a.keep:
-            shutil.rmtree(ctx.tmp, ignore_errors=True)
-    print("PASS %s" % a.only)
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(vmmtest.main(TESTS, "myvmm-snap-"))

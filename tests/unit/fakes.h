@@ -1,15 +1,25 @@
 /* Recording fakes for what devices are injected with, shared by the unit
  * tests: an IRQ line, a char sink, a vmctl and an MSI sink. Each fake is a
- * plain struct the test inspects; fake_*() builds the interface around it. */
+ * plain struct the test inspects; fake_*() builds the interface around it.
+ * And for the disk backend's tests: a temporary image file and a recorder
+ * of blk_backend completions. */
 #ifndef MYVMM_TEST_FAKES_H
 #define MYVMM_TEST_FAKES_H
+#include <fcntl.h>
+#include <poll.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <check.h>
 
 #include "devices/irq.h"
 #include "devices/msix.h"
 #include "devices/vmctl.h"
+#include "host/blk_backend.h"
 
 /* IRQ line: current level, rising edges, last gsi set. */
 struct fake_irq {
@@ -108,5 +118,73 @@ static inline struct msi_sink fake_msi_sink(struct fake_msi *m)
 {
 	static const struct msi_sink_ops ops = { .route = fake_msi_route, .fire = fake_msi_fire };
 	return (struct msi_sink){ .ops = &ops, .opaque = m };
+}
+
+/* A temporary disk image, dir/disk.img in a new directory under /tmp. */
+struct fake_img {
+	char dir[64];
+	char path[128];
+};
+
+/* Creates it with size bytes (sparse); returns it open read-write. */
+static inline int fake_img_create(struct fake_img *m, uint64_t size)
+{
+	strcpy(m->dir, "/tmp/myvmm-utXXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(m->dir));
+	snprintf(m->path, sizeof(m->path), "%s/disk.img", m->dir);
+	int fd = open(m->path, O_CREAT | O_RDWR, 0644);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(ftruncate(fd, (off_t)size), 0);
+	return fd;
+}
+
+/* Closes fd (unless < 0) and removes the image and its directory. */
+static inline void fake_img_remove(struct fake_img *m, int fd)
+{
+	if (fd >= 0)
+		close(fd);
+	unlink(m->path);
+	rmdir(m->dir);
+}
+
+/* blk_backend completions: how many, and the last one's tag and status.
+ * fake_blk_done is the backend's callback, with the recorder as opaque. */
+struct fake_blk {
+	uint64_t tag;
+	uint8_t st;
+	int n;
+};
+
+static inline void fake_blk_done(void *opaque, const struct blk_req *r, uint64_t tag, uint8_t st)
+{
+	struct fake_blk *f = opaque;
+
+	(void)r;
+	f->tag = tag;
+	f->st = st;
+	f->n++;
+}
+
+/* Until f has seen n completions (each wait for the event fd bounded: 5 s). */
+static inline void fake_blk_wait(struct blk_backend *b, struct fake_blk *f, int n)
+{
+	while (f->n < n) {
+		struct pollfd p = { blk_backend_event_fd(b), POLLIN, 0 };
+		ck_assert_int_eq(poll(&p, 1, 5000), 1);
+		blk_backend_complete(b);
+	}
+}
+
+/* Submits r (tag 42), waits for exactly its completion; its status. */
+static inline uint8_t fake_blk_run(struct blk_backend *b, struct fake_blk *f,
+				   const struct blk_req *r)
+{
+	int n0 = f->n;
+
+	ck_assert_int_eq(blk_backend_submit(b, r, 42), 0);
+	fake_blk_wait(b, f, n0 + 1);
+	ck_assert_int_eq(f->n, n0 + 1);
+	ck_assert_uint_eq(f->tag, 42);
+	return f->st;
 }
 #endif

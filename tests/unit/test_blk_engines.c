@@ -17,65 +17,22 @@
 #include <unistd.h>
 
 #include "check_util.h"
+#include "fakes.h"
 #include "host/blk_backend.h"
 
-static char img[128], dir[64];
-static struct { uint64_t tag; uint8_t st; int n; } done;
-
-static void cb(void *opaque, const struct blk_req *r, uint64_t tag, uint8_t st)
-{
-	done.tag = tag;
-	done.st = st;
-	done.n++;
-}
-
-static int mkimg(uint64_t size)
-{
-	strcpy(dir, "/tmp/blkengXXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-	snprintf(img, sizeof(img), "%s/disk.img", dir);
-	int fd = open(img, O_CREAT | O_RDWR, 0644);
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(ftruncate(fd, (off_t)size), 0);
-	return fd;
-}
-
-static void rmimg(int fd)
-{
-	close(fd);
-	unlink(img);
-	rmdir(dir);
-}
-
-static void wait_for(struct blk_backend *b, int n)
-{
-	while (done.n < n) {
-		struct pollfd p = { blk_backend_event_fd(b), POLLIN, 0 };
-		ck_assert_int_eq(poll(&p, 1, 5000), 1);
-		blk_backend_complete(b);
-	}
-}
-
-static uint8_t run(struct blk_backend *b, const struct blk_req *r)
-{
-	int n0 = done.n;
-	ck_assert_int_eq(blk_backend_submit(b, r, 42), 0);
-	wait_for(b, n0 + 1);
-	ck_assert_int_eq(done.n, n0 + 1);
-	ck_assert_uint_eq(done.tag, 42);
-	return done.st;
-}
+static struct fake_img im;
+static struct fake_blk done;
 
 static struct blk_req req;
 static const char *const names[] = { "auto", "io_uring", "native", "threads" };
 
 static struct blk_backend *open_eng(enum blk_aio aio, bool direct, unsigned n)
 {
-	struct blk_params p = { .path = img, .direct = direct, .aio = aio };
+	struct blk_params p = { .path = im.path, .direct = direct, .aio = aio };
 	struct blk_backend *b = NULL;
 	char err[256] = "";
 
-	ck_assert_msg(blk_backend_open(&p, n, cb, NULL, &b, err) == 0, "open: %s", err);
+	ck_assert_msg(blk_backend_open(&p, n, fake_blk_done, &done, &b, err) == 0, "open: %s", err);
 	ck_assert_str_eq(blk_backend_engine(b), names[aio]);
 	return b;
 }
@@ -105,7 +62,7 @@ static void roundtrip(enum blk_aio aio, bool direct)
 	static uint8_t w[3][16384] __attribute__((aligned(4096)));
 	static uint8_t r[16384 + 1] __attribute__((aligned(4096)));
 	static uint8_t f[16384];
-	int fd = mkimg(4 << 20);
+	int fd = fake_img_create(&im, 4 << 20);
 	struct blk_backend *b = open_eng(aio, direct, 16);
 
 	for (unsigned k = 0; k < 3; k++)
@@ -120,33 +77,33 @@ static void roundtrip(enum blk_aio aio, bool direct)
 		req.iov[0] = (struct iovec){ w[k], 4096 };
 		req.iov[1] = (struct iovec){ w[k] + 4096, 12288 };
 		req.data_len = 16384;
-		ck_assert_uint_eq(run(b, &req), VIRTIO_BLK_S_OK);
+		ck_assert_uint_eq(fake_blk_run(b, &done, &req), VIRTIO_BLK_S_OK);
 	}
 	memset(&req, 0, sizeof(req));
 	req.type = VIRTIO_BLK_T_FLUSH;
-	ck_assert_uint_eq(run(b, &req), VIRTIO_BLK_S_OK);
+	ck_assert_uint_eq(fake_blk_run(b, &done, &req), VIRTIO_BLK_S_OK);
 	for (unsigned k = 0; k < 3; k++) {
 		ck_assert_int_eq(pread(fd, f, sizeof(f), (64 + k * 32) * 512), sizeof(f));
 		ck_assert_mem_eq(f, w[k], sizeof(f));
 	}
 	/* read back, into a misaligned buffer too (bounce under O_DIRECT) */
 	rw(VIRTIO_BLK_T_IN, 96, r, 16384);
-	ck_assert_uint_eq(run(b, &req), VIRTIO_BLK_S_OK);
+	ck_assert_uint_eq(fake_blk_run(b, &done, &req), VIRTIO_BLK_S_OK);
 	ck_assert_mem_eq(r, w[1], 16384);
 	rw(VIRTIO_BLK_T_IN, 128, r + 1, 16384);
-	ck_assert_uint_eq(run(b, &req), VIRTIO_BLK_S_OK);
+	ck_assert_uint_eq(fake_blk_run(b, &done, &req), VIRTIO_BLK_S_OK);
 	ck_assert_mem_eq(r + 1, w[2], 16384);
 	/* zeroes: write-zeroes plain, write-zeroes UNMAP, discard */
 	ranges(VIRTIO_BLK_T_WRITE_ZEROES, 64, 32, 0);
-	ck_assert_uint_eq(run(b, &req), VIRTIO_BLK_S_OK);
+	ck_assert_uint_eq(fake_blk_run(b, &done, &req), VIRTIO_BLK_S_OK);
 	ranges(VIRTIO_BLK_T_WRITE_ZEROES, 96, 32, VIRTIO_BLK_WZ_F_UNMAP);
-	ck_assert_uint_eq(run(b, &req), VIRTIO_BLK_S_OK);
+	ck_assert_uint_eq(fake_blk_run(b, &done, &req), VIRTIO_BLK_S_OK);
 	ranges(VIRTIO_BLK_T_DISCARD, 128, 32, 0);
-	ck_assert_uint_eq(run(b, &req), VIRTIO_BLK_S_OK);
+	ck_assert_uint_eq(fake_blk_run(b, &done, &req), VIRTIO_BLK_S_OK);
 	for (unsigned k = 0; k < 3; k++) {
 		memset(r, 0xff, sizeof(r));
 		rw(VIRTIO_BLK_T_IN, 64 + k * 32, r, 16384);
-		ck_assert_uint_eq(run(b, &req), VIRTIO_BLK_S_OK);
+		ck_assert_uint_eq(fake_blk_run(b, &done, &req), VIRTIO_BLK_S_OK);
 		ck_assert_int_eq(pread(fd, f, sizeof(f), (64 + k * 32) * 512), sizeof(f));
 		for (unsigned i = 0; i < 16384; i++) {
 			ck_assert_uint_eq(r[i], 0);
@@ -156,9 +113,9 @@ static void roundtrip(enum blk_aio aio, bool direct)
 	ck_assert_int_eq(blk_backend_flush_drain(b, 5000), 0);
 	blk_backend_close(b);
 	struct stat st;
-	ck_assert_int_eq(stat(img, &st), 0);
+	ck_assert_int_eq(stat(im.path, &st), 0);
 	ck_assert_int_eq(st.st_size, 4 << 20); /* never resized */
-	rmimg(fd);
+	fake_img_remove(&im, fd);
 }
 
 /* An O_DIRECT open drops the image's clean page-cache pages (with them,
@@ -166,7 +123,7 @@ static void roundtrip(enum blk_aio aio, bool direct)
 START_TEST(direct_open_drops_cache)
 {
 	static uint8_t buf[1 << 16];
-	int fd = mkimg(1 << 20);
+	int fd = fake_img_create(&im, 1 << 20);
 	unsigned char vec[256];
 	void *map;
 	unsigned cached = 0;
@@ -189,7 +146,7 @@ START_TEST(direct_open_drops_cache)
 	ck_assert_uint_eq(cached, 0);
 	blk_backend_close(b);
 	munmap(map, 1 << 20);
-	rmimg(fd);
+	fake_img_remove(&im, fd);
 }
 END_TEST
 
@@ -224,8 +181,8 @@ static void batched(enum blk_aio aio)
 {
 	static uint8_t bufs[64][4096] __attribute__((aligned(4096)));
 	static struct blk_req rq[64];
-	int fd = mkimg(1 << 20);
-	struct blk_params p = { .path = img, .direct = true, .aio = aio };
+	int fd = fake_img_create(&im, 1 << 20);
+	struct blk_params p = { .path = im.path, .direct = true, .aio = aio };
 	struct blk_backend *b;
 	char err[256];
 
@@ -273,7 +230,7 @@ static void batched(enum blk_aio aio)
 		ck_assert_int_eq(pread(fd, &c, 1, i * 4096 + 100), 1);
 		ck_assert_uint_eq(c, i % 2 ? i + 1 : 0);
 	}
-	rmimg(fd);
+	fake_img_remove(&im, fd);
 }
 
 START_TEST(batched_uring) { batched(BLK_AIO_IO_URING); }
@@ -289,16 +246,16 @@ END_TEST
 static void errors(enum blk_aio aio)
 {
 	static uint8_t buf[8192] __attribute__((aligned(4096)));
-	int fd = mkimg(1 << 20);
+	int fd = fake_img_create(&im, 1 << 20);
 	struct blk_backend *b = open_eng(aio, false, 8);
 
 	ck_assert_int_eq(ftruncate(fd, 512 * 1024), 0);
 	rw(VIRTIO_BLK_T_IN, 1020, buf, 8192); /* straddles the new end */
-	ck_assert_uint_eq(run(b, &req), VIRTIO_BLK_S_IOERR);
+	ck_assert_uint_eq(fake_blk_run(b, &done, &req), VIRTIO_BLK_S_IOERR);
 	rw(VIRTIO_BLK_T_IN, 2000, buf, 4096); /* wholly beyond it */
-	ck_assert_uint_eq(run(b, &req), VIRTIO_BLK_S_IOERR);
+	ck_assert_uint_eq(fake_blk_run(b, &done, &req), VIRTIO_BLK_S_IOERR);
 	rw(VIRTIO_BLK_T_IN, 8, buf, 4096); /* still fine before it */
-	ck_assert_uint_eq(run(b, &req), VIRTIO_BLK_S_OK);
+	ck_assert_uint_eq(fake_blk_run(b, &done, &req), VIRTIO_BLK_S_OK);
 	blk_backend_close(b);
 	ck_assert_int_eq(ftruncate(fd, 1 << 20), 0);
 	/* allocated blocks: O_DIRECT reads of a hole are not checked */
@@ -307,11 +264,11 @@ static void errors(enum blk_aio aio)
 	ck_assert_int_eq(fsync(fd), 0);
 	b = open_eng(aio, true, 8);
 	rw(VIRTIO_BLK_T_IN, 8, buf, 100); /* 100 bytes: O_DIRECT refuses it */
-	ck_assert_uint_eq(run(b, &req), VIRTIO_BLK_S_IOERR);
+	ck_assert_uint_eq(fake_blk_run(b, &done, &req), VIRTIO_BLK_S_IOERR);
 	rw(VIRTIO_BLK_T_OUT, 8, buf, 100);
-	ck_assert_uint_eq(run(b, &req), VIRTIO_BLK_S_IOERR);
+	ck_assert_uint_eq(fake_blk_run(b, &done, &req), VIRTIO_BLK_S_IOERR);
 	blk_backend_close(b);
-	rmimg(fd);
+	fake_img_remove(&im, fd);
 }
 
 START_TEST(errors_uring) { errors(BLK_AIO_IO_URING); }
@@ -331,15 +288,15 @@ START_TEST(uring_probe_refused)
 	struct blk_params p = { .aio = BLK_AIO_IO_URING };
 	struct blk_backend *b;
 	char err[256] = "";
-	int fd = mkimg(1 << 20);
+	int fd = fake_img_create(&im, 1 << 20);
 
 	ck_assert_ptr_nonnull(ctx);
 	ck_assert_int_eq(seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(io_uring_setup), 0), 0);
 	ck_assert_int_eq(seccomp_load(ctx), 0);
 	seccomp_release(ctx);
-	p.path = img;
-	ck_assert_int_eq(blk_backend_open(&p, 8, cb, NULL, &b, err), -EPERM);
-	ck_assert_ptr_nonnull(strstr(err, img));
+	p.path = im.path;
+	ck_assert_int_eq(blk_backend_open(&p, 8, fake_blk_done, &done, &b, err), -EPERM);
+	ck_assert_ptr_nonnull(strstr(err, im.path));
 	ck_assert_ptr_nonnull(strstr(err, "io_uring unavailable"));
 	ck_assert_ptr_nonnull(strstr(err, "aio=native"));
 	ck_assert_ptr_null(strchr(err, '\n'));
@@ -347,16 +304,16 @@ START_TEST(uring_probe_refused)
 	b = open_eng(BLK_AIO_NATIVE, false, 8);
 	blk_backend_close(b);
 	p.aio = BLK_AIO_AUTO;
-	ck_assert_int_eq(blk_backend_open(&p, 8, cb, NULL, &b, err), 0);
+	ck_assert_int_eq(blk_backend_open(&p, 8, fake_blk_done, &done, &b, err), 0);
 	ck_assert_str_eq(blk_backend_engine(b), "native");
 	memset(buf, 0x5a, sizeof(buf));
 	rw(VIRTIO_BLK_T_OUT, 8, buf, 4096);
-	ck_assert_uint_eq(run(b, &req), VIRTIO_BLK_S_OK);
+	ck_assert_uint_eq(fake_blk_run(b, &done, &req), VIRTIO_BLK_S_OK);
 	blk_backend_close(b);
 	uint8_t c;
 	ck_assert_int_eq(pread(fd, &c, 1, 4096 + 7), 1);
 	ck_assert_uint_eq(c, 0x5a);
-	rmimg(fd);
+	fake_img_remove(&im, fd);
 }
 END_TEST
 
@@ -365,12 +322,12 @@ END_TEST
  * use makes the probe fail the same way as the filter. */
 START_TEST(uring_auto_and_hook)
 {
-	int fd = mkimg(1 << 20);
-	struct blk_params p = { .path = img };
+	int fd = fake_img_create(&im, 1 << 20);
+	struct blk_params p = { .path = im.path };
 	struct blk_backend *b;
 	char err[256];
 
-	ck_assert_int_eq(blk_backend_open(&p, 8, cb, NULL, &b, err), 0);
+	ck_assert_int_eq(blk_backend_open(&p, 8, fake_blk_done, &done, &b, err), 0);
 #ifdef HAVE_LIBURING
 	ck_assert_str_eq(blk_backend_engine(b), "io_uring");
 #else
@@ -378,11 +335,11 @@ START_TEST(uring_auto_and_hook)
 #endif
 	blk_backend_close(b);
 	setenv("MYVMM_TEST_URING_FAIL", "1", 1);
-	ck_assert_int_eq(blk_backend_open(&p, 8, cb, NULL, &b, err), 0);
+	ck_assert_int_eq(blk_backend_open(&p, 8, fake_blk_done, &done, &b, err), 0);
 	ck_assert_str_eq(blk_backend_engine(b), "native");
 	blk_backend_close(b);
 	unsetenv("MYVMM_TEST_URING_FAIL");
-	rmimg(fd);
+	fake_img_remove(&im, fd);
 }
 END_TEST
 

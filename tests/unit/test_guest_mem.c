@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -197,5 +198,49 @@ START_TEST(snapshot_file)
 }
 END_TEST
 
+/* The VMA flags of the mapping holding p: does it carry MADV_HUGEPAGE ("hg")? */
+static bool vma_huge(const void *p)
+{
+	FILE *f = fopen("/proc/self/smaps", "r");
+	char line[512];
+	bool in = false, hg = false;
+
+	ck_assert_ptr_nonnull(f);
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long lo, hi;
+		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 && strchr(line, '-') < strchr(line, ' ')) {
+			in = (uintptr_t)p >= lo && (uintptr_t)p < hi;
+			continue;
+		}
+		if (in && !strncmp(line, "VmFlags:", 8))
+			hg = strstr(line, " hg") != NULL;
+	}
+	fclose(f);
+	return hg;
+}
+
+/* Anonymous RAM: huge pages asked for above 2 MiB; below only after
+ * gmem_huge_low (VMs with O_DIRECT disks). Shared RAM is left alone. */
+START_TEST(huge_low)
+{
+	struct guest_mem m;
+
+	ck_assert_int_eq(gmem_alloc(&m, 64 * MiB), 0);
+	uint8_t *lo = gmem_ptr(&m, 0x1000, 1), *hi = gmem_ptr(&m, 0x300000, 1);
+	ck_assert(!vma_huge(lo));
+	ck_assert(vma_huge(hi));
+	gmem_huge_low(&m);
+	ck_assert(vma_huge(lo));
+	ck_assert(vma_huge(gmem_ptr(&m, 0x1fffff, 1)));
+	ck_assert(vma_huge(hi));
+	ck_assert_int_eq(gmem_write(&m, 0x1000, "x", 1), 0); /* still plain RAM */
+	gmem_free(&m);
+	ck_assert_int_eq(gmem_alloc_shared(&m, 64 * MiB), 0);
+	gmem_huge_low(&m);
+	ck_assert(!vma_huge(gmem_ptr(&m, 0x1000, 1)));
+	gmem_free(&m);
+}
+END_TEST
+
 CHECK_MAIN("guest_mem", e820_128m, e820_3g, e820_5g, e820_8g, plan_rejects, ptr_bounds,
-	zero_only_where_needed, shared_ram, snapshot_file)
+	zero_only_where_needed, shared_ram, snapshot_file, huge_low)

@@ -54,11 +54,16 @@ START_TEST(rejects)
 	ck_assert_int_eq(parse("GET / HTTP/1.1\nHost: x\n\n", &r), -400);          /* bare LF */
 	ck_assert_int_eq(parse("GET / HTTP/2.0\r\n\r\n", &r), -400);
 	ck_assert_int_eq(parse("GET / HTTP/1.2\r\n\r\n", &r), -505);
+	ck_assert_str_eq(r.error, "HTTP/1.2 is not supported: use HTTP/1.1");
 	ck_assert_int_eq(parse("GET noslash HTTP/1.1\r\n\r\n", &r), -400);
 	ck_assert_int_eq(parse("GET  / HTTP/1.1\r\n\r\n", &r), -400);
 	ck_assert_int_eq(parse("G(T / HTTP/1.1\r\n\r\n", &r), -400);
-	ck_assert_int_eq(parse("PUT / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n", &r), -501);
+	ck_assert_int_eq(parse("PUT / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n", &r), -411);
+	ck_assert_str_eq(r.error, "Transfer-Encoding (chunked bodies) is not accepted: send the body "
+			 "with Content-Length");
 	ck_assert_int_eq(parse("PUT / HTTP/1.1\r\nContent-Length: 99999999\r\n\r\n", &r), -413);
+	ck_assert_str_eq(r.error, "the request body (Content-Length 99999999) is larger than the "
+			 "limit of 65536 bytes");
 	ck_assert_int_eq(parse("PUT / HTTP/1.1\r\nContent-Length: -1\r\n\r\n", &r), -400);
 	ck_assert_int_eq(parse("PUT / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", &r), -400);
 	ck_assert_int_eq(parse("GET / HTTP/1.1\r\nX: a\r\n folded\r\n\r\n", &r), -400);
@@ -77,12 +82,14 @@ START_TEST(bounds)
 	memset(buf + 5, 'a', HTTP_MAX_PATH + 1);
 	strcpy(buf + 5 + HTTP_MAX_PATH + 1, " HTTP/1.1\r\n\r\n");
 	ck_assert_int_eq(parse(buf, &r), -414);
+	ck_assert_str_eq(r.error, "the request path is 258 bytes; the limit is 256");
 	/* Too many headers. */
 	size_t n = (size_t)sprintf(buf, "GET / HTTP/1.1\r\n");
 	for (int i = 0; i <= HTTP_MAX_HEADERS; i++)
 		n += (size_t)sprintf(buf + n, "X-%d: y\r\n", i);
 	strcpy(buf + n, "\r\n");
 	ck_assert_int_eq(parse(buf, &r), -431);
+	ck_assert_str_eq(r.error, "more than 32 header fields");
 	/* A head that never ends. */
 	n = (size_t)sprintf(buf, "GET / HTTP/1.1\r\nX: ");
 	memset(buf + n, 'z', sizeof(buf) - n - 1);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "check_util.h"
+#include "fakes.h"
 #include "devices/virtio/blk.h"
 #include "host/blk_backend.h"
 #include "virtq_driver.h"
@@ -195,46 +196,8 @@ END_TEST
 
 /* ---- backend ---- */
 
-static char img[128], dir[64];
-static struct { uint64_t tag; uint8_t st; int n; } done;
-
-static void cb(void *opaque, const struct blk_req *r, uint64_t tag, uint8_t st)
-{
-	done.tag = tag;
-	done.st = st;
-	done.n++;
-}
-
-static void mkimg(uint64_t size)
-{
-	strcpy(dir, "/tmp/blktestXXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-	snprintf(img, sizeof(img), "%s/disk.img", dir);
-	int fd = open(img, O_CREAT | O_RDWR, 0644);
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(ftruncate(fd, size), 0);
-	close(fd);
-}
-
-static void rmimg(void)
-{
-	unlink(img);
-	rmdir(dir);
-}
-
-/* Submits one request and waits for its completion. */
-static uint8_t run(struct blk_backend *b, const struct blk_req *r)
-{
-	int n0 = done.n;
-	ck_assert_int_eq(blk_backend_submit(b, r, 42), 0);
-	while (done.n == n0) {
-		struct pollfd p = { blk_backend_event_fd(b), POLLIN, 0 };
-		ck_assert_int_eq(poll(&p, 1, 5000), 1);
-		blk_backend_complete(b);
-	}
-	ck_assert_uint_eq(done.tag, 42);
-	return done.st;
-}
+static struct fake_img im;
+static struct fake_blk done;
 
 static void backend_roundtrip(bool direct)
 {
@@ -245,9 +208,9 @@ static void backend_roundtrip(bool direct)
 	static uint8_t rbuf[8192 + 1] __attribute__((aligned(4096)));
 	struct blk_limits l = lim;
 
-	mkimg(1 << 20);
-	dc.path = img;
-	ck_assert_int_eq(blk_backend_open(&dc, 8, cb, NULL, &b, err), 0);
+	close(fake_img_create(&im, 1 << 20));
+	dc.path = im.path;
+	ck_assert_int_eq(blk_backend_open(&dc, 8, fake_blk_done, &done, &b, err), 0);
 	ck_assert_uint_eq(blk_backend_size(b), 1 << 20);
 	l.capacity = 2048;
 	l.dio_align = blk_backend_dio_align(b);
@@ -262,34 +225,34 @@ static void backend_roundtrip(bool direct)
 	req.iov[1] = (struct iovec){ wbuf + 4096, 4096 };
 	req.data_len = 8192;
 	ck_assert_int_eq(blk_check_request(&req, &l), VIRTIO_BLK_S_OK);
-	ck_assert_uint_eq(run(b, &req), VIRTIO_BLK_S_OK);
+	ck_assert_uint_eq(fake_blk_run(b, &done, &req), VIRTIO_BLK_S_OK);
 	req.type = VIRTIO_BLK_T_FLUSH;
-	ck_assert_uint_eq(run(b, &req), VIRTIO_BLK_S_OK);
+	ck_assert_uint_eq(fake_blk_run(b, &done, &req), VIRTIO_BLK_S_OK);
 	/* read back into a deliberately misaligned buffer (bounce for O_DIRECT) */
 	memset(rbuf, 0, sizeof(rbuf));
 	req.type = VIRTIO_BLK_T_IN;
 	req.niov = 1;
 	req.iov[0] = (struct iovec){ rbuf + 1, 8192 };
-	ck_assert_uint_eq(run(b, &req), VIRTIO_BLK_S_OK);
+	ck_assert_uint_eq(fake_blk_run(b, &done, &req), VIRTIO_BLK_S_OK);
 	ck_assert_mem_eq(rbuf + 1, wbuf, 8192);
 	/* write zeroes over the first 4 KiB of it, discard the second */
 	req.type = VIRTIO_BLK_T_WRITE_ZEROES;
 	req.nranges = 1;
 	req.range[0] = (struct blk_range){ 8, 8, 0 };
-	ck_assert_uint_eq(run(b, &req), VIRTIO_BLK_S_OK);
+	ck_assert_uint_eq(fake_blk_run(b, &done, &req), VIRTIO_BLK_S_OK);
 	req.type = VIRTIO_BLK_T_DISCARD;
 	req.range[0] = (struct blk_range){ 16, 8, 0 };
-	ck_assert_uint_eq(run(b, &req), VIRTIO_BLK_S_OK);
+	ck_assert_uint_eq(fake_blk_run(b, &done, &req), VIRTIO_BLK_S_OK);
 	req.type = VIRTIO_BLK_T_IN;
 	memset(rbuf, 0xff, sizeof(rbuf));
-	ck_assert_uint_eq(run(b, &req), VIRTIO_BLK_S_OK);
+	ck_assert_uint_eq(fake_blk_run(b, &done, &req), VIRTIO_BLK_S_OK);
 	for (unsigned i = 0; i < 8192; i++)
 		ck_assert_uint_eq(rbuf[1 + i], 0);
 	blk_backend_close(b);
 	struct stat st;
-	ck_assert_int_eq(stat(img, &st), 0);
+	ck_assert_int_eq(stat(im.path, &st), 0);
 	ck_assert_int_eq(st.st_size, 1 << 20);
-	rmimg();
+	fake_img_remove(&im, -1);
 }
 
 /* Many requests in flight, slots reused across rounds: every request must
@@ -313,8 +276,8 @@ START_TEST(backend_many_inflight)
 	static uint8_t bufs[64][4096];
 	struct blk_req rq[64];
 
-	mkimg(1 << 20);
-	dc.path = img;
+	close(fake_img_create(&im, 1 << 20));
+	dc.path = im.path;
 	ck_assert_int_eq(blk_backend_open(&dc, 8, cb_many, NULL, &b, err), 0);
 	memset(seen, 0, sizeof(seen));
 	for (unsigned round = 0; round < 8; round++) {
@@ -335,7 +298,7 @@ START_TEST(backend_many_inflight)
 	for (unsigned i = 0; i < 64; i++)
 		ck_assert_uint_eq(seen[i], 1);
 	blk_backend_close(b);
-	rmimg();
+	fake_img_remove(&im, -1);
 }
 END_TEST
 
@@ -350,41 +313,41 @@ START_TEST(backend_open_errors)
 	struct blk_backend *b, *b2;
 	char err[256];
 
-	mkimg(1000);
-	dc.path = img;
-	ck_assert_int_eq(blk_backend_open(&dc, 8, cb, NULL, &b, err), -EINVAL);
+	close(fake_img_create(&im, 1000));
+	dc.path = im.path;
+	ck_assert_int_eq(blk_backend_open(&dc, 8, fake_blk_done, &done, &b, err), -EINVAL);
 	ck_assert_ptr_nonnull(strstr(err, "multiple of 512"));
-	dc.path = dir;
-	ck_assert_int_eq(blk_backend_open(&dc, 8, cb, NULL, &b, err), -EISDIR);
+	dc.path = im.dir;
+	ck_assert_int_eq(blk_backend_open(&dc, 8, fake_blk_done, &done, &b, err), -EISDIR);
 	ck_assert_ptr_nonnull(strstr(err, "directory"));
 	dc.path = "/nonexistent/disk.img";
-	ck_assert_int_eq(blk_backend_open(&dc, 8, cb, NULL, &b, err), -ENOENT);
+	ck_assert_int_eq(blk_backend_open(&dc, 8, fake_blk_done, &done, &b, err), -ENOENT);
 	ck_assert_ptr_nonnull(strstr(err, "/nonexistent/disk.img"));
-	rmimg();
+	fake_img_remove(&im, -1);
 
-	mkimg(4096);
-	dc.path = img;
-	ck_assert_int_eq(blk_backend_open(&dc, 8, cb, NULL, &b, err), 0);
-	ck_assert_int_eq(blk_backend_open(&dc, 8, cb, NULL, &b2, err), -EAGAIN);
+	close(fake_img_create(&im, 4096));
+	dc.path = im.path;
+	ck_assert_int_eq(blk_backend_open(&dc, 8, fake_blk_done, &done, &b, err), 0);
+	ck_assert_int_eq(blk_backend_open(&dc, 8, fake_blk_done, &done, &b2, err), -EAGAIN);
 	ck_assert_ptr_nonnull(strstr(err, "in use by another VM"));
 	dc.ro = true; /* read lock also conflicts with a writer */
-	ck_assert_int_lt(blk_backend_open(&dc, 8, cb, NULL, &b2, err), 0);
+	ck_assert_int_lt(blk_backend_open(&dc, 8, fake_blk_done, &done, &b2, err), 0);
 	blk_backend_close(b);
 	/* two readers are fine; a writer is refused */
-	ck_assert_int_eq(blk_backend_open(&dc, 8, cb, NULL, &b, err), 0);
-	ck_assert_int_eq(blk_backend_open(&dc, 8, cb, NULL, &b2, err), 0);
+	ck_assert_int_eq(blk_backend_open(&dc, 8, fake_blk_done, &done, &b, err), 0);
+	ck_assert_int_eq(blk_backend_open(&dc, 8, fake_blk_done, &done, &b2, err), 0);
 	/* ro backend refuses writes even if asked */
 	memset(&req, 0, sizeof(req));
 	req.type = VIRTIO_BLK_T_OUT;
 	req.niov = 1;
 	req.iov[0] = (struct iovec){ data, 512 };
 	req.data_len = 512;
-	ck_assert_uint_eq(run(b, &req), VIRTIO_BLK_S_IOERR);
+	ck_assert_uint_eq(fake_blk_run(b, &done, &req), VIRTIO_BLK_S_IOERR);
 	dc.ro = false;
-	ck_assert_int_lt(blk_backend_open(&dc, 8, cb, NULL, &b2, err), 0);
+	ck_assert_int_lt(blk_backend_open(&dc, 8, fake_blk_done, &done, &b2, err), 0);
 	blk_backend_close(b);
 	blk_backend_close(b2);
-	rmimg();
+	fake_img_remove(&im, -1);
 }
 END_TEST
 
@@ -433,8 +396,8 @@ START_TEST(device_e2e)
 	char err[256];
 
 	mem.r[0] = (struct gmem_region){ 0, RAM_SIZE, ram };
-	mkimg(1 << 20);
-	dc.path = img;
+	close(fake_img_create(&im, 1 << 20));
+	dc.path = im.path;
 	ck_assert_int_eq(virtio_blk_create(&dc, NULL, &vd, err), 0);
 	vqd_transport_attach(&tp, vd, &mem);
 	ck_assert_uint_eq(vd->ops->device_id, VIRTIO_ID_BLOCK);
@@ -487,7 +450,7 @@ START_TEST(device_e2e)
 	ck_assert(vd->needs_reset);
 	vqd_dev_reset(vd);
 	virtio_dev_destroy(vd);
-	rmimg();
+	fake_img_remove(&im, -1);
 	free(ram);
 }
 END_TEST
@@ -503,8 +466,8 @@ START_TEST(device_event_idx)
 	char err[256];
 	uint8_t *ram = vqd_ram_init(&mem, RAM_SIZE);
 
-	mkimg(1 << 20);
-	dc.path = img;
+	close(fake_img_create(&im, 1 << 20));
+	dc.path = im.path;
 	ck_assert_int_eq(virtio_blk_create(&dc, NULL, &vd, err), 0);
 	vqd_transport_attach(&tp, vd, &mem);
 	vqd_init(&dq, ram, 16, DESC, true);
@@ -530,7 +493,7 @@ START_TEST(device_event_idx)
 	}
 	vqd_dev_reset(vd);
 	virtio_dev_destroy(vd);
-	rmimg();
+	fake_img_remove(&im, -1);
 	vqd_ram_free(&mem);
 }
 END_TEST
@@ -546,8 +509,8 @@ START_TEST(device_budget_returns_control)
 	char err[256];
 	uint8_t *ram = vqd_ram_init(&mem, RAM_SIZE);
 
-	mkimg(1 << 20);
-	dc.path = img;
+	close(fake_img_create(&im, 1 << 20));
+	dc.path = im.path;
 	ck_assert_int_eq(virtio_blk_create(&dc, NULL, &vd, err), 0);
 	vqd_transport_attach(&tp, vd, &mem);
 	tp.can_rekick = true;
@@ -568,7 +531,7 @@ START_TEST(device_budget_returns_control)
 	ck_assert_uint_eq(ram[0x41000], VIRTIO_BLK_S_IOERR);
 	vqd_dev_reset(vd);
 	virtio_dev_destroy(vd);
-	rmimg();
+	fake_img_remove(&im, -1);
 	vqd_ram_free(&mem);
 }
 END_TEST
@@ -610,9 +573,9 @@ START_TEST(backend_bounce_capped)
 	unsigned n = 0;
 	int r;
 
-	mkimg(64 << 20);
-	dc.path = img;
-	ck_assert_int_eq(blk_backend_open(&dc, 256, cb, NULL, &b, err), 0);
+	close(fake_img_create(&im, 64 << 20));
+	dc.path = im.path;
+	ck_assert_int_eq(blk_backend_open(&dc, 256, fake_blk_done, &done, &b, err), 0);
 	memset(&rq, 0, sizeof(rq));
 	rq.type = VIRTIO_BLK_T_IN;
 	rq.niov = 16;
@@ -640,7 +603,7 @@ START_TEST(backend_bounce_capped)
 	ck_assert_int_eq(done.n, n0 + 1);
 	ck_assert_uint_eq(done.st, VIRTIO_BLK_S_IOERR);
 	blk_backend_close(b);
-	rmimg();
+	fake_img_remove(&im, -1);
 }
 END_TEST
 
@@ -653,9 +616,9 @@ START_TEST(backend_ranges_off_thread)
 	struct blk_backend *b;
 	char err[256];
 
-	mkimg(1 << 20);
-	dc.path = img;
-	ck_assert_int_eq(blk_backend_open(&dc, 8, cb, NULL, &b, err), 0);
+	close(fake_img_create(&im, 1 << 20));
+	dc.path = im.path;
+	ck_assert_int_eq(blk_backend_open(&dc, 8, fake_blk_done, &done, &b, err), 0);
 	for (unsigned t = 0; t < 2; t++) {
 		memset(&req, 0, sizeof(req));
 		req.type = t ? VIRTIO_BLK_T_DISCARD : VIRTIO_BLK_T_WRITE_ZEROES;
@@ -672,7 +635,7 @@ START_TEST(backend_ranges_off_thread)
 		ck_assert_uint_eq(done.st, VIRTIO_BLK_S_OK);
 	}
 	blk_backend_close(b);
-	rmimg();
+	fake_img_remove(&im, -1);
 }
 END_TEST
 

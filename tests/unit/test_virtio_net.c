@@ -115,6 +115,7 @@ START_TEST(tx_gather)
 	ck_assert_uint_eq(vqd_used_len_at(&Q[NET_TXQ], 0), 0);
 	ck_assert_uint_ge(tp.notified[NET_TXQ], 1);
 	ck_assert_uint_eq(stats().tx_frames, 1);
+	ck_assert_uint_eq(stats().tx_bytes, 100); /* the frame, not the header (metrics) */
 }
 END_TEST
 
@@ -134,6 +135,7 @@ START_TEST(tx_oversize_and_runt_dropped)
 	ck_assert_int_eq(be.frames, 1);
 	ck_assert_uint_eq(be.len, NET_MAX_FRAME);
 	ck_assert_uint_eq(stats().tx_dropped, 2);
+	ck_assert_uint_eq(stats().tx_bytes, NET_MAX_FRAME); /* dropped frames not counted */
 	ck_assert(!vd->needs_reset);
 }
 END_TEST
@@ -160,6 +162,7 @@ START_TEST(rx_copy)
 	ck_assert_uint_eq(ram[BUF + 0x1000 + 4 + sizeof(f)], 0xee);
 	ck_assert_uint_ge(tp.notified[NET_RXQ], 1);
 	ck_assert_uint_eq(stats().rx_frames, 1);
+	ck_assert_uint_eq(stats().rx_bytes, sizeof(f));
 }
 END_TEST
 

@@ -174,6 +174,7 @@ struct blk_dev {
 	uint16_t stalled_head;
 	struct vq_chain chain;   /* scratch for vq_pop (4 KiB: not on the stack) */
 	struct blk_req req;
+	struct virtio_blk_stats stats; /* written under vd.lock, read atomically */
 };
 
 static struct blk_dev *to_blk(struct virtio_dev *vd) { return vd->priv; }
@@ -227,6 +228,36 @@ static void finish(struct blk_dev *d, uint16_t head, uint8_t *status_byte, uint3
 		d->pushed = true;
 }
 
+static void stat_add(uint64_t *c, uint64_t n)
+{
+	__atomic_store_n(c, *c + n, __ATOMIC_RELAXED); /* one writer: vd.lock */
+}
+
+static void count_done(struct virtio_blk_stats *s, const struct blk_req *req, uint8_t status)
+{
+	if (status != VIRTIO_BLK_S_OK)
+		stat_add(&s->execute_fails, 1);
+	else if (req->type == VIRTIO_BLK_T_IN)
+		stat_add(&s->read_count, 1), stat_add(&s->read_bytes, req->data_len);
+	else if (req->type == VIRTIO_BLK_T_OUT)
+		stat_add(&s->write_count, 1), stat_add(&s->write_bytes, req->data_len);
+	else if (req->type == VIRTIO_BLK_T_FLUSH)
+		stat_add(&s->flush_count, 1);
+}
+
+void virtio_blk_get_stats(struct virtio_dev *vd, struct virtio_blk_stats *st)
+{
+	const struct virtio_blk_stats *s = &to_blk(vd)->stats;
+
+	st->read_count = __atomic_load_n(&s->read_count, __ATOMIC_RELAXED);
+	st->read_bytes = __atomic_load_n(&s->read_bytes, __ATOMIC_RELAXED);
+	st->write_count = __atomic_load_n(&s->write_count, __ATOMIC_RELAXED);
+	st->write_bytes = __atomic_load_n(&s->write_bytes, __ATOMIC_RELAXED);
+	st->flush_count = __atomic_load_n(&s->flush_count, __ATOMIC_RELAXED);
+	st->invalid_reqs = __atomic_load_n(&s->invalid_reqs, __ATOMIC_RELAXED);
+	st->execute_fails = __atomic_load_n(&s->execute_fails, __ATOMIC_RELAXED);
+}
+
 static void backend_done(void *opaque, const struct blk_req *req, uint64_t tag, uint8_t status)
 {
 	struct blk_dev *d = opaque;
@@ -237,6 +268,7 @@ static void backend_done(void *opaque, const struct blk_req *req, uint64_t tag, 
 	if ((uint32_t)(tag >> 32) != __atomic_load_n(&d->generation, __ATOMIC_ACQUIRE) ||
 	    !d->vd.active)
 		return;
+	count_done(&d->stats, req, status);
 	finish(d, (uint16_t)tag, req->status, req->written, status);
 }
 
@@ -272,8 +304,10 @@ static bool start(struct blk_dev *d, uint16_t head)
 		return false;
 	}
 	d->stalled = false;
-	if (r)
+	if (r) {
+		stat_add(&d->stats.execute_fails, 1);
 		finish(d, head, d->req.status, 1, VIRTIO_BLK_S_IOERR);
+	}
 	return true;
 }
 
@@ -306,6 +340,7 @@ static int process_queue(struct blk_dev *d)
 		if (st == VIRTIO_BLK_S_OK)
 			st = blk_check_request(r, &d->lim);
 		if (st != VIRTIO_BLK_S_OK) {
+			stat_add(&d->stats.invalid_reqs, 1);
 			finish(d, d->chain.head, r->status, 1, st);
 			continue;
 		}

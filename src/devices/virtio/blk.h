@@ -125,6 +125,15 @@ void virtio_blk_poll(struct virtio_dev *vd);
  * call it, the event loop's too: it takes the device lock and reaps
  * completions itself. 0, -ETIMEDOUT or -EIO (the flush failed). */
 int virtio_blk_quiesce(struct virtio_dev *vd, unsigned timeout_ms);
+/* Requests this device completed (metrics; Firecracker's block fields).
+ * Bytes count the data of successful reads and writes. */
+struct virtio_blk_stats {
+	uint64_t read_count, read_bytes, write_count, write_bytes, flush_count;
+	uint64_t invalid_reqs;    /* refused by parsing/checks (IOERR/UNSUPP at once) */
+	uint64_t execute_fails;   /* the backend failed them (IOERR) */
+};
+/* Any thread: the counters so far (relaxed atomic reads). */
+void virtio_blk_get_stats(struct virtio_dev *vd, struct virtio_blk_stats *st);
 /* "io_uring", "native" or "threads" (for status output). */
 const char *virtio_blk_engine(struct virtio_dev *vd);
 #endif

@@ -25,13 +25,13 @@ struct net_dev {
 	int efd;                       /* "backlog not empty" eventfd */
 	struct net_backend be;
 	uint8_t config[NET_CONFIG_SIZE];
-	uint64_t tx_frames, tx_dropped;
+	uint64_t tx_frames, tx_dropped, tx_bytes;
 
 	pthread_mutex_t bl_lock;       /* leaf: the fields below */
 	bool rx_open;                  /* accept frames from the backend */
 	struct rx_frame backlog[NET_RX_BACKLOG];
 	unsigned bl_head, bl_count;
-	uint64_t rx_frames, rx_dropped;
+	uint64_t rx_frames, rx_dropped, rx_bytes;
 
 	uint8_t *txbuf;                /* NET_HDR_SIZE + NET_MAX_FRAME */
 	struct vq_chain chain;         /* scratch for vq_pop (kept off the stack) */
@@ -175,6 +175,7 @@ static int rx_deliver(struct net_dev *d)
 			vq_push(q, d->chain.head, NET_HDR_SIZE + f.len);
 			pthread_mutex_lock(&d->bl_lock);
 			d->rx_frames++;
+			d->rx_bytes += f.len;
 			pthread_mutex_unlock(&d->bl_lock);
 		}
 		free(f.data);
@@ -219,6 +220,7 @@ static int tx_process(struct net_dev *d)
 			if (d->be.send) {
 				d->be.send(d->be.opaque, d->txbuf, n);
 				d->tx_frames++;
+				d->tx_bytes += n;
 			} else {
 				d->tx_dropped++;
 			}
@@ -384,9 +386,11 @@ void virtio_net_get_stats(struct virtio_dev *vd, struct virtio_net_stats *st)
 	virtio_dev_lock(vd);
 	st->tx_frames = d->tx_frames;
 	st->tx_dropped = d->tx_dropped;
+	st->tx_bytes = d->tx_bytes;
 	pthread_mutex_lock(&d->bl_lock);
 	st->rx_frames = d->rx_frames;
 	st->rx_dropped = d->rx_dropped;
+	st->rx_bytes = d->rx_bytes;
 	st->rx_queued = d->bl_count;
 	pthread_mutex_unlock(&d->bl_lock);
 	virtio_dev_unlock(vd);

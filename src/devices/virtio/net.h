@@ -42,6 +42,7 @@ struct net_backend {
 
 struct virtio_net_stats {
 	uint64_t tx_frames, tx_dropped;       /* dropped: malformed or oversize */
+	uint64_t tx_bytes, rx_bytes;          /* frame bytes (no virtio-net header) */
 	uint64_t rx_frames, rx_dropped;       /* dropped: backlog full, inactive, too big */
 	uint64_t rx_queued;                   /* frames in the backlog right now */
 };

@@ -54,12 +54,14 @@ static int load_u16(const struct virtqueue *q, uint64_t gpa, uint16_t *v)
 	return 0;
 }
 
+/* Every store is into the used ring: marked for diff snapshots. */
 static int store_u16(const struct virtqueue *q, uint64_t gpa, uint16_t v, int order)
 {
 	uint16_t *p = ring_ptr(q, gpa, 0, 2);
 	if (!p)
 		return -EFAULT;
 	__atomic_store_n(p, htole16(v), order);
+	gmem_mark_dirty(q->mem, gpa, 2);
 	return 0;
 }
 
@@ -133,6 +135,11 @@ static int add_seg(const struct virtqueue *q, struct vq_chain *c, const struct v
 	if (wr ? d->len > UINT32_MAX - c->in_bytes : d->len > UINT32_MAX - c->out_bytes)
 		return -E2BIG;
 	c->seg[c->nseg++] = (struct vq_seg){ .hva = hva, .len = d->len, .device_writes = wr };
+	/* The device may write it from now until it pushes the chain (diff
+	 * snapshots: a snapshot quiesces every device, so no chain popped
+	 * before one is completed after it). */
+	if (wr)
+		gmem_mark_dirty(q->mem, d->addr, d->len);
 	if (wr)
 		c->in_bytes += d->len;
 	else
@@ -291,6 +298,7 @@ int vq_push(struct virtqueue *q, uint16_t head, uint32_t written)
 	if (!p)
 		return -EFAULT;
 	memcpy(p, elem, sizeof(elem));
+	gmem_mark_dirty(q->mem, slot, sizeof(elem));
 	q->used_idx++;
 	/* Release: the used element (and the data written into the buffers)
 	 * become visible before the new used->idx; pairs with the driver's read

@@ -24,6 +24,7 @@ SCENARIO("blk-indirect", scen_blk_indirect, true)
 SCENARIO("blk-disks", scen_blk_disks, true)
 SCENARIO("blk-bench", scen_blk_bench, true)                        /* blkx.c */
 SCENARIO("blk-swap", scen_blk_swap, true)                          /* blkswap.c */
+SCENARIO("blk-dma", scen_blk_dma, true)                            /* blkdma.c */
 SCENARIO("hostile", scen_blk_hostile, true)
 SCENARIO("rng", scen_rng, true)                                    /* vmisc.c */
 SCENARIO("vcons", scen_vcons, true)
