@@ -26,7 +26,9 @@
 #
 # Environment: BUILD_DIR, MYVMM, ELF, QEMU; BENCH_DIR (directory for the
 # image; default $BUILD_DIR/bench-blk, must support O_DIRECT); RUNS (default 1,
-# the median of RUNS per cell; runs interleave myvmm and QEMU); PATHS (default
+# the median of RUNS per cell; runs interleave myvmm and QEMU, and which of the
+# two goes first alternates from run to run; every run's figure is listed under
+# the table); PATHS (default
 # "io_uring native vhost"). Exit status: 0, 1 if a run failed, 2 if something is
 # missing.
 set -u
@@ -53,7 +55,7 @@ res=$(mktemp -d)
 cleanup() { [ -n "${QSD_PID:-}" ] && kill "$QSD_PID" 2>/dev/null; rm -rf "$res" "$IMG"; [ -n "${SHM_IMG:-}" ] && rm -f "$SHM_IMG"; rmdir "$BENCH_DIR" 2>/dev/null; }
 trap cleanup EXIT
 
-dd if=/dev/urandom of="$IMG" bs=1M count=$IMG_MIB status=none || exit 2
+dd if=/dev/urandom of="$IMG" bs=1M count=$IMG_MIB status=none conv=fsync || exit 2
 if ! dd if="$IMG" of=/dev/null bs=4096 count=1 iflag=direct status=none 2>/dev/null; then
 	echo "blk.sh: $BENCH_DIR does not support O_DIRECT; set BENCH_DIR to a disk-backed directory" >&2
 	exit 2
@@ -118,10 +120,13 @@ path_run() {
 	shift
 	case $path in
 	io_uring|native)
+		local q=(qemu_run "qemu-$path" "$@" -M pc
+			-drive file="$IMG",if=none,id=d0,format=raw,cache=none,aio=$path
+			-device virtio-blk-pci,drive=d0,disable-legacy=on)
+		# Odd runs start with QEMU: neither side always meets the disk first.
+		((i % 2)) && "${q[@]}"
 		myvmm_run "myvmm-$path" "$@" "$IMG,cache=none,aio=$path"
-		qemu_run "qemu-$path" "$@" -M pc \
-			-drive file="$IMG",if=none,id=d0,format=raw,cache=none,aio=$path \
-			-device virtio-blk-pci,drive=d0,disable-legacy=on ;;
+		((i % 2)) || "${q[@]}" ;;
 	vhost)
 		command -v "$QSD" >/dev/null || { echo "blk.sh: no $QSD (qemu-system-common)" >&2; fail=1; return; }
 		qsd_start || { fail=1; return; }
@@ -206,6 +211,7 @@ for line in open(sys.argv[1]):
     side, mode, b, us = line.split()
     b, us = int(b), max(1, int(us))
     runs[side, mode].append((b / us, (b / (4096 if mode == "randread" else 1 << 20)) / (us / 1e6)))
+order = {k: list(v) for k, v in runs.items()}
 best = collections.defaultdict(lambda: None)
 for k, v in runs.items():
     v.sort()
@@ -224,6 +230,11 @@ for mode, desc in (("seqread", "1M qd8"), ("seqwrite", "1M qd8"), ("randread", "
         print("%-9s %-9s %s %s %s %s %s   (%s)" % (mode, p, cell("myvmm-" + p, mode),
               cell("qemu-" + p, mode), cell("host", mode), ratio("myvmm-" + p, "qemu-" + p, mode),
               ratio("myvmm-" + p, "host", mode), desc))
+if any(len(v) > 1 for v in runs.values()):
+    print("every run, in run order (MB/s; randread IOPS):")
+    for k in sorted(runs):
+        col = 1 if k[1] == "randread" else 0
+        print("  %-16s %-9s %s" % (k[0], k[1], " ".join("%.0f" % x[col] for x in order[k])))
 g = best["guest", "randread"]
 m = best["myvmm-" + paths[0], "randread"] if paths else None
 h = best["host", "randread"]

@@ -10,6 +10,9 @@
 #   restore    "myvmm --restore" exec -> the first guest console line printed
 #              after the restore (restore-to-running), and myvmm's own figure
 #              (process start -> VM rebuilt and ready, its stderr line)
+#   diff       with machine-config track_dirty_pages: a Full snapshot, 1 s of
+#              the workload, then a Diff (create time, allocated bytes), the
+#              --snapshot-merge time, and a restore of the merged file
 #   loop       runs per second of a loop whose every run ends with the test
 #              kernel's PASS: (a) boot the kernel, tk=snap-count tk.ticks=1;
 #              (b) restore a snapshot of the same workload taken just before
@@ -106,5 +109,46 @@ rest = [myvmm, "--restore", snap2 + ",mem=" + mem2]
 b = loop(boot); r = loop(rest)
 print("CI loop (%d runs each, run = start to PASS): boot %.1f runs/s, restore %.1f runs/s (x%.2f)"
       % (n, b, r, r / b))
+
+# 4. diff snapshots: Full, 1 s of running, Diff; merge; restore the merged file
+sock = os.path.join(tmp, "d.sock"); out = open(os.path.join(tmp, "d.out"), "wb")
+p = subprocess.Popen([myvmm, "--api-sock", sock, "--timeout", "120"], stdout=out,
+                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+while not os.path.exists(sock):
+    time.sleep(0.005)
+mib = int(mem[:-1]) * (1024 if mem[-1] in "gG" else 1) if mem[-1] in "mMgG" else int(mem)
+assert call(sock, "PUT", "/machine-config", {"vcpu_count": 1, "mem_size_mib": mib,
+                                             "track_dirty_pages": True}) == 204
+assert call(sock, "PUT", "/boot-source", {"kernel_image_path": elf,
+            "boot_args": "tk=snap-count tk.ticks=5000 tk.period=20"}) == 204
+assert call(sock, "PUT", "/actions", {"action_type": "InstanceStart"}) == 204
+while b"TK: tick 5\r\n" not in open(os.path.join(tmp, "d.out"), "rb").read():
+    time.sleep(0.005)
+res = {}
+for kind in ("Full", "Diff"):
+    assert call(sock, "PATCH", "/vm", {"state": "Paused"}) == 204
+    t = time.monotonic()
+    f = os.path.join(tmp, "d-" + kind)
+    st = call(sock, "PUT", "/snapshot/create", {"snapshot_path": f + ".snap",
+              "mem_file_path": f + ".mem", "snapshot_type": kind})
+    res[kind] = ((time.monotonic() - t) * 1000, os.stat(f + ".mem").st_blocks * 512 / 1024)
+    if st != 204:
+        sys.exit("snapshot.sh: %s create answered %d" % (kind, st))
+    assert call(sock, "PATCH", "/vm", {"state": "Resumed"}) == 204
+    time.sleep(1)
+p.kill(); p.wait(); out.close()
+t = time.monotonic()
+r = subprocess.run([myvmm, "--snapshot-merge", os.path.join(tmp, "d-Diff.mem") + ",into=" +
+                    os.path.join(tmp, "d-Full.mem")], capture_output=True)
+merge_ms = (time.monotonic() - t) * 1000
+p = subprocess.Popen([myvmm, "--restore", os.path.join(tmp, "d-Diff.snap") + ",mem=" +
+                      os.path.join(tmp, "d-Full.mem"), "--timeout", "60"],
+                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+line = p.stdout.readline(); p.kill(); p.communicate()
+if r.returncode or not line.startswith(b"TK: tick"):
+    sys.exit("snapshot.sh: merge/restore of the diff failed: %r %r" % (r.stderr, line))
+print("diff (track_dirty_pages): Full create %.1f ms, %.0f KiB allocated; Diff after 1 s "
+      "create %.1f ms, %.0f KiB allocated; --snapshot-merge %.1f ms; the merged file restores"
+      % (res["Full"][0], res["Full"][1], res["Diff"][0], res["Diff"][1], merge_ms))
 shutil.rmtree(tmp, ignore_errors=True)
 PY

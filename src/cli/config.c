@@ -86,7 +86,8 @@ static int h_vsock(struct vm_config *c, const char *v, char *err)
 	return set_str(&c->vsock_path, end + 1);
 }
 static int h_config(struct vm_config *c, const char *v, char *err) { return config_load_file(c, v, err); }
-/* SNAPSHOT[,mem=MEMFILE][,paused]; the memory file defaults to SNAPSHOT.mem. */
+/* SNAPSHOT[,mem=MEMFILE][,paused][,diff]; the memory file defaults to
+ * SNAPSHOT.mem; diff: dirty page tracking (Diff snapshots of the restored VM). */
 static int h_restore(struct vm_config *c, const char *v, char *err)
 {
 	char *spec = strdup(v), *p, *tok, *mem = NULL;
@@ -103,9 +104,11 @@ static int h_restore(struct vm_config *c, const char *v, char *err)
 			mem = tok + 4;
 		else if (!strcmp(tok, "paused"))
 			paused = true;
+		else if (!strcmp(tok, "diff"))
+			c->track_dirty = true;
 		else {
 			r = ERR("--restore %.200s: unknown field '%.50s'; use "
-				"--restore SNAPSHOT[,mem=MEMFILE][,paused]", v, tok);
+				"--restore SNAPSHOT[,mem=MEMFILE][,paused][,diff]", v, tok);
 			goto out;
 		}
 	}
@@ -166,6 +169,9 @@ static int h_mem(struct vm_config *c, const char *v, char *err)
 	c->mem = sz;
 	return 0;
 }
+
+static int h_mem_path(struct vm_config *c, const char *v, char *err) { return set_str(&c->mem_path, v); }
+static int h_hugepages(struct vm_config *c, const char *v, char *err) { return set_flag(&c->hugepages, "hugepages", v, err); }
 
 static int h_cpus(struct vm_config *c, const char *v, char *err)
 {
@@ -315,6 +321,8 @@ static const struct opt_desc opts[] = {
 	{ "append", OPT_VALUE, "STR", "the same as --cmdline (QEMU's name)", h_cmdline, .values = NULL },
 	{ "no-default-console", OPT_FLAG, NULL, "pass the command line as given, without adding console=", h_no_default_console, .values = NULL },
 	{ "mem", OPT_VALUE, "SIZE", "guest RAM, K/M/G suffix; bare number = MiB (default 512M)", h_mem, .values = NULL },
+	{ "mem-path", OPT_VALUE, "PATH", "guest RAM in a file: a hugetlbfs mount directory (e.g. /dev/hugepages; an unlinked file on its huge pages, --mem a multiple of their size, all allocated at start: too few free pages is an error, never a crash later) or an existing file on any filesystem (shared with it, grown to --mem, locked) (default: anonymous memory)", h_mem_path, .path = true },
+	{ "hugepages", OPT_FLAG, NULL, "guest RAM on the default-size huge pages (a hugetlb memfd: no mount needed; vm.nr_hugepages must have them free; all allocated at start)", h_hugepages, .values = NULL },
 	{ "cpus", OPT_VALUE, "N", "number of vCPUs, 1-255 (default 1)", h_cpus, .values = NULL },
 	{ "no-reboot", OPT_FLAG, NULL, "exit 0 when the guest resets instead of restarting it", h_no_reboot, .values = NULL },
 	{ "no-pit", OPT_FLAG, NULL, "no i8254 PIT, for guests timed by kvmclock/LAPIC/ACPI PM timer: starts and exits ~15 ms faster", h_no_pit, .values = NULL },
@@ -338,7 +346,7 @@ static const struct opt_desc opts[] = {
 	{ "gdb", OPT_VALUE, "SPEC", "tcp:[HOST]:PORT | unix:PATH: serve the GDB remote protocol there (HOST default 127.0.0.1; PORT 0 picks one)", h_gdb, .values = NULL },
 	{ "gdb-wait", OPT_FLAG, NULL, "with --gdb: stop before the first instruction until gdb continues", h_gdb_wait, .values = NULL },
 	{ "sandbox", OPT_VALUE, "MODE", "on | log | off: the seccomp filter on every thread (default on; docs/SECURITY.md)", h_sandbox, .values = "on log off" },
-	{ "restore", OPT_VALUE, "SNAPSHOT[,mem=MEMFILE][,paused]", "start from a snapshot (PUT /snapshot/create) instead of booting: the machine (RAM, vCPUs, disks, network, vsock) is rebuilt from the snapshot, guest RAM is mapped copy-on-write from MEMFILE (default SNAPSHOT.mem), and the guest continues where it was paused (paused: stays paused until PATCH /vm Resumed); the network's connections and vsock connections are reset", h_restore, .path = true },
+	{ "restore", OPT_VALUE, "SNAPSHOT[,mem=MEMFILE][,paused][,diff]", "start from a snapshot (PUT /snapshot/create) instead of booting: the machine (RAM, vCPUs, disks, network, vsock) is rebuilt from the snapshot, guest RAM is mapped copy-on-write from MEMFILE (default SNAPSHOT.mem), and the guest continues where it was paused (paused: stays paused until PATCH /vm Resumed; diff: track dirty pages, so that Diff snapshots on top of MEMFILE can be taken); the network's connections and vsock connections are reset", h_restore, .path = true },
 	{ "api-sock", OPT_VALUE, "PATH", "serve the control API (Firecracker's REST calls + /myvmm/) on a unix socket created at PATH (0600; an existing file is refused); without --kernel/--disk, wait for PUT /boot-source and InstanceStart", h_api_sock, .path = true },
 	{ "metrics", OPT_VALUE, "PATH", "write Firecracker-style metrics (one JSON object per line: vCPU exits, per-disk block and network bytes, API requests; counts since the previous line) to PATH, an existing file or FIFO, every 60 s, on PUT /actions FlushMetrics and when the VM stops", h_metrics, .path = true },
 	{ "snapshot-merge", OPT_VALUE, "DIFF,into=BASE", "apply a Diff snapshot's memory file (PUT /snapshot/create snapshot_type Diff) onto the memory file of the snapshot before it, in place, then exit; restore with --restore DIFFSTATE,mem=BASE", h_snapshot_merge, .path = true },
@@ -367,6 +375,7 @@ void config_free(struct vm_config *c)
 	free(c->name); free(c->log_path); free(c->expect); free(c->expect_fail);
 	free(c->status_file); free(c->bios); free(c->pidfile); free(c->gdb); free(c->screenshot);
 	free(c->api_sock); free(c->metrics_path); free(c->merge_diff); free(c->merge_base); free(c->vsock_path); free(c->restore); free(c->restore_mem);
+	free(c->mem_path);
 	for (unsigned i = 0; i < c->ndisks; i++)
 		free(c->disks[i].path);
 	for (unsigned i = 0; i < c->nshares; i++) {
@@ -447,6 +456,11 @@ int config_validate(const struct vm_config *c, char err[CONFIG_ERR_LEN])
 	if (c->restore && (c->kernel || c->initrd || c->ndisks || c->boot == CFG_BOOT_DISK))
 		return ERR("--restore: the machine (kernel, disks) comes from the snapshot; drop "
 			   "--kernel/--initrd/--disk/--boot");
+	if (c->mem_path && c->hugepages)
+		return ERR("--mem-path and --hugepages both choose the guest RAM; give one");
+	if (c->restore && (c->mem_path || c->hugepages))
+		return ERR("--restore maps guest RAM copy-on-write from the snapshot's memory file; "
+			   "drop %s", c->mem_path ? "--mem-path" : "--hugepages");
 	if (c->restore_paused && !c->api_sock)
 		return ERR("--restore ...,paused: only the control API can resume the VM; add "
 			   "--api-sock PATH (or drop ,paused)");

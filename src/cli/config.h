@@ -80,6 +80,8 @@ struct vm_config {
 	char *bios;              /* --bios: firmware image; NULL = Debian's SeaBIOS */
 	enum boot_order boot;
 	uint64_t mem;            /* bytes */
+	char *mem_path;          /* --mem-path: hugetlbfs dir or file for guest RAM; NULL = none */
+	bool hugepages;          /* --hugepages: guest RAM on a MFD_HUGETLB memfd */
 	unsigned cpus;
 	bool no_reboot;
 	bool no_pit;             /* --no-pit: no i8254 (faster start/exit) */

@@ -23,6 +23,7 @@
 #include "kvm/irq_routing.h"
 #include "kvm/kvm_host.h"
 #include "machine/machine_priv.h"
+#include "mem/mem_backing.h"
 
 static void vm_ctl_stop(void *opaque, enum stop_reason why, int value)
 {
@@ -143,8 +144,25 @@ static int memory_create(struct vm *vm, struct err *err)
 			return -ENOMEM;
 		}
 	}
-	ret = pci_devs_need_shared_mem(vm->cfg) ? gmem_alloc_shared(&vm->mem, vm->cfg->mem)
-						: gmem_alloc(&vm->mem, vm->cfg->mem);
+	if (vm->cfg->mem_path || vm->cfg->hugepages) {
+		/* --mem-path / --hugepages: a file, shared like the memfd below
+		 * (vhost-user back-ends map it), allocated in full here. */
+		struct gmem_backing b;
+		char berr[GMEM_BACKING_ERR_LEN];
+		if ((ret = gmem_backing_open(vm->cfg->mem_path, vm->cfg->hugepages, vm->cfg->mem,
+					     &b, berr))) {
+			ERRF("%s", berr);
+			return ret;
+		}
+		ret = gmem_alloc_fd(&vm->mem, vm->cfg->mem, b.fd, b.page_size, b.hugetlb);
+		if (!ret)
+			pr_info("guest RAM: %llu MiB on %s (%llu KiB pages)",
+				(unsigned long long)(vm->cfg->mem >> 20),
+				vm->cfg->mem_path ? vm->cfg->mem_path : "a hugetlb memfd",
+				(unsigned long long)(b.page_size >> 10));
+	} else
+		ret = pci_devs_need_shared_mem(vm->cfg) ? gmem_alloc_shared(&vm->mem, vm->cfg->mem)
+							: gmem_alloc(&vm->mem, vm->cfg->mem);
 	/* O_DIRECT requests into small pages take ~2x as long here (the
 	 * test kernel's buffer straddles the 2 MiB line): bench/blk.sh
 	 * seqread 77 -> 51 ms per 64 MiB. */

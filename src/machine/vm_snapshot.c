@@ -106,6 +106,11 @@ static int check_supported(struct vm *vm, struct err *err)
 		ERRF("snapshots do not save the display (--display sdl / --screenshot); drop it");
 		return -ENOTSUP;
 	}
+	if (vm->mem.file) {
+		ERRF("snapshots need guest RAM of its own; RAM in a file (--mem-path, --hugepages) "
+		     "is not saved: start the VM without it");
+		return -ENOTSUP;
+	}
 	if (vm->mem.fd >= 0) {
 		ERRF("snapshots need guest RAM of its own; shared RAM for vhost-user back-ends "
 		     "(qemu-storage-daemon disks) is not saved");

@@ -54,43 +54,52 @@ int gmem_e820(uint64_t ram_size, struct e820_entry *out, int max)
 
 #define GMEM_HUGE (2 * MiB)
 
-/* A mapping (anonymous, or of fd at off) whose start is 2 MiB aligned, so that guest-physical
- * and host-virtual 2 MiB boundaries coincide (KVM can then map guest RAM
- * with large pages). NULL with errno on failure. */
-static void *map_aligned(uint64_t size, int fd, uint64_t off)
+/* A mapping (anonymous, or of fd at off) whose start is aligned to align (2
+ * MiB, or the huge page size of a hugetlbfs file), so that guest-physical and
+ * host-virtual large-page boundaries coincide (KVM can then map guest RAM
+ * with large pages; hugetlbfs needs it). NULL with errno on failure. */
+static void *map_aligned(uint64_t size, int fd, uint64_t off, uint64_t align, bool hugetlb)
 {
-	/* Anonymous RAM is mapped in one go; shared RAM over a reserved window. */
-	uint8_t *p = mmap(NULL, size + GMEM_HUGE, fd < 0 ? PROT_READ | PROT_WRITE : PROT_NONE,
+	/* Anonymous RAM is mapped in one go; file RAM over a reserved window. */
+	uint8_t *p = mmap(NULL, size + align, fd < 0 ? PROT_READ | PROT_WRITE : PROT_NONE,
 			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (p == MAP_FAILED)
 		return NULL;
-	uintptr_t a = ((uintptr_t)p + GMEM_HUGE - 1) & ~(uintptr_t)(GMEM_HUGE - 1);
-	if (fd >= 0 && mmap((void *)a, size, PROT_READ | PROT_WRITE,
-			    MAP_SHARED | MAP_FIXED | MAP_NORESERVE, fd, (off_t)off) == MAP_FAILED) {
+	uintptr_t a = ((uintptr_t)p + align - 1) & ~(uintptr_t)(align - 1);
+	/* hugetlb pages are allocated already (mem_backing.c): no NORESERVE,
+	 * which would let a shortage SIGBUS the guest later. */
+	int fl = MAP_SHARED | MAP_FIXED | (hugetlb ? 0 : MAP_NORESERVE);
+	if (fd >= 0 && mmap((void *)a, size, PROT_READ | PROT_WRITE, fl, fd, (off_t)off) == MAP_FAILED) {
 		int e = errno;
-		munmap(p, size + GMEM_HUGE);
+		munmap(p, size + align);
 		errno = e;
 		return NULL;
 	}
 	/* Trim the slack before and after the aligned window. */
 	if (a > (uintptr_t)p)
 		munmap(p, a - (uintptr_t)p);
-	if ((uintptr_t)p + GMEM_HUGE > a)
-		munmap((void *)(a + size), (uintptr_t)p + GMEM_HUGE - a);
+	if ((uintptr_t)p + align > a)
+		munmap((void *)(a + size), (uintptr_t)p + align - a);
 	return (void *)a;
 }
 
-static int alloc(struct guest_mem *m, uint64_t ram_size, bool shared)
+/* fd: -1 for anonymous RAM, -2 for a new sealed memfd, else a file (owned). */
+static int alloc(struct guest_mem *m, uint64_t ram_size, int fd, uint64_t page_size, bool hugetlb)
 {
 	struct gmem_region plan[GMEM_MAX_REGIONS];
 	int nr = gmem_plan(ram_size, plan, GMEM_MAX_REGIONS);
-	uint64_t off = 0;
+	uint64_t off = 0, align = page_size > GMEM_HUGE ? page_size : GMEM_HUGE;
 
 	memset(m, 0, sizeof(*m));
-	m->fd = -1;
-	if (nr < 0)
+	m->fd = fd >= 0 ? fd : -1;
+	m->page_size = page_size;
+	m->hugetlb = hugetlb;
+	m->file = fd >= 0;
+	if (nr < 0) {
+		gmem_free(m);
 		return nr;
-	if (shared) {
+	}
+	if (fd == -2) {
 		/* bench/mem.sh: MYVMM_BENCH_MEM=hugetlb backs shared RAM with
 		 * 2 MiB hugetlb pages (needs vm.nr_hugepages) to measure it. */
 		const char *bm = getenv("MYVMM_BENCH_MEM");
@@ -106,7 +115,7 @@ static int alloc(struct guest_mem *m, uint64_t ram_size, bool shared)
 		}
 	}
 	for (int i = 0; i < nr; i++) {
-		void *p = map_aligned(plan[i].size, m->fd, off);
+		void *p = map_aligned(plan[i].size, m->fd, off, align, hugetlb);
 		if (!p) {
 			int err = -errno;
 			gmem_free(m);
@@ -121,7 +130,7 @@ static int alloc(struct guest_mem *m, uint64_t ram_size, bool shared)
 		 * small (gmem_huge_low: unless the VM has O_DIRECT disks). Best
 		 * effort: THP may be off on the host. */
 		uint64_t skip = plan[i].gpa == 0 ? GMEM_HUGE : 0;
-		if (plan[i].size > skip)
+		if (!hugetlb && plan[i].size > skip)
 			madvise((uint8_t *)p + skip, plan[i].size - skip, MADV_HUGEPAGE);
 		m->r[i] = plan[i];
 		m->r[i].hva = p;
@@ -138,12 +147,31 @@ int gmem_alloc(struct guest_mem *m, uint64_t ram_size)
 	/* bench/mem.sh: MYVMM_BENCH_MEM=shared|hugetlb measures the memfd
 	 * (shareable) RAM where nothing needs it. */
 	const char *bm = getenv("MYVMM_BENCH_MEM");
-	return alloc(m, ram_size, bm && (!strcmp(bm, "shared") || !strcmp(bm, "hugetlb")));
+	bool shared = bm && (!strcmp(bm, "shared") || !strcmp(bm, "hugetlb"));
+	return alloc(m, ram_size, shared ? -2 : -1, PAGE_SIZE_4K, false);
 }
 
 int gmem_alloc_shared(struct guest_mem *m, uint64_t ram_size)
 {
-	return alloc(m, ram_size, true);
+	return alloc(m, ram_size, -2, PAGE_SIZE_4K, false);
+}
+
+int gmem_alloc_fd(struct guest_mem *m, uint64_t ram_size, int fd, uint64_t page_size, bool hugetlb)
+{
+	if (fd < 0 || page_size < PAGE_SIZE_4K || (page_size & (page_size - 1)) ||
+	    (ram_size & (page_size - 1))) {
+		if (fd >= 0)
+			close(fd);
+		memset(m, 0, sizeof(*m));
+		m->fd = -1;
+		return -EINVAL;
+	}
+	return alloc(m, ram_size, fd, page_size, hugetlb);
+}
+
+const char *gmem_backing_name(const struct guest_mem *m)
+{
+	return m->hugetlb ? "hugetlb" : m->file ? "file" : m->fd >= 0 ? "memfd" : "anonymous";
 }
 
 void gmem_huge_low(struct guest_mem *m)
@@ -159,7 +187,7 @@ void gmem_free(struct guest_mem *m)
 			munmap(m->r[i].hva, m->r[i].size);
 	for (int i = 0; i < GMEM_MAX_REGIONS; i++)
 		free(m->dirty[i]);
-	if (m->fd > 0)
+	if (m->fd > 0) /* 0: a zeroed struct that was never allocated */
 		close(m->fd);
 	memset(m, 0, sizeof(*m));
 	m->fd = -1;

@@ -22,6 +22,9 @@ struct guest_mem {
 	uint64_t ram_size;       /* total RAM bytes requested (--mem) */
 	int fd;                  /* shared RAM: the memfd behind every region; else -1 */
 	uint64_t fd_offset[GMEM_MAX_REGIONS]; /* shared RAM: where r[i] starts in fd */
+	uint64_t page_size;      /* host page size behind the RAM (4096, or hugetlb's) */
+	bool hugetlb;            /* on hugetlb pages (--mem-path on hugetlbfs, --hugepages) */
+	bool file;               /* fd is a --mem-path/--hugepages file (mem_backing.h) */
 	/* Dirty tracking (gmem_dirty_enable): one bit per 4 KiB page of r[i]
 	 * that the VMM itself wrote (devices' DMA, used rings, gmem_write);
 	 * KVM's dirty log only sees the vCPUs' writes. NULL: not tracking. */
@@ -53,6 +56,13 @@ int gmem_alloc(struct guest_mem *m, uint64_t ram_size);
  * shrinking and growing), so another process (a vhost-user back-end) can map
  * it: m->fd and m->fd_offset[i] say where region i is. */
 int gmem_alloc_shared(struct guest_mem *m, uint64_t ram_size);
+/* Like gmem_alloc_shared, on fd (owned from here on, closed on failure too):
+ * a file from gmem_backing_open whose pages are page_size bytes (ram_size a
+ * multiple of it; regions mapped at page_size-aligned addresses). */
+int gmem_alloc_fd(struct guest_mem *m, uint64_t ram_size, int fd, uint64_t page_size,
+		  bool hugetlb);
+/* "anonymous", "memfd" (shared for vhost-user), "hugetlb" or "file". */
+const char *gmem_backing_name(const struct guest_mem *m);
 void gmem_free(struct guest_mem *m);
 /* Asks for a transparent huge page for the first 2 MiB of anonymous RAM too
  * (gmem_alloc leaves it to small pages so a tiny guest's RSS stays small).
