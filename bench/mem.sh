@@ -3,13 +3,17 @@
 # guests, interleaved:
 #   anon     anonymous private RAM (what myvmm uses when nothing needs sharing)
 #   shared   a sealed memfd mapped MAP_SHARED (what a vhost-user device needs)
-#   hugetlb  the same memfd on 2 MiB hugetlb pages (what --mem-path on a
-#            hugetlbfs would give); only when hugetlb pages are free, or when
-#            MEM_HUGEPAGES=N (root) reserves N 2 MiB pages for the run (the
-#            old vm.nr_hugepages is restored at exit)
-# The backing is chosen with MYVMM_BENCH_MEM=shared|hugetlb (a measurement
+#   mempath  --mem-path on a hugetlbfs mount of 2 MiB pages (/dev/hugepages
+#            when it is one, else, as root, a mount made for the run)
+#   hugepg   --hugepages (a hugetlb memfd: the same pages without a mount)
+#   The two hugetlb modes run only when 2 MiB hugetlb pages are free, or when
+#   MEM_HUGEPAGES=N (root) reserves N pages for the run (the old
+#   vm.nr_hugepages is restored at exit). Both allocate all of guest RAM at
+#   start (fallocate), which the lifecycle rows include.
+# The shared backing is chosen with MYVMM_BENCH_MEM=shared (a measurement
 # knob in src/mem/guest_mem.c); transparent huge pages for shmem are usually
 # "never" (/sys/kernel/mm/transparent_hugepage/shmem_enabled, printed).
+# The seqread lines give each mode's ratio to anon.
 #
 # Rows: lifecycle (process start to exit, median/p90/min ms) and max RSS of
 #   null   157-byte PVH guest, --mem 128M and --mem 1G (RSS: what backing costs)
@@ -41,7 +45,9 @@ tmp=$(mktemp -d)
 mkdir -p "$BENCH_DIR" || exit 2
 IMG=$BENCH_DIR/mem-bench.img
 old_huge=
+mnt=
 cleanup() {
+	[ -n "$mnt" ] && umount "$mnt"
 	rm -rf "$tmp" "$IMG"
 	rmdir "$BENCH_DIR" 2>/dev/null
 	[ -n "$old_huge" ] && echo "$old_huge" >/proc/sys/vm/nr_hugepages
@@ -58,13 +64,32 @@ if [ -n "${MEM_HUGEPAGES:-}" ] && [ "$(id -u)" = 0 ]; then
 fi
 free_huge=$(awk '/HugePages_Free/ {print $2}' /proc/meminfo)
 # The largest guest below needs 1 GiB = 512 pages; the others 64-128.
-if [ "${free_huge:-0}" -ge 128 ]; then
-	MODES="$MODES hugetlb"
+HUGEDIR=
+if [ "$(stat -f -c %T /dev/hugepages 2>/dev/null)" = hugetlbfs ]; then
+	HUGEDIR=/dev/hugepages
+elif [ "$(id -u)" = 0 ] && mkdir -p "$tmp/huge" &&
+     mount -t hugetlbfs -o pagesize=2M none "$tmp/huge"; then
+	HUGEDIR=$tmp/huge
+	mnt=$HUGEDIR
+fi
+if [ "${free_huge:-0}" -lt 128 ]; then
+	echo "note: hugetlb modes skipped: ${free_huge:-0} free 2 MiB hugetlb pages (MEM_HUGEPAGES=600 as root reserves them)"
+elif [ -z "$HUGEDIR" ]; then
+	MODES="$MODES hugepg"
+	echo "note: mempath skipped: no hugetlbfs at /dev/hugepages (and not root to mount one)"
 else
-	echo "note: hugetlb skipped: ${free_huge:-0} free 2 MiB hugetlb pages (MEM_HUGEPAGES=600 as root reserves them)"
+	MODES="$MODES mempath hugepg"
 fi
 
-env_of() { [ "$1" = anon ] && echo "env" || echo "env MYVMM_BENCH_MEM=$1"; }
+# The command prefix of a mode: environment, myvmm and its backing option.
+cmd_of() {
+	case $1 in
+	anon) echo "env $MYVMM" ;;
+	shared) echo "env MYVMM_BENCH_MEM=shared $MYVMM" ;;
+	mempath) echo "env $MYVMM --mem-path $HUGEDIR" ;;
+	hugepg) echo "env $MYVMM --hugepages" ;;
+	esac
+}
 
 echo "mem.sh: N=$N RUNS=$RUNS, $(nproc) CPUs, load $(cut -d' ' -f1 /proc/loadavg)," \
 	"THP $(cat /sys/kernel/mm/transparent_hugepage/enabled), shmem THP" \
@@ -75,8 +100,8 @@ row() { # GUEST MEM EXPECT ARGS...: one line per mode
 	local guest=$1 mem=$2 expect=$3 specs=() m
 	shift 3
 	for m in $MODES; do
-		[ "$m" = hugetlb ] && [ "$mem" = 1G ] && [ "${free_huge:-0}" -lt 512 ] && continue
-		specs+=("$m|$expect|$(env_of "$m") $MYVMM --mem $mem --console none $*")
+		case $m in mempath|hugepg) [ "$mem" = 1G ] && [ "${free_huge:-0}" -lt 512 ] && continue ;; esac
+		specs+=("$m|$expect|$(cmd_of "$m") --mem $mem --console none $*")
 	done
 	bench_interleave "$N" "${specs[@]}" >"$tmp/rows" || fail=1
 	while read -r label med p90 min rss runs failures; do
@@ -94,7 +119,7 @@ declare -A best
 for ((i = 0; i < RUNS; i++)); do
 	for m in $MODES; do
 		out=$tmp/out
-		$(env_of "$m") "$MYVMM" --kernel "$ELF" --mem 256M --console stdio --timeout 300 \
+		$(cmd_of "$m") --kernel "$ELF" --mem 256M --console stdio --timeout 300 \
 			--disk "$IMG,cache=none" --cmdline "tk=blk-bench tk.mode=seqread tk.mib=64 tk.qd=8" \
 			</dev/null >"$out" 2>&1
 		us=$(tr -d '\r' <"$out" | grep -o 'TK: bench seqread bytes [0-9]* ticks [0-9]* us [0-9]*' | awk '{print $NF}')
@@ -109,6 +134,7 @@ for ((i = 0; i < RUNS; i++)); do
 	done
 done
 for m in $MODES; do
-	echo "seqread 1M qd8 64 MiB, $m: ${best[$m]:-fail} MB/s (best of $RUNS)"
+	ratio=$(python3 -c "import sys; a, b = float(sys.argv[1] or 0), float(sys.argv[2] or 0); print(f'{b / a:.2f}x anon' if a and b else '-')" "${best[anon]:-}" "${best[$m]:-}")
+	echo "seqread 1M qd8 64 MiB, $m: ${best[$m]:-fail} MB/s (best of $RUNS), $ratio"
 done
 exit $fail

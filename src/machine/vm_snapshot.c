@@ -506,6 +506,7 @@ int vm_restore_state(struct vm *vm, struct err *err)
 					    strerror(-r));
 			return r;
 		}
+		vm->vcpus[i]->clock_stopped = true; /* before its thread starts */
 	}
 	if (snap_find(&rs->rd, TAG_VCPU, vm->ncpus)) {
 		ERRF("snapshot %s has more vCPUs than its configuration", rs->state_path);

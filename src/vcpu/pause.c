@@ -106,22 +106,25 @@ void vcpu_gate_leave(struct vcpu_gate *g)
 	pthread_mutex_unlock(&g->lock);
 }
 
-void vcpu_gate_pass(struct vcpu_gate *g, unsigned id)
+bool vcpu_gate_pass(struct vcpu_gate *g, unsigned id)
 {
 	bool *hold = id < VMM_MAX_CPUS ? &g->hold[id] : NULL;
+	bool parked = false;
 
 	/* Fast path: one or two loads per KVM_RUN while nobody pauses. */
 	if (!__atomic_load_n(&g->pause, __ATOMIC_ACQUIRE) &&
 	    !(hold && __atomic_load_n(hold, __ATOMIC_ACQUIRE)))
-		return;
+		return false;
 	pthread_mutex_lock(&g->lock);
 	while ((g->pause || (hold && *hold)) && !stopping(g)) {
+		parked = true;
 		g->running--;
 		pthread_cond_broadcast(&g->cond);
 		pthread_cond_wait(&g->cond, &g->lock);
 		g->running++;
 	}
 	pthread_mutex_unlock(&g->lock);
+	return parked;
 }
 
 void vcpu_gate_debug_exit(struct vcpu_gate *g, unsigned id, const struct kvm_debug_exit_arch *a)

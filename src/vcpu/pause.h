@@ -48,7 +48,7 @@ bool vcpu_gate_paused(struct vcpu_gate *g);
 /* vCPU-thread side. */
 void vcpu_gate_enter(struct vcpu_gate *g);          /* thread start */
 void vcpu_gate_leave(struct vcpu_gate *g);          /* thread exit */
-void vcpu_gate_pass(struct vcpu_gate *g, unsigned id); /* before KVM_RUN */
+bool vcpu_gate_pass(struct vcpu_gate *g, unsigned id); /* before KVM_RUN; true: it parked */
 /* KVM_EXIT_DEBUG: requests a pause of all vCPUs and reports the exit. */
 void vcpu_gate_debug_exit(struct vcpu_gate *g, unsigned id, const struct kvm_debug_exit_arch *a);
 #endif

@@ -218,9 +218,16 @@ static void *vcpu_thread(void *arg)
 
 	while (!__atomic_load_n(env->stopping, __ATOMIC_ACQUIRE)) {
 		struct exit_info x;
-		vcpu_gate_pass(env->gate, v->id); /* parks while paused (gdb) */
+		if (vcpu_gate_pass(env->gate, v->id)) /* parks while paused */
+			v->clock_stopped = true;
 		if (__atomic_load_n(env->stopping, __ATOMIC_ACQUIRE))
 			break;
+		if (v->clock_stopped) {
+			v->clock_stopped = false;
+			/* EINVAL: the guest has no kvmclock (nothing to tell) */
+			if (ioctl(v->fd, KVM_KVMCLOCK_CTRL, 0) < 0 && errno != EINVAL)
+				pr_debug("vcpu%u: KVM_KVMCLOCK_CTRL: %s", v->id, strerror(errno));
+		}
 		int r = ioctl(v->fd, KVM_RUN, 0);
 		/* Writes KVM queued instead of exiting come first, in order. */
 		coalesced_flush(env->coalesced);

@@ -51,6 +51,12 @@ struct vcpu {
 	uint32_t run_size;
 	pthread_t thread;
 	bool thread_started;
+	/* Set when the guest lost time it did not run (parked by a pause,
+	 * restored from a snapshot): before its next KVM_RUN the vCPU thread
+	 * tells the guest's kvmclock (KVM_KVMCLOCK_CTRL), so Linux does not
+	 * take the gap for a soft lockup. Touched only by the vCPU thread
+	 * once it runs. */
+	bool clock_stopped;
 };
 
 int vcpu_create(const struct vcpu_env *env, unsigned id, struct vcpu **out);

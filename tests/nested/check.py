@@ -246,6 +246,7 @@ def scenario(s):
         r = Run('shell')
         r.userspace()
         r.has(r'typed-42', 'typed input reached the shell on ttyS0 (echo $((6*7)) printed 42)')
+        ok(r.count(r'NT-ERROR') == 0, 'shell: no NT-ERROR line (the console shell never exited)')
         r.exit(0, 'poweroff')
     elif s == 'reboot':
         r = Run('shell')
@@ -497,6 +498,7 @@ def scenario(s):
                'snap: myvmm --restore said it restored: %r' % r.read('stderr.log')[-300:])
             r.has(r'after-49', 'the restored shell runs typed commands (echo $((7*7)) printed 49)')
             ok(r.count(r'^NT-UP snap') == 0, 'snap: the restored VM did not boot again')
+            ok(r.count(r'NT-ERROR') == 0, 'snap: no NT-ERROR line (the restored console shell never exited)')
             r.exit(0, 'poweroff')
         elif s == 'snap_disk':
             r.has(r'^(nt# )?before-42', 'the disk written before the snapshot reads back after it')

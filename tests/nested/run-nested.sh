@@ -17,7 +17,7 @@ set -eu
 demo=0
 if [ "${1:-}" = --demo ]; then demo=1; shift; fi
 myvmm=$1 cache=$2 work=$3
-runs=${4:-shell,blk,blkqemu,net,vcon,smp,fwvirtio,fwide,qcow2,fs,fsqemu,vsock}
+runs=${4:-shell,blk,blkqemu,net,vcon,smp,fwvirtio,fwide,qcow2,fs,fsqemu,snap,vsock}
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 say() { echo "nested: $*" >&2; }
@@ -116,16 +116,60 @@ if [ $demo = 1 ]; then
 		-kernel "$kernel" -initrd "$work/l1.cpio" -append "console=ttyS0 quiet nt.runs=demo" \
 		-virtfs local,path="$share",mount_tag=share,security_model=none,id=share
 fi
+# L1's /init prints "L1 tick" every 20 s. TCG's emulated SVM (QEMU 7.2) now
+# and then wedges the whole L1 machine: both CPUs in soft lockup, or no output
+# at all, for as long as it is left. When the console has been silent for
+# NESTED_STALL seconds, the CPUs' state goes to WORK/l1-stall-N.txt (QEMU's
+# monitor), L1 is killed and booted again with the runs not yet done, at most
+# NESTED_RESTARTS times (0: fail at once). Every L2 run is bounded inside L1 by
+# myvmm's own --timeout, so a silent console is never a slow run.
+stall=${NESTED_STALL:-150} restarts=${NESTED_RESTARTS:-2}
+mon=$work/l1-mon.sock
+boot_l1() { # boot_l1 RUNS: one L1 boot; sets rc
+	rm -f "$mon"
+	qemu-system-x86_64 -accel tcg,thread=multi \
+		-smp 2 -cpu max -M q35 -m 6144 -nographic -nodefaults -no-user-config \
+		-serial stdio -monitor unix:"$mon",server=on,wait=off -no-reboot \
+		-kernel "$kernel" -initrd "$work/l1.cpio" \
+		-append "console=ttyS0 quiet nt.runs=$1 nt.fsmib=${NESTED_FS_MIB:-16}" \
+		-virtfs local,path="$share",mount_tag=share,security_model=none,id=share \
+		</dev/null >>"$work/l1-console.log" 2>&1 &
+	qpid=$!
+	rc=0 stalled=0
+	b0=$(date +%s)
+	while kill -0 $qpid 2>/dev/null; do
+		sleep 5
+		now=$(date +%s)
+		if [ $((now - start)) -ge ${MYVMM_NESTED_TIMEOUT:-2300} ]; then
+			say "L1 still running after ${MYVMM_NESTED_TIMEOUT:-2300} s: killed"
+			kill -9 $qpid 2>/dev/null; wait $qpid 2>/dev/null || true; rc=124; return
+		fi
+		last=$(stat -c %Y "$work/l1-console.log")
+		if [ $((now - last)) -ge $stall ] && [ $((now - b0)) -ge $stall ]; then
+			stalled=$((stalled + 1)) nstall=$((nstall + 1))
+			say "L1 console silent for $stall s: the emulated machine is wedged; its CPUs: $work/l1-stall-$nstall.txt"
+			python3 "$here/l1-monitor.py" "$mon" "info cpus" "info registers -a" \
+				"x/8i \$pc" >"$work/l1-stall-$nstall.txt" 2>&1 || true
+			kill -9 $qpid 2>/dev/null; wait $qpid 2>/dev/null || true; rc=124; return
+		fi
+	done
+	wait $qpid || rc=$?
+}
 say "booting L1 (runs: $runs); console: $work/l1-console.log"
 start=$(date +%s)
-rc=0
-timeout -k 5 ${MYVMM_NESTED_TIMEOUT:-2300} qemu-system-x86_64 -accel tcg,thread=multi \
-	-smp 2 -cpu max -M q35 -m 6144 -nographic -nodefaults -no-user-config \
-	-serial stdio -monitor none -no-reboot \
-	-kernel "$kernel" -initrd "$work/l1.cpio" \
-	-append "console=ttyS0 quiet nt.runs=$runs nt.fsmib=${NESTED_FS_MIB:-16}" \
-	-virtfs local,path="$share",mount_tag=share,security_model=none,id=share \
-	</dev/null >"$work/l1-console.log" 2>&1 || rc=$?
-say "L1 exited $rc after $(( $(date +%s) - start )) s"
-grep '^L1' "$work/l1-console.log" >&2 || true
+: >"$work/l1-console.log"
+nstall=0 left=$runs
+while :; do
+	boot_l1 "$left"
+	say "L1 exited $rc after $(( $(date +%s) - start )) s"
+	[ -f "$share/out/DONE" ] && break
+	[ $stalled = 1 ] && [ $nstall -le $restarts ] || break
+	# the runs not done yet: from the one in progress on (its partial output goes)
+	left=$(echo "$runs" | tr ',' '\n' | while read -r r; do
+		[ -f "$share/out/$r/rc" ] || echo "$r"; done | paste -sd, -)
+	for r in $(echo "$left" | tr ',' ' '); do rm -rf "$share/out/$r"; done
+	say "restart $nstall of $restarts: booting L1 again for runs $left"
+	echo "L1 wedged during runs $left; restarted" >>"$share/out/RESTARTS"
+done
+grep '^L1\[\|^L1 dmesg' "$work/l1-console.log" >&2 || true
 [ -f "$share/out/DONE" ] || die "L1 did not finish its runs (see $work/l1-console.log)"

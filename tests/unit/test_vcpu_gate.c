@@ -13,13 +13,15 @@
 static struct vcpu_gate g;
 static volatile int stopping;
 static volatile unsigned long count[N];
+static volatile unsigned long parked[N]; /* passes that reported a park */
 
 static void *worker(void *arg)
 {
 	unsigned id = (unsigned)(uintptr_t)arg;
 	vcpu_gate_enter(&g);
 	while (!__atomic_load_n(&stopping, __ATOMIC_ACQUIRE)) {
-		vcpu_gate_pass(&g, id);
+		if (vcpu_gate_pass(&g, id))
+			__atomic_add_fetch(&parked[id], 1, __ATOMIC_RELAXED);
 		__atomic_add_fetch(&count[id], 1, __ATOMIC_RELAXED);
 		usleep(100); /* "guest code" */
 	}
@@ -48,6 +50,9 @@ START_TEST(pause_hold_resume)
 	for (int i = 0; i < N; i++)
 		pthread_create(&t[i], NULL, worker, (void *)(uintptr_t)i);
 	usleep(20000);
+	/* running freely: no pass reports a park (KVM_KVMCLOCK_CTRL hangs on it) */
+	for (int i = 0; i < N; i++)
+		ck_assert_uint_eq(parked[i], 0);
 	ck_assert_int_eq(vcpu_pause_all(&g, NULL, 0), 0);
 	ck_assert(vcpu_gate_paused(&g));
 	snapshot(a);
@@ -66,6 +71,11 @@ START_TEST(pause_hold_resume)
 	vcpu_resume_all(&g);
 	usleep(200000);
 	snapshot(b);
+	/* the two released vCPUs each report their one park; the held one
+	 * has not left the gate yet */
+	ck_assert_uint_eq(parked[0], 1);
+	ck_assert_uint_eq(parked[1], 0);
+	ck_assert_uint_eq(parked[2], 1);
 	ck_assert_uint_gt(b[0], a[0] + 2);
 	ck_assert_uint_eq(b[1], a[1]);
 	ck_assert_uint_gt(b[2], a[2] + 2);

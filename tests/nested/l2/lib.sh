@@ -7,10 +7,16 @@ dm() { nt "dmesg-$1" "$(dmesg | grep -E -m1 -- "$2" | sed 's/^\[[ 0-9.]*\] //')"
 # between myvmm and QEMU by the host).
 warnings() { dmesg -r | grep -E '^<[0-4]>' | sed 's/^<[0-9]>\[[ 0-9.]*\] /NT warn /'; }
 # sh_on_console: an interactive shell for typed input (no echo: the serial
-# line is slow).
+# line is slow). It is not PID 1: busybox ash as PID 1 exits (EOF) when an
+# orphan it inherited dies while it waits at its prompt (`timeout CMD`
+# leaves such a watcher), and init's death panics the kernel. PID 1 stays
+# this script, which reaps orphans and never powers off by itself: if the
+# shell ends, the run fails on its own timeout with the NT-ERROR line.
 sh_on_console() {
 	stty -echo 2>/dev/null
-	PS1='nt# ' exec sh -i </dev/console >/dev/console 2>&1
+	PS1='nt# ' sh -i </dev/console >/dev/console 2>&1
+	echo "NT-ERROR the console shell exited (status $?)"
+	while :; do sleep 3600; done
 }
 # waitline TAG: tells the host it waits (NT-WAIT TAG) and reads one line.
 waitline() { echo "NT-WAIT $1"; read -r REPLY </dev/console; }
