@@ -6,6 +6,7 @@ hugetlbfs, a missing path, a --mem that is not a multiple of the huge page size,
 --restore and snapshots. The tests run as root: they raise vm.nr_hugepages and
 put the old value back afterwards, even when they fail; they are serial, as
 they share that pool."""
+import json
 import os
 import shutil
 import subprocess
@@ -175,8 +176,14 @@ def test_mem_path_file(ctx):
     """An existing file on any filesystem: grown to --mem, shared, locked."""
     f = ctx.path("ram")
     open(f, "wb").close()
-    r = ctx.boot("pvh", "info", ["--mem", "64M", "--mem-path", f])
+    r = ctx.boot("pvh", "info", ["--mem", "64M", "--mem-path", f, "--status-file",
+                                 ctx.path("st.json")])
     check_pass(r, "info")
+    with open(ctx.path("st.json")) as sf:
+        st = json.load(sf)
+    check(st.get("memory_path") == f and st.get("memory_bytes") == 64 * MiB,
+          "status file: memory_path %r, memory_bytes %r" % (st.get("memory_path"),
+                                                           st.get("memory_bytes")), r)
     check_e820(r, 64 * MiB)
     check(os.path.getsize(f) == 64 * MiB, "the RAM file is %d bytes, want 64 MiB"
           % os.path.getsize(f), r)
