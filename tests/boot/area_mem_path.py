@@ -114,6 +114,14 @@ def test_mem_path_hugetlbfs(ctx):
         check(os.listdir(mnt.path) == [], "a file was left on the mount: %s" % os.listdir(mnt.path))
         # The same through a hugetlb memfd.
         boot_and_watch(ctx, ["--hugepages"], 64, free0)
+        # A guest reset rebuilds the VM: its 256 MiB (128 of the 200 pages) must go
+        # back to the pool before the new RAM is reserved, on both backings.
+        for opt in (["--mem-path", mnt.path], ["--hugepages"]):
+            r = ctx.boot("pvh", "reset-cf9", ["--mem", "256M"] + opt)
+            check_pass(r, "reset-cf9")
+            check(r.has("TK: rebooted"), "%s: the guest did not come back after the reset"
+                  % opt[0], r)
+            check(meminfo("HugePages_Free") == free0, "%s: pages kept after a reset" % opt[0], r)
         # The guest's view of its RAM, and a disk read into huge-page RAM.
         r = ctx.boot("pvh", "info", ["--mem", "256M", "--mem-path", mnt.path])
         check_pass(r, "info")
