@@ -328,6 +328,7 @@ static void write_status(struct runner *r, enum stop_reason why, int value, int 
 	struct run_status s = {
 		.reason = why, .value = value, .exit_code = code, .wall_ms = ms_since(&r->t0),
 		.boot_marker_ms = r->marker_ms, .cpus = r->cfg.cpus, .mem = r->cfg.mem,
+		.mem_path = r->cfg.hugepages ? "hugepages" : r->cfg.mem_path,
 		.resets = r->resets, .kernel = r->cfg.kernel, .name = r->cfg.name,
 		.lines = ptrs, .nlines = n,
 	};

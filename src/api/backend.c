@@ -107,6 +107,7 @@ static void *b_status(void *opaque)
 		return NULL;
 	json_object_set_new(j, "boot_marker_ms", *v->marker_ms < 0 ? json_null() :
 			    json_integer((json_int_t)*v->marker_ms));
+	json_object_set_new(j, "mem_path", v->cfg->hugepages ? json_string("hugepages") : v->cfg->mem_path ? json_string(v->cfg->mem_path) : json_null()); /* --mem-path (mempath) */
 	return j;
 }
 

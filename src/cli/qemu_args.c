@@ -53,6 +53,9 @@ static int q_append(struct qstate *q, const char *o, const char *v, char *err) {
 static int q_bios(struct qstate *q, const char *o, const char *v, char *err) { return set(q, o, "bios", v, err); }
 static int q_noreboot(struct qstate *q, const char *o, const char *v, char *err) { return set(q, o, "no-reboot", NULL, err); }
 static int q_nop(struct qstate *q, const char *o, const char *v, char *err) { return 0; }
+/* A hugetlbfs directory (or a file), as for --mem-path; QEMU's reservation
+ * semantics too: the pages are reserved at start. */
+static int q_mem_path(struct qstate *q, const char *o, const char *v, char *err) { return set(q, o, "mem-path", v, err); }
 static int q_nodefaults(struct qstate *q, const char *o, const char *v, char *err) { q->nodefaults = true; return 0; }
 static int q_nographic(struct qstate *q, const char *o, const char *v, char *err) { q->nographic = true; return 0; }
 static int q_help(struct qstate *q, const char *o, const char *v, char *err) { q->c->show_help = true; return 0; }
@@ -263,6 +266,7 @@ static const struct qopt qopts[] = {
 	{ "-kernel", true, q_kernel, "--kernel" }, { "-initrd", true, q_initrd, "--initrd" },
 	{ "-append", true, q_append, "--append" }, { "-bios", true, q_bios, "--bios" },
 	{ "-m", true, q_m, "--mem" }, { "-smp", true, q_smp, "--cpus" },
+	{ "-mem-path", true, q_mem_path, "--mem-path" },
 	{ "-nographic", false, q_nographic, "--display none" },
 	{ "-display", true, q_display, "--display" }, { "-vga", true, q_vga, "--display" },
 	{ "-serial", true, q_serial, "--console" }, { "-monitor", true, q_monitor, NULL },

@@ -83,6 +83,11 @@ int status_write_json(FILE *f, const struct run_status *s)
 		fputs(",\n  \"boot_marker_ms\": null", f);
 	fprintf(f, ",\n  \"resets\": %u,\n  \"cpus\": %u,\n  \"memory_bytes\": %llu", s->resets,
 		s->cpus, (unsigned long long)s->mem);
+	fputs(",\n  \"memory_path\": ", f);
+	if (s->mem_path)
+		json_write_string(f, s->mem_path);
+	else
+		fputs("null", f);
 	fputs(",\n  \"kernel\": ", f);
 	json_write_string(f, s->kernel);
 	fputs(",\n  \"name\": ", f);

@@ -15,6 +15,7 @@ struct run_status {
 	int64_t boot_marker_ms;    /* -1 if never reached */
 	unsigned cpus;
 	uint64_t mem;
+	const char *mem_path;      /* --mem-path PATH, "hugepages", or NULL (anonymous/memfd) */
 	unsigned resets;
 	const char *kernel, *name;
 	const char *const *lines;  /* last console lines, oldest first */

@@ -100,11 +100,7 @@ static int alloc(struct guest_mem *m, uint64_t ram_size, int fd, uint64_t page_s
 		return nr;
 	}
 	if (fd == -2) {
-		/* bench/mem.sh: MYVMM_BENCH_MEM=hugetlb backs shared RAM with
-		 * 2 MiB hugetlb pages (needs vm.nr_hugepages) to measure it. */
-		const char *bm = getenv("MYVMM_BENCH_MEM");
-		unsigned huge = bm && !strcmp(bm, "hugetlb") ? MFD_HUGETLB : 0;
-		m->fd = memfd_create("myvmm-guest-ram", MFD_CLOEXEC | MFD_ALLOW_SEALING | huge);
+		m->fd = memfd_create("myvmm-guest-ram", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 		if (m->fd < 0)
 			return -errno;
 		if (ftruncate(m->fd, (off_t)ram_size) < 0 ||
@@ -144,10 +140,10 @@ static int alloc(struct guest_mem *m, uint64_t ram_size, int fd, uint64_t page_s
 
 int gmem_alloc(struct guest_mem *m, uint64_t ram_size)
 {
-	/* bench/mem.sh: MYVMM_BENCH_MEM=shared|hugetlb measures the memfd
-	 * (shareable) RAM where nothing needs it. */
+	/* bench/mem.sh: MYVMM_BENCH_MEM=shared measures the memfd (shareable)
+	 * RAM where nothing needs it (hugetlb RAM: --hugepages, --mem-path). */
 	const char *bm = getenv("MYVMM_BENCH_MEM");
-	bool shared = bm && (!strcmp(bm, "shared") || !strcmp(bm, "hugetlb"));
+	bool shared = bm && !strcmp(bm, "shared");
 	return alloc(m, ram_size, shared ? -2 : -1, PAGE_SIZE_4K, false);
 }
 

@@ -208,7 +208,29 @@ static int open_path(const char *path, const char *what, char *err)
 	return fd;
 }
 
-/* Sizes the file to at least ram and allocates every page of [0, ram). */
+static int shortage(struct gmem_backing *b, const char *what, uint64_t ram, bool dflt,
+		    int e, char *err)
+{
+	struct gmem_huge_pool p;
+	char rs[32];
+
+	if (!read_pool(b->page_size, &p) &&
+	    gmem_huge_shortage(what, ram, b->page_size, &p, dflt, err, GMEM_BACKING_ERR_LEN))
+		return -ENOMEM;
+	/* The pool has the pages: the mount's size= or a cgroup limits us. */
+	gmem_fmt_size(ram, rs, sizeof(rs));
+	ERR("%s: cannot reserve %s of huge pages (%s): the hugetlbfs mount's size= or the "
+	    "hugetlb cgroup limit is too small", what, rs, strerror(e));
+	return -e;
+}
+
+/* Sizes the file to at least ram and makes sure every page of [0, ram) is
+ * there when the guest touches it. hugetlb: a shared mapping without
+ * MAP_NORESERVE reserves the file's pages in the pool (they stay reserved
+ * for the file after munmap, until it is truncated or freed), or fails now;
+ * they are zeroed on first touch, so a start costs no zeroing (fallocate of
+ * 1 GiB took ~250 ms here). Other files: fallocate, so a full filesystem is
+ * an error now rather than a SIGBUS later. */
 static int allocate(struct gmem_backing *b, const char *what, uint64_t ram, bool dflt,
 		    char *err)
 {
@@ -226,20 +248,17 @@ static int allocate(struct gmem_backing *b, const char *what, uint64_t ram, bool
 		ERR("%s: cannot size the file to %s (%s)", what, rs, strerror(e));
 		return -e;
 	}
+	if (b->hugetlb) {
+		void *p = mmap(NULL, ram, PROT_READ | PROT_WRITE, MAP_SHARED, b->fd, 0);
+		if (p == MAP_FAILED)
+			return shortage(b, what, ram, dflt, errno, err);
+		munmap(p, ram);
+		return 0;
+	}
 	if (fallocate(b->fd, 0, 0, (off_t)ram) == 0)
 		return 0;
 	int e = errno;
-	if (b->hugetlb && (e == ENOSPC || e == ENOMEM)) {
-		struct gmem_huge_pool p;
-		if (!read_pool(b->page_size, &p) &&
-		    gmem_huge_shortage(what, ram, b->page_size, &p, dflt, err, GMEM_BACKING_ERR_LEN))
-			return -ENOMEM;
-		/* The pool has the pages: the mount's size= or a cgroup limits us. */
-		ERR("%s: cannot allocate %s of huge pages (%s): the hugetlbfs mount's size= "
-		    "or the hugetlb cgroup limit is too small", what, rs, strerror(e));
-		return -e;
-	}
-	if (!b->hugetlb && (e == EOPNOTSUPP || e == ENOSYS))
+	if (e == EOPNOTSUPP || e == ENOSYS)
 		return 0; /* a filesystem without fallocate: pages come on first touch */
 	ERR("%s: cannot allocate %s (%s)%s", what, rs, strerror(e),
 	    e == ENOSPC ? "; free space on its filesystem or use a smaller --mem" : "");

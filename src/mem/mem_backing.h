@@ -1,9 +1,9 @@
 /* Guest RAM on a file: --mem-path PATH (a hugetlbfs mount directory, where an
  * unlinked file is created, or an existing file on any filesystem) and
  * --hugepages (a memfd on the default-size hugetlb pages, no mount needed).
- * The whole size is allocated at start (fallocate), so a shortage of huge
- * pages or disk space is one error line before the guest runs, never a
- * SIGBUS later. The fd is what guest_mem maps and what SET_MEM_TABLE gives
+ * The whole size is reserved at start (hugetlb: a shared mapping without
+ * MAP_NORESERVE; other files: fallocate), so a shortage of huge pages or disk
+ * space is one error line before the guest runs, never a SIGBUS later. The fd is what guest_mem maps and what SET_MEM_TABLE gives
  * vhost-user back-ends. */
 #ifndef MYVMM_MEM_BACKING_H
 #define MYVMM_MEM_BACKING_H
@@ -42,7 +42,7 @@ int gmem_huge_shortage(const char *what, uint64_t ram, uint64_t page_size,
 		       const struct gmem_huge_pool *p, bool default_size, char *buf, size_t n);
 
 /* Opens the backing for ram bytes of guest RAM (path: --mem-path, or NULL
- * with hugepages: --hugepages) and allocates all of it. 0, or -errno with
+ * with hugepages: --hugepages) and reserves all of it. 0, or -errno with
  * one line in err naming the problem and the fix. */
 int gmem_backing_open(const char *path, bool hugepages, uint64_t ram, struct gmem_backing *b,
 		      char err[GMEM_BACKING_ERR_LEN]);

@@ -6,6 +6,7 @@ hugetlbfs, a missing path, a --mem that is not a multiple of the huge page size,
 --restore and snapshots. The tests run as root: they raise vm.nr_hugepages and
 put the old value back afterwards, even when they fail; they are serial, as
 they share that pool."""
+import json
 import os
 import shutil
 import subprocess
@@ -79,23 +80,27 @@ class HugeMount:
 
 
 def boot_and_watch(ctx, extra, mem_mib, free_before):
-    """tk=serial-irq on `extra`: while it waits for input, HugePages_Free must be
-    mem_mib/2 below free_before; then 'q' ends it with PASS."""
+    """tk=serial-irq on `extra`: while it waits for input, the pool's available
+    pages (HugePages_Free - HugePages_Rsvd) must be mem_mib/2 below free_before
+    (all of guest RAM reserved at start) and HugePages_Free below free_before (the
+    pages the guest touched); then 'q' ends it with PASS."""
     argv = ctx.argv(ctx.elf, "tk=serial-irq", ["--mem", "%dM" % mem_mib] + list(extra))
     live = Live(argv)
     try:
         live.wait_line("TK: ready", timeout=30)
-        free = meminfo("HugePages_Free")
+        free, rsvd = meminfo("HugePages_Free"), meminfo("HugePages_Rsvd")
         want = free_before - mem_mib // 2
-        check(free == want, "HugePages_Free %d while the guest ran, want %d (%d - %d MiB of "
-              "guest RAM)" % (free, want, free_before, mem_mib))
+        check(free - rsvd == want, "HugePages_Free %d - HugePages_Rsvd %d while the guest ran, "
+              "want %d (%d - %d MiB of guest RAM)" % (free, rsvd, want, free_before, mem_mib))
+        check(free < free_before, "HugePages_Free did not drop while the guest ran (%d)" % free)
         live.p.stdin.write(b"q")
         live.p.stdin.flush()
         r = live.finish(timeout=30)
     finally:
         live.kill()
     check_pass(r, "serial-irq")
-    check(meminfo("HugePages_Free") == free_before, "huge pages not given back at exit", r)
+    check(meminfo("HugePages_Free") == free_before and meminfo("HugePages_Rsvd") == 0,
+          "huge pages not given back at exit", r)
     return r
 
 
@@ -104,11 +109,19 @@ def test_mem_path_hugetlbfs(ctx):
     with HugePool(200), HugeMount(ctx) as mnt:
         free0 = meminfo("HugePages_Free")
         check(free0 == 200, "HugePages_Free %d after reserving 200" % free0)
-        # The guest runs on the mount's huge pages (all allocated at start).
+        # The guest runs on the mount's huge pages (all reserved at start).
         boot_and_watch(ctx, ["--mem-path", mnt.path], 128, free0)
         check(os.listdir(mnt.path) == [], "a file was left on the mount: %s" % os.listdir(mnt.path))
         # The same through a hugetlb memfd.
         boot_and_watch(ctx, ["--hugepages"], 64, free0)
+        # A guest reset rebuilds the VM: its 256 MiB (128 of the 200 pages) must go
+        # back to the pool before the new RAM is reserved, on both backings.
+        for opt in (["--mem-path", mnt.path], ["--hugepages"]):
+            r = ctx.boot("pvh", "reset-cf9", ["--mem", "256M"] + opt)
+            check_pass(r, "reset-cf9")
+            check(r.has("TK: rebooted"), "%s: the guest did not come back after the reset"
+                  % opt[0], r)
+            check(meminfo("HugePages_Free") == free0, "%s: pages kept after a reset" % opt[0], r)
         # The guest's view of its RAM, and a disk read into huge-page RAM.
         r = ctx.boot("pvh", "info", ["--mem", "256M", "--mem-path", mnt.path])
         check_pass(r, "info")
@@ -151,7 +164,8 @@ def test_mem_path_errors(ctx):
             bad(ctx, what + " shortage", argv,
                 "%s: 128 MiB needs 64 huge pages of 2 MiB, 8 free: raise vm.nr_hugepages "
                 "(sysctl -w vm.nr_hugepages=64)" % what)
-            check(meminfo("HugePages_Free") == 8, "%s: the failed start kept huge pages" % what)
+            check(meminfo("HugePages_Free") == 8 and meminfo("HugePages_Rsvd") == 0,
+                  "%s: the failed start kept huge pages" % what)
         check(os.listdir(mnt.path) == [], "a file was left on the mount")
         bad(ctx, "not a multiple", base + ["--mem", "129M", "--mem-path", mnt.path],
             "--mem 129M is not a multiple of the 2 MiB huge pages of --mem-path %s; use --mem 130M"
@@ -170,8 +184,14 @@ def test_mem_path_file(ctx):
     """An existing file on any filesystem: grown to --mem, shared, locked."""
     f = ctx.path("ram")
     open(f, "wb").close()
-    r = ctx.boot("pvh", "info", ["--mem", "64M", "--mem-path", f])
+    r = ctx.boot("pvh", "info", ["--mem", "64M", "--mem-path", f, "--status-file",
+                                 ctx.path("st.json")])
     check_pass(r, "info")
+    with open(ctx.path("st.json")) as sf:
+        st = json.load(sf)
+    check(st.get("memory_path") == f and st.get("memory_bytes") == 64 * MiB,
+          "status file: memory_path %r, memory_bytes %r" % (st.get("memory_path"),
+                                                           st.get("memory_bytes")), r)
     check_e820(r, 64 * MiB)
     check(os.path.getsize(f) == 64 * MiB, "the RAM file is %d bytes, want 64 MiB"
           % os.path.getsize(f), r)
@@ -186,6 +206,9 @@ def test_mem_path_file(ctx):
         live.wait_line("TK: hanging", timeout=30)
         bad(ctx, "locked", [ctx.myvmm, "--kernel", ctx.elf, "--mem", "64M", "--mem-path", f,
                             "--timeout", "10"], "in use by another VM")
+        st, body, _ = vmmtest.call(ctx.path("api.sock"), "GET", "/myvmm/status")
+        check(st == 200 and body.get("mem_path") == f and body.get("mem_size_mib") == 64,
+              "GET /myvmm/status: %s %s, want mem_path %s" % (st, body, f))
         # Snapshots refuse RAM in a file, with the reason.
         st, body, _ = vmmtest.call(ctx.path("api.sock"), "PATCH", "/vm", {"state": "Paused"})
         check(st == 204, "PATCH /vm Paused: %s %s" % (st, body))

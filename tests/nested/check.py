@@ -170,6 +170,77 @@ def qcow2(s):
            'qcow2: the overlay holds the guest\'s file: %r (guest wrote %r)' % (got, r.nt1('written_top')))
 
 
+def nt_vsock(line):
+    """The fields of an nt-vsock result line (sent= sent_fnv= got= ...), or {}."""
+    return dict(kv.split('=', 1) for kv in (line or '').split() if '=' in kv)
+
+
+def vsock(s):
+    """Run vsock: Linux's virtio-vsock driver against myvmm's --vsock, nt-vsock
+    on both sides (tests/nested/nt-vsock.c, l2/vsock.sh, run_vsock)."""
+    r = Run('vsock')
+    mib = '1048576'
+
+    def transfer(who, res, want):
+        """An echo of `want` bytes: both directions complete, checksums equal."""
+        ok(res.get('sent') == want and res.get('got') == want and res.get('end') == 'eof'
+           and res.get('sent_fnv') == res.get('got_fnv'),
+           'vsock: %s sent and got back %s bytes, same FNV-1a, then EOF (%r)' % (who, want, res))
+
+    def cut(who, res):
+        """A peer closed after 64 KiB: this side ended (EOF or a reset), no stall."""
+        ok(res.get('end') in ('eof', 'ECONNRESET', 'EPIPE', 'ENOTCONN')
+           and 0 <= int(res.get('got', -1)) <= 65536
+           and float(res.get('secs', 99)) < 30,
+           'vsock: %s saw the peer close mid-stream (EOF/reset, got at most the 64 KiB echoed, < 30 s): %r'
+           % (who, res))
+
+    if s == 'vsock_guest_connect':
+        r.userspace()
+        r.dmesg('pfvsock', r'Registered PF_VSOCK')
+        r.eq('vsock_cid', '3')
+        g = nt_vsock(r.nt1('vsock_guest'))
+        transfer('L2 -> host port 5000', g, mib)
+        e = nt_vsock(r.read('echo-5000.txt'))
+        ok(e.get('got') == mib and e.get('got_fnv') == g.get('sent_fnv')
+           and e.get('sent_fnv') == g.get('got_fnv'),
+           "vsock: L1's listener on PATH_5000 received the guest's 1 MiB (same FNV-1a) and "
+           "echoed it: %r" % e)
+        a = nt_vsock(r.nt1('vsock_after'))
+        transfer('L2 -> host port 5004 after the resets', a, '65536')
+        ref = r.nt1('vsock_refused') or ''
+        ok('end=connect' in ref and 'Connection reset' in ref,
+           'vsock: connecting to a host port nobody listens on is refused (reset): %r' % ref)
+        vw = [w for w in r.nt('warn') if re.search(r'vsock|virtio', w, re.I)]
+        ok(not vw, 'vsock: no kernel warning/error about virtio or vsock: %r' % vw)
+        r.exit(0, 'poweroff')
+    elif s == 'vsock_host_connect':
+        h = nt_vsock(r.read('host-5001.txt'))
+        transfer('L1 CONNECT 5001', h, mib)
+        ok(r.read('host-5001.err').startswith('nt-vsock: OK '),
+           'vsock: CONNECT 5001 answered "OK <port>": %r' % r.read('host-5001.err').strip())
+        e = nt_vsock(r.nt1('vsock_host_echo'))
+        ok(e.get('got') == mib and e.get('got_fnv') == h.get('sent_fnv')
+           and e.get('sent_fnv') == h.get('got_fnv'),
+           "vsock: L2's listener on port 5001 received L1's 1 MiB (same FNV-1a) and echoed it: %r" % e)
+        r.exit(0, 'poweroff')
+    elif s == 'vsock_close':
+        cut('L2 -> host port 5002 (L1 closes)', nt_vsock(r.nt1('vsock_guest_close')))
+        e = nt_vsock(r.read('echo-5002.txt'))
+        ok(e.get('got') == '65536' and e.get('sent') == '65536',
+           "vsock: L1's listener on PATH_5002 echoed 64 KiB, then closed: %r" % e)
+        cut('L1 CONNECT 5003 (L2 closes)', nt_vsock(r.read('host-5003.txt')))
+        e = nt_vsock(r.nt1('vsock_host_close_echo'))
+        ok(e.get('got') == '65536' and e.get('sent') == '65536',
+           "vsock: L2's listener on port 5003 echoed 64 KiB, then closed: %r" % e)
+        ok(r.read('echo-left.txt') == '', 'vsock: no listener left running: %r' % r.read('echo-left.txt'))
+        err = r.read('stderr.log')
+        ok('error' not in err, "vsock: no error on myvmm's stderr: %r" % err[-300:])
+        r.exit(0, 'poweroff')
+    else:
+        ok(False, 'unknown scenario %s' % s)
+
+
 def scenario(s):
     if s == 'shell_ttyS0':
         r = Run('shell')
@@ -441,6 +512,8 @@ def scenario(s):
             r.has(r'3 packets transmitted, [1-3] (packets )?received',
                   'ping 10.0.2.2 after the restore (new slirp, same guest lease)')
             r.has(r'served by L1 for the restored guest', 'HTTP download from L1 after the restore')
+    elif s.startswith('vsock_'):
+        vsock(s)
     else:
         ok(False, 'unknown scenario %s' % s)
 

@@ -17,7 +17,7 @@ set -eu
 demo=0
 if [ "${1:-}" = --demo ]; then demo=1; shift; fi
 myvmm=$1 cache=$2 work=$3
-runs=${4:-shell,blk,blkqemu,net,vcon,smp,fwvirtio,fwide,qcow2,fs,fsqemu,snap}
+runs=${4:-shell,blk,blkqemu,net,vcon,smp,fwvirtio,fwide,qcow2,fs,fsqemu,snap,vsock}
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 say() { echo "nested: $*" >&2; }
@@ -51,14 +51,20 @@ fi
 kernel=$cache/vmlinuz
 mk=$here/mkinitramfs.py
 
+# nt-vsock (the vsock run's peer in L2 and L1), static: glibc's libc.a.
+command -v gcc >/dev/null 2>&1 || die "gcc missing: run scripts/deps.sh"
+gcc -static -O2 -Wall -o "$work/nt-vsock" "$here/nt-vsock.c" ||
+	die "cannot build nt-vsock statically (libc6-dev provides libc.a)"
+
 # 2. L2's initramfs: busybox, the drivers Linux needs for myvmm's devices,
 # the scenario scripts.
-l2mods="virtio_pci virtio_blk virtio_net virtio_console virtio_rng ext4 bochs ata_piix sd_mod pvpanic_pci crc32c_generic virtiofs"
+l2mods="virtio_pci virtio_blk virtio_net virtio_console virtio_rng ext4 bochs ata_piix sd_mod pvpanic_pci crc32c_generic virtiofs vmw_vsock_virtio_transport"
 set -- dir:bin dir:dev dir:proc dir:sys dir:tmp dir:mnt dir:etc dir:root \
 	file:"$busybox":bin/busybox link:busybox:bin/sh dev:dev/console:c:5:1 \
 	file:"$here/l2/init":init:755
 for f in "$here"/l2/*.sh; do set -- "$@" file:"$f":nt/$(basename "$f"):755; done
 for m in $l2mods; do set -- "$@" mod:"$mods":$m:lib/mods; done
+set -- "$@" file:"$work/nt-vsock":bin/nt-vsock:755
 python3 "$mk" "$work/l2.cpio" "$@"
 
 # 3. L1's initramfs: busybox, kvm_amd and 9p, myvmm and its libraries (libslirp
@@ -78,6 +84,7 @@ set -- dir:bin dir:dev dir:proc dir:sys dir:tmp dir:etc dir:root dir:share \
 	bin:/usr/lib/qemu/virtiofsd:usr/lib/qemu/virtiofsd \
 	tree:/usr/share/seabios:usr/share/seabios \
 	file:"$kernel":l2/vmlinuz:644 file:"$work/l2.cpio":l2/initrd.cpio:644 \
+	file:"$work/nt-vsock":usr/bin/nt-vsock:755 \
 	file:"$cache/initramfs.cpio.gz":l2/demo.cpio.gz:644
 for f in bios-256k.bin kvmvapic.bin linuxboot_dma.bin multiboot_dma.bin pvh.bin; do
 	[ -e /usr/share/qemu/$f ] && set -- "$@" file:/usr/share/qemu/$f:usr/share/qemu/$f:644

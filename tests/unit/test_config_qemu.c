@@ -76,7 +76,7 @@ START_TEST(drives_devices_and_smp)
 	struct vm_config c;
 	char err[CONFIG_ERR_LEN];
 	char *a[] = { "--kernel", "k", "-smp", "cpus=2,sockets=1,cores=2,threads=1", "-m", "size=1G",
-		      "-device", "virtio-blk-pci,drive=d1,serial=SER1", "-drive",
+		      "-mem-path", "/dev/hugepages", "-device", "virtio-blk-pci,drive=d1,serial=SER1", "-drive",
 		      "file=/a,,b.img,format=raw,if=virtio", "-drive",
 		      "file=c.img,if=none,id=d1,format=raw,readonly=on,cache=none,aio=native", "-drive",
 		      "file=unused.img,if=none,id=d2", "-device", "virtio-rng-pci", "-M",
@@ -86,8 +86,9 @@ START_TEST(drives_devices_and_smp)
 	ck_assert_msg(qparse(&c, err, a) == 0, "%s", err);
 	ck_assert_uint_eq(c.cpus, 2);
 	ck_assert_uint_eq(c.mem, 1ull << 30);
+	ck_assert_str_eq(c.mem_path, "/dev/hugepages");
 	ck_assert_uint_eq(c.ndisks, 2);
-	/* device order: the -device (argv 6) before the if=virtio -drive (argv 9) */
+	/* device order: the -device (argv 8) before the if=virtio -drive (argv 11) */
 	ck_assert_str_eq(c.disks[0].path, "c.img");
 	ck_assert(c.disks[0].ro);
 	ck_assert_int_eq(c.disks[0].cache, DISK_CACHE_NONE);

@@ -349,3 +349,39 @@ run_snap() {
 # The memory file stays in L1 (9p copies its holes as zeros): its sizes go along.
 snap_post() { ls -ls "$D/vm.mem" >>"$D/api.log"; rm -f "$D/vm.mem" "$D/api.sock"; }
 
+# vsock: --vsock 3,PATH with Linux's virtio-vsock driver in L2 (l2/vsock.sh)
+# and nt-vsock on both sides. L1 listens on PATH_5000 (echo), PATH_5002
+# (closes after 64 KiB) and PATH_5004 (echo) for the guest's connections, and
+# connects to PATH with CONNECT 5001 (1 MiB echoed by L2) and CONNECT 5003
+# (L2 closes after 64 KiB) when L2 says NT-WAIT vsock_host.
+vsock_echo() {
+	timeout 300 nt-vsock echo unix:${V}_$1 $2 >"$D/echo-$1.txt" 2>"$D/echo-$1.err" &
+	VSPIDS="$VSPIDS $!"
+}
+run_vsock() {
+	vm_pre vsock
+	D=/tmp/run/vsock V=/tmp/run/vsock/v.sock VSPIDS=
+	vsock_echo 5000; vsock_echo 5002 65536; vsock_echo 5004
+	i=0
+	while [ $i -lt 40 ] && [ "$(cat $D/echo-*.err 2>/dev/null | grep -c listening)" -lt 3 ]; do
+		sleep 0.25; i=$((i + 1))
+	done
+	vm_start vsock myvmm --kernel $K --initrd $I --mem 512M --timeout 400 \
+		--cmdline "$BASE nt=vsock" --status-file /tmp/run/vsock/status.json \
+		--vsock 3,$V --log /tmp/run/vsock/vmm.log
+	if waitfor 'NT-WAIT vsock_host' 1 360; then
+		timeout 120 nt-vsock client unix:$V:5001 1048576 >"$D/host-5001.txt" 2>"$D/host-5001.err"
+		timeout 120 nt-vsock client unix:$V:5003 1048576 >"$D/host-5003.txt" 2>"$D/host-5003.err"
+		type go
+	fi
+	POST=vsock_post
+	vm_end
+}
+# Listeners still running after myvmm exited are named in echo-left.txt.
+vsock_post() {
+	for p in $VSPIDS; do
+		kill -0 $p 2>/dev/null && { echo "still running: $p" >>"$D/echo-left.txt"; kill $p; }
+		wait $p
+	done
+	rm -f $V ${V}_*
+}
