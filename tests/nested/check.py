@@ -206,6 +206,9 @@ def vsock(s):
            and e.get('sent_fnv') == g.get('got_fnv'),
            "vsock: L1's listener on PATH_5000 received the guest's 1 MiB (same FNV-1a) and "
            "echoed it: %r" % e)
+        b = nt_vsock(r.nt1('vsock_bulk'))
+        transfer('L2 -> host port 5005 (8 MiB)', b, '8388608')
+        print('info: 8 MiB echoed guest -> host -> guest in %s s' % b.get('secs'))
         a = nt_vsock(r.nt1('vsock_after'))
         transfer('L2 -> host port 5004 after the resets', a, '65536')
         ref = r.nt1('vsock_refused') or ''
@@ -214,6 +217,13 @@ def vsock(s):
         vw = [w for w in r.nt('warn') if re.search(r'vsock|virtio', w, re.I)]
         ok(not vw, 'vsock: no kernel warning/error about virtio or vsock: %r' % vw)
         r.exit(0, 'poweroff')
+    elif s == 'vsock_parallel':
+        for p in (5010, 5011, 5012, 5013):
+            g = nt_vsock(r.nt1('vsock_par_%d' % p))
+            transfer('L2 -> host port %d (4 at once)' % p, g, '262144')
+            e = nt_vsock(r.read('echo-%d.txt' % p))
+            ok(e.get('got') == '262144' and e.get('got_fnv') == g.get('sent_fnv'),
+               "vsock: L1's listener on PATH_%d got this connection's own 256 KiB: %r" % (p, e))
     elif s == 'vsock_host_connect':
         h = nt_vsock(r.read('host-5001.txt'))
         transfer('L1 CONNECT 5001', h, mib)

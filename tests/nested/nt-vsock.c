@@ -20,6 +20,8 @@
  * One result line on stdout:
  *   sent=N sent_fnv=X got=M got_fnv=Y end=eof|ECONNRESET|...|stall secs=S
  * (FNV-1a 64 of the bytes sent and received; "stall": 30 s without progress).
+ * The client's pattern (xorshift64) is seeded from ADDR, so connections to
+ * different ports carry different bytes.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -148,7 +150,8 @@ static void handshake(int fd, unsigned port)
 /* The transfer loop of both modes. client: send `total` pattern bytes (half:
  * then SHUT_WR and read to EOF; else read until `total` came back). echo:
  * write back what arrives until EOF (or close after close_after bytes). */
-static int pump(int fd, int client, uint64_t total, int half, uint64_t close_after)
+static int pump(int fd, int client, uint64_t total, int half, uint64_t close_after,
+		const char *addr)
 {
 	static uint8_t out[CHUNK], in[CHUNK];
 	struct fnv fs, fg;
@@ -157,6 +160,9 @@ static int pump(int fd, int client, uint64_t total, int half, uint64_t close_aft
 	int rd_open = 1, wr_shut = 0, err = 0;
 	double t0 = now();
 
+	/* A pattern of its own per address: crossed connections show. */
+	for (const char *c = addr; *c; c++)
+		seed = (seed ^ (uint8_t)*c) * 0x100000001b3ull;
 	fnv_init(&fs);
 	fnv_init(&fg);
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
@@ -255,7 +261,8 @@ int main(int argc, char **argv)
 			die("connect");
 		if (cport)
 			handshake(fd, cport);
-		return pump(fd, 1, strtoull(argv[3], NULL, 0), argc > 4 && !strcmp(argv[4], "half"), 0);
+		return pump(fd, 1, strtoull(argv[3], NULL, 0), argc > 4 && !strcmp(argv[4], "half"), 0,
+			    argv[2]);
 	}
 	if (argc >= 3 && !strcmp(argv[1], "echo")) {
 		int one = 1, l;
@@ -275,7 +282,7 @@ int main(int argc, char **argv)
 		if ((fd = accept(l, NULL, NULL)) < 0)
 			die("accept");
 		close(l);
-		return pump(fd, 0, 0, 0, argc > 3 ? strtoull(argv[3], NULL, 0) : 0);
+		return pump(fd, 0, 0, 0, argc > 3 ? strtoull(argv[3], NULL, 0) : 0, "");
 	}
 	if (argc == 2 && !strcmp(argv[1], "cid")) {
 		unsigned cid;

@@ -227,6 +227,50 @@ START_TEST(host_connects)
 }
 END_TEST
 
+/* What Linux's driver does on shutdown(SHUT_WR) (nested run "vsock"):
+ * SHUTDOWN with only SEND. The host socket sees the data, then EOF, and can
+ * still answer; the host's close is SHUTDOWN RCV|SEND, and the guest's
+ * close after it gets the RST that ends the connection. */
+START_TEST(guest_half_close)
+{
+	struct vsock_hdr h;
+	uint8_t data[64];
+	char path[96];
+	setup();
+	post_rx(16);
+	snprintf(path, sizeof(path), "%s_1234", base);
+	int lfd = listen_at(path);
+	ck_assert_int_eq(guest_send(5000, 1234, VSOCK_OP_REQUEST, 0, 65536, 0, NULL, 0), 0);
+	int afd = accept(lfd, NULL, NULL);
+	ck_assert_int_ge(afd, 0);
+	ck_assert(guest_recv(&h, NULL));
+	ck_assert_uint_eq(h.op, VSOCK_OP_RESPONSE);
+	ck_assert_int_eq(guest_send(5000, 1234, VSOCK_OP_RW, 0, 65536, 0, "abc", 3), 0);
+	ck_assert_int_eq(guest_send(5000, 1234, VSOCK_OP_SHUTDOWN, VSOCK_SHUTDOWN_SEND, 65536, 0,
+				    NULL, 0), 0);
+	ck_assert_int_eq(read_some(afd, data, sizeof(data)), 3);
+	ck_assert(!memcmp(data, "abc", 3));
+	ck_assert_int_eq(read_some(afd, data, sizeof(data)), 0);   /* EOF: SHUT_WR passed on */
+	ck_assert(!guest_recv(&h, NULL));                          /* nothing owed yet */
+	ck_assert_int_eq(write(afd, "reply", 5), 5);               /* the other half still works */
+	pump(50);
+	ck_assert(guest_recv(&h, data));
+	ck_assert_uint_eq(h.op, VSOCK_OP_RW);
+	ck_assert_uint_eq(h.len, 5);
+	ck_assert(!memcmp(data, "reply", 5));
+	close(afd);
+	pump(50);
+	ck_assert(guest_recv(&h, NULL));
+	ck_assert_uint_eq(h.op, VSOCK_OP_SHUTDOWN);
+	ck_assert_uint_eq(h.flags, VSOCK_SHUTDOWN_RCV | VSOCK_SHUTDOWN_SEND);
+	ck_assert_int_eq(guest_send(5000, 1234, VSOCK_OP_SHUTDOWN, 3, 65536, 5, NULL, 0), 0);
+	ck_assert(guest_recv(&h, NULL));
+	ck_assert_uint_eq(h.op, VSOCK_OP_RST);
+	close(lfd);
+	teardown();
+}
+END_TEST
+
 START_TEST(hostile_packets)
 {
 	struct vsock_hdr h;
@@ -331,6 +375,7 @@ int main(void)
 	TCase *tc = tcase_create("core");
 	tcase_add_test(tc, guest_connects_data_both_ways);
 	tcase_add_test(tc, host_connects);
+	tcase_add_test(tc, guest_half_close);
 	tcase_add_test(tc, hostile_packets);
 	tcase_add_test(tc, short_header_breaks_ring);
 	tcase_add_test(tc, bad_create);

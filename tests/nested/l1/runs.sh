@@ -351,7 +351,8 @@ snap_post() { ls -ls "$D/vm.mem" >>"$D/api.log"; rm -f "$D/vm.mem" "$D/api.sock"
 
 # vsock: --vsock 3,PATH with Linux's virtio-vsock driver in L2 (l2/vsock.sh)
 # and nt-vsock on both sides. L1 listens on PATH_5000 (echo), PATH_5002
-# (closes after 64 KiB) and PATH_5004 (echo) for the guest's connections, and
+# (closes after 64 KiB), PATH_5004, PATH_5005 and PATH_5010..5013 (echo) for the guest's
+# connections, and
 # connects to PATH with CONNECT 5001 (1 MiB echoed by L2) and CONNECT 5003
 # (L2 closes after 64 KiB) when L2 says NT-WAIT vsock_host.
 vsock_echo() {
@@ -361,9 +362,10 @@ vsock_echo() {
 run_vsock() {
 	vm_pre vsock
 	D=/tmp/run/vsock V=/tmp/run/vsock/v.sock VSPIDS=
-	vsock_echo 5000; vsock_echo 5002 65536; vsock_echo 5004
+	vsock_echo 5000; vsock_echo 5002 65536; vsock_echo 5004; vsock_echo 5005
+	for p in 5010 5011 5012 5013; do vsock_echo $p; done
 	i=0
-	while [ $i -lt 40 ] && [ "$(cat $D/echo-*.err 2>/dev/null | grep -c listening)" -lt 3 ]; do
+	while [ $i -lt 40 ] && [ "$(cat $D/echo-*.err 2>/dev/null | grep -c listening)" -lt 8 ]; do
 		sleep 0.25; i=$((i + 1))
 	done
 	vm_start vsock myvmm --kernel $K --initrd $I --mem 512M --timeout 400 \
