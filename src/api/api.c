@@ -153,8 +153,9 @@ static void get_version(struct api *a, const struct http_request *req, const cha
 
 json_t *api_machine_config_json(const struct vm_config *c)
 {
-	return json_pack("{s:I, s:I, s:b, s:b}", "vcpu_count", (json_int_t)c->cpus, "mem_size_mib",
-			 (json_int_t)(c->mem >> 20), "smt", 0, "track_dirty_pages", c->track_dirty);
+	return json_pack("{s:I, s:I, s:b, s:b, s:s}", "vcpu_count", (json_int_t)c->cpus, "mem_size_mib",
+			 (json_int_t)(c->mem >> 20), "smt", 0, "track_dirty_pages", c->track_dirty,
+			 "huge_pages", c->hugepages ? "2M" : "None");
 }
 
 static void get_machine_config(struct api *a, const struct http_request *req, const char *arg,
@@ -186,11 +187,20 @@ static void put_machine_config(struct api *a, const struct http_request *req, co
 		api_fault(resp, 400, "vcpu_count and mem_size_mib are required");
 		goto out;
 	}
-	if (smt || (tmpl && strcmp(tmpl, "None")) || (huge && strcmp(huge, "None"))) {
-		api_fault(resp, 400, "smt, cpu_template and huge_pages are not supported by myvmm; "
+	if (smt || (tmpl && strcmp(tmpl, "None"))) {
+		api_fault(resp, 400, "smt and cpu_template are not supported by myvmm; "
 				 "leave them out or false/\"None\"");
 		goto out;
 	}
+	/* Firecracker's "2M" is --hugepages: the host's default huge pages
+	 * (2 MiB on x86 unless default_hugepagesz says otherwise). */
+	if (huge && strcmp(huge, "None") && strcmp(huge, "2M")) {
+		api_fault(resp, 400, "huge_pages \"%s\": use \"None\" or \"2M\"", huge);
+		goto out;
+	}
+	if ((huge || req->method == HTTP_PUT) &&
+	    !api_set_opt(a, "hugepages", huge && !strcmp(huge, "2M") ? "on" : "off", resp))
+		goto out;
 	if (cpus) {
 		snprintf(v, sizeof(v), "%" PRIu64, cpus);
 		if (!api_set_opt(a, "cpus", v, resp))

@@ -74,9 +74,14 @@ static void sync_vectors(struct msix *m)
 	}
 }
 
+bool msix_cfg_touches_control(const struct msix *m, uint32_t off, uint32_t len)
+{
+	return off <= m->cap + 3u && off + len > m->cap + 3u;
+}
+
 void msix_cfg_written(struct msix *m, uint32_t off, uint32_t len)
 {
-	if (off <= m->cap + 3u && off + len > m->cap + 3u) {
+	if (msix_cfg_touches_control(m, off, len)) {
 		pthread_mutex_lock(&m->lock);
 		sync_vectors(m);
 		pthread_mutex_unlock(&m->lock);

@@ -52,6 +52,9 @@ int msix_init(struct msix *m, struct pci_dev *d, unsigned nvec, unsigned bar, ui
 void msix_destroy(struct msix *m);
 /* The owner's cfg_written hook forwards every config write here. */
 void msix_cfg_written(struct msix *m, uint32_t off, uint32_t len);
+/* Whether a config write at off/len reaches the byte with MSI-X Enable and
+ * Function Mask (message control, high byte). Pure. */
+bool msix_cfg_touches_control(const struct msix *m, uint32_t off, uint32_t len);
 /* Table / PBA accesses, off relative to the table / PBA start (len 4 or 8). */
 void msix_table_read(struct msix *m, uint64_t off, void *data, uint32_t len);
 void msix_table_write(struct msix *m, uint64_t off, const void *data, uint32_t len);

@@ -71,6 +71,8 @@ void pci_bus_cfg_write(struct pci_bus *b, uint8_t devfn, uint32_t off, uint32_t 
 	pthread_mutex_lock(&b->lock);
 	struct pci_dev *d = lookup(b, devfn);
 	if (d && off < PCI_CFG_SIZE && len <= PCI_CFG_SIZE - off) {
+		if (d->ops && d->ops->cfg_will_write)
+			d->ops->cfg_will_write(d, off, len);
 		for (uint32_t i = 0; i < len; i++) {
 			uint8_t nb = (uint8_t)(v >> (8 * i));
 			uint8_t wm = d->wmask[off + i], w1c = d->w1cmask[off + i];

@@ -71,6 +71,9 @@ struct pci_bar {
 
 struct pci_dev;
 struct pci_dev_ops {
+	/* Called before a guest write changes cfg[] (bus lock held; may be
+	 * NULL): a device can stop something the old value allowed first. */
+	void (*cfg_will_write)(struct pci_dev *d, uint32_t off, uint32_t len);
 	/* Called after the masked write landed in cfg[] (bus lock held). */
 	void (*cfg_written)(struct pci_dev *d, uint32_t off, uint32_t len);
 	/* Called before a read to refresh dynamic registers (may be NULL). */

@@ -35,7 +35,13 @@ static const char *qemu_img(const char *fmt, const char *opts)
 	char cmd[512];
 	snprintf(path, sizeof(path), "%s/img.%s", dir, fmt);
 	snprintf(cmd, sizeof(cmd), "qemu-img create -q -f %s %s %s 16M", fmt, opts, path);
-	ck_assert_msg(system(cmd) == 0, "'%s' failed: qemu-img is in qemu-utils", cmd);
+	/* Up to 3 tries: for luks, qemu-img times its key derivation on this
+	 * thread's CPU clock and on a loaded host sometimes gives up ("Unable
+	 * to get accurate CPU usage"); the image it makes is then absent. */
+	int rc = -1;
+	for (int i = 0; i < 3 && rc != 0; i++)
+		rc = system(cmd);
+	ck_assert_msg(rc == 0, "'%s' failed: qemu-img is in qemu-utils", cmd);
 	return path;
 }
 

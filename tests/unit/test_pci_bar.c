@@ -339,6 +339,67 @@ START_TEST(msix_basic)
 }
 END_TEST
 
+/* cfg_will_write runs before a write lands (it sees the old bytes), so a
+ * device can stop what the old value allowed: virtio unbinds back-end
+ * irqfds before MSI-X Function Mask is set. */
+struct hook_rec {
+	struct msix *m;
+	unsigned calls, touches;
+	uint8_t seen_before, seen_after;
+};
+static void rec_will(struct pci_dev *d, uint32_t off, uint32_t len)
+{
+	struct hook_rec *h = d->opaque;
+	h->calls++;
+	h->seen_before = d->cfg[h->m->cap + 3];
+	if (msix_cfg_touches_control(h->m, off, len))
+		h->touches++;
+}
+static void rec_written(struct pci_dev *d, uint32_t off, uint32_t len)
+{
+	struct hook_rec *h = d->opaque;
+	h->seen_after = d->cfg[h->m->cap + 3];
+	msix_cfg_written(h->m, off, len);
+}
+static const struct pci_dev_ops rec_ops = { .cfg_will_write = rec_will, .cfg_written = rec_written };
+
+START_TEST(cfg_will_write_order)
+{
+	struct pci_bus bus;
+	struct pci_dev d;
+	struct msix m;
+	struct fake_msi r = { 0 };
+	struct msi_sink sink = fake_msi_sink(&r);
+	struct hook_rec h = { .m = &m };
+
+	pci_bus_init(&bus, &no_ctl);
+	pci_dev_init(&d, 1, 2, 0, 0);
+	ck_assert_int_eq(msix_init(&m, &d, 2, 2, 0, 0x800, &sink), 0);
+	d.ops = &rec_ops;
+	d.opaque = &h;
+	ck_assert_int_eq(pci_bus_add(&bus, 1, &d), 0);
+	uint8_t cap = m.cap;
+	wr(&bus, 1, cap + 2, 2, 0x8000);                 /* enable */
+	ck_assert_uint_eq(h.calls, 1);
+	ck_assert_uint_eq(h.touches, 1);
+	ck_assert_uint_eq(h.seen_before, 0x00);
+	ck_assert_uint_eq(h.seen_after, 0x80);
+	wr(&bus, 1, cap + 3, 1, 0xc0);                   /* + function mask, byte write */
+	ck_assert_uint_eq(h.touches, 2);
+	ck_assert_uint_eq(h.seen_before, 0x80);
+	ck_assert_uint_eq(h.seen_after, 0xc0);
+	wr(&bus, 1, cap, 4, 0xc0000000u | PCI_CAP_ID_MSIX); /* dword at the cap */
+	ck_assert_uint_eq(h.touches, 3);
+	wr(&bus, 1, cap + 4, 4, 0);                      /* table offset: not control */
+	wr(&bus, 1, cap + 2, 1, 0);                      /* low byte of control only */
+	ck_assert_uint_eq(h.calls, 5);
+	ck_assert_uint_eq(h.touches, 3);
+	ck_assert_uint_eq(h.seen_after, 0xc0);
+	msix_destroy(&m);
+	pci_bus_destroy(&bus);
+}
+END_TEST
+
 START_TEST(prt_aml)
 {
 	uint8_t buf[4096];
@@ -358,4 +419,4 @@ START_TEST(prt_aml)
 END_TEST
 
 CHECK_MAIN("pci_bar", bar_bad_args, bar_alloc_and_sizing, bar_move, intx, intx_status_race, cap_list,
-	msix_basic, prt_aml)
+	msix_basic, cfg_will_write_order, prt_aml)

@@ -13,9 +13,9 @@
  * Ordering: binding assigns the irqfd before leaving call_ep, unbinding
  * deassigns (KVM waits until no injection is in flight) before joining it,
  * so a write is never lost; in between, one write may take either path, and
- * either path delivers it once. A table write that may mask a vector
- * unbinds everything first (vp_calls_unbind), so a masked vector is never
- * raised by KVM. */
+ * either path delivers it once. A table write that may mask a vector, and a
+ * config write to MSI-X Enable / Function Mask, unbind everything first
+ * (vp_calls_unbind), so a masked vector is never raised by KVM. */
 #include <errno.h>
 #include <string.h>
 #include <sys/epoll.h>

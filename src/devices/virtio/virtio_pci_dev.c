@@ -49,6 +49,16 @@ const struct bus_ops virtio_pci_msix_ops = { .read = msix_bar_read, .write = msi
 
 /* ---- PCI glue ---- */
 
+/* Setting Function Mask or clearing MSI-X Enable must stop KVM raising a
+ * vector from a back-end's call fd before it lands, like a table write
+ * that may mask a vector (msix_bar_write); vp_cfg_written rebinds. */
+static void vp_cfg_will_write(struct pci_dev *d, uint32_t off, uint32_t len)
+{
+	struct virtio_pci *vp = d->opaque;
+	if (msix_cfg_touches_control(&vp->msix, off, len))
+		vp_calls_unbind(vp);
+}
+
 static void vp_cfg_written(struct pci_dev *d, uint32_t off, uint32_t len)
 {
 	struct virtio_pci *vp = d->opaque;
@@ -104,6 +114,7 @@ static void vp_bar_mapped(struct pci_dev *d, unsigned bar, uint64_t addr, bool m
 }
 
 static const struct pci_dev_ops vp_pci_ops = {
+	.cfg_will_write = vp_cfg_will_write,
 	.cfg_written = vp_cfg_written,
 	.bar_mapped = vp_bar_mapped,
 };
