@@ -247,6 +247,19 @@ def vsock(s):
         err = r.read('stderr.log')
         ok('error' not in err, "vsock: no error on myvmm's stderr: %r" % err[-300:])
         r.exit(0, 'poweroff')
+    elif s == 'vsock_restore':
+        r = Run('vsnap')
+        api = r.read('api.log')
+        ok('pause 204' in api and 'create 204' in api, 'vsnap: paused and snapshotted: %r' % api)
+        transfer('L1 CONNECT 5008 before the snapshot', nt_vsock(r.read('hold.txt')), '4096')
+        ok(r.count(r'^NT-UP vsnap') == 0, 'vsnap: the restored VM did not boot again')
+        r.eq('vsnap_restored', 'go')
+        c = nt_vsock(r.nt1('vsnap_idle'))
+        ok(c.get('got') == '4096' and c.get('end') in ('ECONNRESET', 'eof', 'ENOTCONN'),
+           "vsnap: the guest's idle connection ended with a reset after the restore "
+           "(TRANSPORT_RESET), not a stall: %r" % c)
+        transfer('restored L2 -> host port 5007', nt_vsock(r.nt1('vsnap_after')), '65536')
+        r.exit(0, 'poweroff')
     else:
         ok(False, 'unknown scenario %s' % s)
 

@@ -2,11 +2,12 @@
  * run in L2 (AF_VSOCK, Linux's virtio-vsock driver) and in L1 (unix sockets,
  * the host side of myvmm's Firecracker-style --vsock).
  *
- *   nt-vsock client ADDR BYTES [half]
+ *   nt-vsock client ADDR BYTES [half|hold]
  *       connects, sends BYTES of a pattern while reading back what the peer
  *       echoes. With "half" it shuts its write side down after the last byte
  *       and reads until EOF; otherwise it reads until BYTES came back, then
- *       closes.
+ *       closes; with "hold" it prints its line and keeps the connection
+ *       open (idle) until it is killed.
  *   nt-vsock echo ADDR [CLOSE_AFTER]
  *       listens, accepts one connection and echoes it until EOF; with
  *       CLOSE_AFTER it closes the connection once it has read that many
@@ -151,7 +152,7 @@ static void handshake(int fd, unsigned port)
  * then SHUT_WR and read to EOF; else read until `total` came back). echo:
  * write back what arrives until EOF (or close after close_after bytes). */
 static int pump(int fd, int client, uint64_t total, int half, uint64_t close_after,
-		const char *addr)
+		const char *addr, int hold)
 {
 	static uint8_t out[CHUNK], in[CHUNK];
 	struct fnv fs, fg;
@@ -238,6 +239,8 @@ static int pump(int fd, int client, uint64_t total, int half, uint64_t close_aft
 	       (unsigned long long)sent, (unsigned long long)fs.h, (unsigned long long)got,
 	       (unsigned long long)fg.h, end_name(err), now() - t0);
 	fflush(stdout);
+	while (hold && !err)
+		pause();        /* keep the connection open until killed */
 	close(fd);
 	return err && err != ECONNRESET && err != EPIPE;
 }
@@ -262,7 +265,7 @@ int main(int argc, char **argv)
 		if (cport)
 			handshake(fd, cport);
 		return pump(fd, 1, strtoull(argv[3], NULL, 0), argc > 4 && !strcmp(argv[4], "half"), 0,
-			    argv[2]);
+			    argv[2], argc > 4 && !strcmp(argv[4], "hold"));
 	}
 	if (argc >= 3 && !strcmp(argv[1], "echo")) {
 		int one = 1, l;
@@ -282,7 +285,7 @@ int main(int argc, char **argv)
 		if ((fd = accept(l, NULL, NULL)) < 0)
 			die("accept");
 		close(l);
-		return pump(fd, 0, 0, 0, argc > 3 ? strtoull(argv[3], NULL, 0) : 0, "");
+		return pump(fd, 0, 0, 0, argc > 3 ? strtoull(argv[3], NULL, 0) : 0, "", 0);
 	}
 	if (argc == 2 && !strcmp(argv[1], "cid")) {
 		unsigned cid;
@@ -292,6 +295,6 @@ int main(int argc, char **argv)
 		printf("%u\n", cid);
 		return 0;
 	}
-	fprintf(stderr, "usage: nt-vsock cid | client ADDR BYTES [half] | echo ADDR [CLOSE_AFTER]\n");
+	fprintf(stderr, "usage: nt-vsock cid | client ADDR BYTES [half|hold] | echo ADDR [CLOSE_AFTER]\n");
 	return 2;
 }

@@ -387,3 +387,38 @@ vsock_post() {
 	done
 	rm -f $V ${V}_*
 }
+
+# vsnap (by hand, not in NESTED_RUNS): l2/vsnap.sh's idle connection
+# (CONNECT 5008, 4 KiB echoed, then held open by nt-vsock ... hold) across a
+# pause, snapshot, SIGKILL and restore (the stale PATH removed first, as
+# Firecracker wants too); the restored guest then connects to PATH_5007.
+run_vsnap() {
+	vm_pre vsnap
+	D=/tmp/run/vsnap V=/tmp/run/vsnap/v.sock VSPIDS=
+	vsock_echo 5007
+	sleep 1
+	vm_start vsnap myvmm --kernel $K --initrd $I --mem 256M --timeout 400 \
+		--cmdline "$BASE nt=vsnap" --vsock 3,$V \
+		--api-sock /tmp/run/vsnap/api.sock --log /tmp/run/vsnap/vmm1.log
+	if waitfor 'NT-WAIT vsnap' 1 240; then
+		nt-vsock client unix:$V:5008 4096 hold >"$D/hold.txt" 2>"$D/hold.err" &
+		VSPIDS="$VSPIDS $!"
+		i=0; while [ $i -lt 120 ] && ! grep -q sent= "$D/hold.txt"; do sleep 0.25; i=$((i + 1)); done
+		snap_api pause PATCH /vm '{"state": "Paused"}'
+		snap_api create PUT /snapshot/create \
+			'{"snapshot_path": "/tmp/run/vsnap/vm.snap", "mem_file_path": "/tmp/run/vsnap/vm.mem"}'
+	fi
+	kill -9 $VMPID; wait $VMPID
+	echo $? >"$D/rc1"
+	exec 3>&-
+	mv "$D/console.log" "$D/console1.log"; mv "$D/stderr.log" "$D/stderr1.log"
+	rm -f $V
+	vm_start vsnap myvmm --restore /tmp/run/vsnap/vm.snap,mem=/tmp/run/vsnap/vm.mem \
+		--timeout 300 --status-file /tmp/run/vsnap/status.json --log /tmp/run/vsnap/vmm2.log
+	sleep 1
+	type 'go'
+	POST=vsnap_post
+	vm_end
+}
+# (the holding client is expected to be alive: vsock_post kills it)
+vsnap_post() { vsock_post; rm -f "$D/vm.mem" "$D/api.sock"; }
