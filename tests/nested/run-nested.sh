@@ -123,7 +123,7 @@ fi
 # monitor), L1 is killed and booted again with the runs not yet done, at most
 # NESTED_RESTARTS times (0: fail at once). Every L2 run is bounded inside L1 by
 # myvmm's own --timeout, so a silent console is never a slow run.
-stall=${NESTED_STALL:-150} restarts=${NESTED_RESTARTS:-2}
+stall=${NESTED_STALL:-100} restarts=${NESTED_RESTARTS:-3}
 mon=$work/l1-mon.sock
 boot_l1() { # boot_l1 RUNS: one L1 boot; sets rc
 	rm -f "$mon"
