@@ -118,8 +118,8 @@ if [ $demo = 1 ]; then
 fi
 # L1's /init prints "L1 tick" every 20 s. TCG's emulated SVM (QEMU 7.2) now
 # and then wedges the whole L1 machine: both CPUs in soft lockup, or no output
-# at all, for as long as it is left. When the console has been silent for
-# NESTED_STALL seconds, the CPUs' state goes to WORK/l1-stall-N.txt (QEMU's
+# at all, for as long as it is left. When no line from L1's userspace ("L1
+# tick", "L1[...]") has come for NESTED_STALL seconds, the CPUs' state goes to WORK/l1-stall-N.txt (QEMU's
 # monitor), L1 is killed and booted again with the runs not yet done, at most
 # NESTED_RESTARTS times (0: fail at once). Every L2 run is bounded inside L1 by
 # myvmm's own --timeout, so a silent console is never a slow run.
@@ -136,18 +136,21 @@ boot_l1() { # boot_l1 RUNS: one L1 boot; sets rc
 		</dev/null >>"$work/l1-console.log" 2>&1 &
 	qpid=$!
 	rc=0 stalled=0
-	b0=$(date +%s)
+	b0=$(date +%s) last=$(date +%s) beats=0
 	while kill -0 $qpid 2>/dev/null; do
 		sleep 5
 		now=$(date +%s)
+		# L1's userspace lines only: a wedged L1's kernel may go on
+		# printing soft-lockup reports every 28 s
+		n=$(grep -c '^L1 tick\|^L1\[' "$work/l1-console.log" || true)
+		[ "$n" != "$beats" ] && beats=$n last=$now
 		if [ $((now - start)) -ge ${MYVMM_NESTED_TIMEOUT:-2300} ]; then
 			say "L1 still running after ${MYVMM_NESTED_TIMEOUT:-2300} s: killed"
 			kill -9 $qpid 2>/dev/null; wait $qpid 2>/dev/null || true; rc=124; return
 		fi
-		last=$(stat -c %Y "$work/l1-console.log")
-		if [ $((now - last)) -ge $stall ] && [ $((now - b0)) -ge $stall ]; then
+		if [ $((now - last)) -ge $stall ]; then
 			stalled=$((stalled + 1)) nstall=$((nstall + 1))
-			say "L1 console silent for $stall s: the emulated machine is wedged; its CPUs: $work/l1-stall-$nstall.txt"
+			say "no heartbeat from L1 for $stall s: the emulated machine is wedged; its CPUs: $work/l1-stall-$nstall.txt"
 			python3 "$here/l1-monitor.py" "$mon" "info cpus" "info registers -a" \
 				"x/8i \$pc" >"$work/l1-stall-$nstall.txt" 2>&1 || true
 			kill -9 $qpid 2>/dev/null; wait $qpid 2>/dev/null || true; rc=124; return
