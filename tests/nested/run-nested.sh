@@ -136,7 +136,7 @@ boot_l1() { # boot_l1 RUNS: one L1 boot; sets rc
 		</dev/null >>"$work/l1-console.log" 2>&1 &
 	qpid=$!
 	rc=0 stalled=0
-	b0=$(date +%s) last=$(date +%s) beats=0
+	last=$(date +%s) beats=0
 	while kill -0 $qpid 2>/dev/null; do
 		sleep 5
 		now=$(date +%s)
